@@ -1,0 +1,30 @@
+package dev.relay.common.envelope;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class EnvelopeCodecTest {
+
+    @Test
+    void shouldRoundTripAnEnvelope() {
+        Envelope e = new Envelope(Envelope.VERSION, "01ABC", 1700000000000L, "127.0.0.1", "client.example",
+                "submission", true, new Identity("demo", "sub", "demo@example.test", List.of("smtp-relay"),
+                List.of(), List.of()), "demo@example.test", List.of("a@b.example"), false, "8BITMIME", 42,
+                Route.mx("b.example"), 0);
+        assertThat(EnvelopeCodec.decode(EnvelopeCodec.encode(e))).isEqualTo(e);
+    }
+
+    @Test
+    void shouldRefuseGarbageAndUnknownVersions() {
+        assertThatThrownBy(() -> EnvelopeCodec.decode("not json".getBytes(StandardCharsets.UTF_8)))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> EnvelopeCodec.decode("{\"version\":99,\"messageId\":\"x\"}"
+                .getBytes(StandardCharsets.UTF_8))).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> EnvelopeCodec.decode(null)).isInstanceOf(IllegalArgumentException.class);
+    }
+}
