@@ -1,0 +1,108 @@
+package dev.relay.ingress.auth;
+
+import dev.relay.common.envelope.Identity;
+import dev.relay.ingress.config.IngressConfig;
+import dev.relay.ingress.smtp.session.AuthResult;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.jboss.logging.Logger;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+
+/**
+ * Verifies AUTH PLAIN/LOGIN credentials with a Keycloak password grant on the ingress's confidential client.
+ * The access token comes straight from Keycloak over this request, so its claims are read without a signature
+ * check. Wrong password, unknown user and disabled user all become {@link AuthResult.Invalid}; anything that
+ * is not Keycloak's verdict on the credentials (timeouts, 5xx, a rejected client) is {@link AuthResult.Unavailable}.
+ * Never logs the password or the token.
+ */
+@ApplicationScoped
+public class KeycloakPasswordVerifier {
+
+    private static final Logger LOG = Logger.getLogger(KeycloakPasswordVerifier.class);
+
+    private final WebClient client;
+    private final IngressConfig.Keycloak config;
+    private final String tokenEndpoint;
+
+    public KeycloakPasswordVerifier(Vertx vertx, IngressConfig config) {
+        this.config = config.keycloak();
+        this.client = WebClient.create(vertx, new WebClientOptions()
+                .setConnectTimeout((int) this.config.timeout().toMillis())
+                .setUserAgent("relay-ingress"));
+        this.tokenEndpoint = this.config.url().replaceAll("/+$", "") + "/realms/" + this.config.realm()
+                + "/protocol/openid-connect/token";
+    }
+
+    public Future<AuthResult> verify(String username, String password) {
+        MultiMap form = MultiMap.caseInsensitiveMultiMap()
+                .add("grant_type", "password")
+                .add("client_id", config.clientId())
+                .add("client_secret", config.clientSecret())
+                .add("username", username)
+                .add("password", password);
+        return client.postAbs(tokenEndpoint)
+                .timeout(config.timeout().toMillis())
+                .sendForm(form)
+                .map(response -> {
+                    int status = response.statusCode();
+                    if (status == 200) {
+                        return (AuthResult) new AuthResult.Success(identity(response.bodyAsJsonObject()));
+                    }
+                    JsonObject body = safeJson(response.bodyAsString());
+                    if ((status == 400 || status == 401) && "invalid_grant".equals(body.getString("error"))) {
+                        return new AuthResult.Invalid();
+                    }
+                    LOG.warnf("Keycloak token endpoint answered %d (%s); treating AUTH as temporarily unavailable",
+                            status, body.getString("error", "no error code"));
+                    return new AuthResult.Unavailable("keycloak status " + status);
+                })
+                .otherwise(failure -> {
+                    LOG.warnf("Keycloak unreachable for AUTH: %s", failure.toString());
+                    return new AuthResult.Unavailable(failure.getClass().getSimpleName());
+                });
+    }
+
+    static Identity identity(JsonObject tokenResponse) {
+        String token = tokenResponse.getString("access_token");
+        String[] parts = token.split("\\.");
+        JsonObject claims = new JsonObject(new String(Base64.getUrlDecoder().decode(parts[1]), StandardCharsets.UTF_8));
+        JsonObject realmAccess = claims.getJsonObject("realm_access", new JsonObject());
+        return new Identity(claims.getString("preferred_username"), claims.getString("sub"),
+                claims.getString("email"), strings(realmAccess.getValue("roles")), strings(claims.getValue("groups")),
+                strings(claims.getValue("smtp_senders")));
+    }
+
+    private static List<String> strings(Object value) {
+        List<String> out = new ArrayList<>();
+        if (value instanceof JsonArray array) {
+            array.forEach(v -> out.add(String.valueOf(v)));
+        } else if (value instanceof String s) {
+            out.add(s);
+        }
+        return out;
+    }
+
+    private static JsonObject safeJson(String body) {
+        try {
+            return body == null ? new JsonObject() : new JsonObject(body);
+        } catch (RuntimeException e) {
+            return new JsonObject();
+        }
+    }
+
+    @PreDestroy
+    void close() {
+        client.close();
+    }
+}

@@ -1,0 +1,105 @@
+package dev.relay.ingress.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+import java.time.Duration;
+import java.util.Optional;
+
+/** Every {@code relay.ingress.*} key; the README's configuration table lists them with these defaults. */
+@ConfigMapping(prefix = "relay.ingress")
+public interface IngressConfig {
+
+    /** Name in the greeting, EHLO reply and Received: header. */
+    @WithDefault("relay.localhost")
+    String serverName();
+
+    /** Address the SMTP listeners bind to. */
+    @WithDefault("0.0.0.0")
+    String bindHost();
+
+    Smtp smtp();
+
+    Tls tls();
+
+    Keycloak keycloak();
+
+    Publish publish();
+
+    interface Smtp {
+        /** Relay/MX listener (STARTTLS offered, AUTH after TLS). 0 picks a free port (tests). */
+        @WithDefault("2525")
+        int relayPort();
+
+        /** Submission listener (STARTTLS, AUTH required). */
+        @WithDefault("2587")
+        int submissionPort();
+
+        /** Submissions listener (implicit TLS, AUTH required). */
+        @WithDefault("2465")
+        int submissionsPort();
+
+        /** Largest message accepted, in bytes; advertised with SIZE. */
+        @WithDefault("10485760")
+        long maxMessageSize();
+
+        @WithDefault("100")
+        int maxRecipients();
+
+        /** Refused commands before 421 and disconnect. */
+        @WithDefault("10")
+        int maxErrors();
+
+        /** A session idle this long is closed. */
+        @WithDefault("5m")
+        Duration idleTimeout();
+
+        /** Event-loop instances serving the listeners; 0 means one per core. */
+        @WithDefault("0")
+        int instances();
+    }
+
+    interface Tls {
+        /** PEM certificate chain; when absent a development certificate is generated. */
+        Optional<String> certFile();
+
+        /** PEM private key (PKCS#8) matching cert-file. */
+        Optional<String> keyFile();
+
+        /** Generate a self-signed development certificate when no cert-file is given. */
+        @WithDefault("true")
+        boolean generateDevCertificate();
+
+        /** Where the development certificate and key are written. */
+        @WithDefault(".run/tls")
+        String devCertificateDir();
+    }
+
+    interface Keycloak {
+        @WithDefault("http://127.0.0.1:8180")
+        String url();
+
+        @WithDefault("relay")
+        String realm();
+
+        @WithDefault("relay-ingress")
+        String clientId();
+
+        /** The confidential client's secret; set it from the environment (RELAY_INGRESS_KEYCLOAK_CLIENT_SECRET). */
+        @WithDefault("relay-ingress-dev-secret")
+        String clientSecret();
+
+        /** How long an AUTH may wait for Keycloak before answering 454 4.7.0. */
+        @WithDefault("5s")
+        Duration timeout();
+    }
+
+    interface Publish {
+        @WithDefault("relay.inbound.v1")
+        String topic();
+
+        /** How long the end of DATA may wait for Kafka's acknowledgement before answering 451 4.3.0. */
+        @WithDefault("10s")
+        Duration timeout();
+    }
+}

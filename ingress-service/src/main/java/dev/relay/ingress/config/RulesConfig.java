@@ -1,0 +1,29 @@
+package dev.relay.ingress.config;
+
+import dev.relay.common.rules.RelayRules;
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+import java.util.List;
+
+/** The relay rules while they are configuration (shared keys {@code relay.rules.*}, same in the policy service). */
+@ConfigMapping(prefix = "relay.rules")
+public interface RulesConfig {
+
+    /** Domains Relay accepts mail for from anyone (the MX role). */
+    @WithDefault("example.test")
+    List<String> localDomains();
+
+    /** Client networks that may relay without authentication, e.g. 10.0.0.0/8. "none" for none. */
+    @WithDefault("none")
+    List<String> trustedNetworks();
+
+    /** Keycloak realm roles that may relay to any domain. */
+    @WithDefault("smtp-relay")
+    List<String> relayRoles();
+
+    default RelayRules toRules() {
+        return RelayRules.of(localDomains(),
+                trustedNetworks().stream().filter(n -> !n.isBlank() && !n.equals("none")).toList(), relayRoles());
+    }
+}

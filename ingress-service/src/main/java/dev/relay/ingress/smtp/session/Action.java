@@ -1,0 +1,38 @@
+package dev.relay.ingress.smtp.session;
+
+import dev.relay.common.envelope.Envelope;
+import dev.relay.ingress.smtp.protocol.DataDecoder;
+import dev.relay.ingress.smtp.protocol.Reply;
+
+/**
+ * What the session asks its I/O edge to do next. The edge performs it and, for the asynchronous ones
+ * ({@link VerifyPassword}, {@link Publish}), reports the result back to the session before reading on.
+ */
+public sealed interface Action {
+
+    record Send(Reply reply) implements Action {
+    }
+
+    record SendAndClose(Reply reply) implements Action {
+    }
+
+    /** Send the reply, discard every byte the client pipelined behind STARTTLS, then start the TLS handshake. */
+    record StartTls(Reply reply) implements Action {
+    }
+
+    /** Send 354 and feed the following bytes to the decoder until it is done. */
+    record ReadData(Reply reply, DataDecoder decoder) implements Action {
+    }
+
+    /** Check a username and password with the identity provider; report with {@code onAuthResult}. */
+    record VerifyPassword(String mechanism, String username, String password) implements Action {
+        @Override
+        public String toString() {
+            return "VerifyPassword[" + mechanism + ", " + username + ", ***]";
+        }
+    }
+
+    /** Store the message durably; report with {@code onPublished}. */
+    record Publish(Envelope envelope, byte[] message) implements Action {
+    }
+}

@@ -1,0 +1,35 @@
+package dev.relay.ingress.smtp.session;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+
+/** Base64 decoding of SASL responses (RFC 4954 §4): strict, UTF-8, "*" cancels. */
+final class SaslDecoding {
+
+    private SaslDecoding() {
+    }
+
+    static boolean isCancel(byte[] line) {
+        return line.length == 1 && line[0] == '*';
+    }
+
+    /** The decoded text, or null for a cancel or anything that is not valid base64 of UTF-8. */
+    static String decode(byte[] line) {
+        if (isCancel(line)) {
+            return null;
+        }
+        if (line.length == 1 && line[0] == '=') {
+            return ""; // an empty initial response
+        }
+        try {
+            byte[] raw = Base64.getDecoder().decode(line);
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(raw)).toString();
+        } catch (IllegalArgumentException | CharacterCodingException e) {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,165 @@
+package dev.relay.ingress.smtp.session;
+
+import dev.relay.common.envelope.Identity;
+import dev.relay.common.rules.RelayRules;
+import dev.relay.ingress.smtp.protocol.DataDecoder;
+import dev.relay.ingress.smtp.protocol.Reply;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class SmtpSessionTest {
+
+    private static final SessionSettings SETTINGS = new SessionSettings("relay.test", 1000, 2, 5, true,
+            RelayRules.of(List.of("example.test"), List.of(), List.of("smtp-relay")));
+    private static final Identity DEMO = new Identity("demo", "s1", "demo@example.test", List.of("smtp-relay"),
+            List.of(), List.of());
+
+    private static Action line(SmtpSession s, String line) {
+        return s.onLine(line.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static int code(Action action) {
+        if (action instanceof Action.Send send) {
+            return send.reply().code();
+        }
+        if (action instanceof Action.SendAndClose close) {
+            return close.reply().code();
+        }
+        if (action instanceof Action.ReadData read) {
+            return read.reply().code();
+        }
+        if (action instanceof Action.StartTls tls) {
+            return tls.reply().code();
+        }
+        return -1;
+    }
+
+    private static String status(Action action) {
+        Reply reply = action instanceof Action.Send send ? send.reply() : ((Action.SendAndClose) action).reply();
+        return reply.status();
+    }
+
+    private static SmtpSession authenticated(Listener listener) {
+        SmtpSession s = new SmtpSession(SETTINGS, listener, "192.0.2.1");
+        s.onTlsStarted();
+        line(s, "EHLO client.example");
+        String plain = Base64.getEncoder().encodeToString("\0demo\0pw".getBytes(StandardCharsets.UTF_8));
+        assertThat(line(s, "AUTH PLAIN " + plain)).isEqualTo(new Action.VerifyPassword("PLAIN", "demo", "pw"));
+        assertThat(code(s.onAuthResult(new AuthResult.Success(DEMO)))).isEqualTo(235);
+        return s;
+    }
+
+    @Test
+    void shouldRequireGreetingBeforeMail() {
+        SmtpSession s = new SmtpSession(SETTINGS, Listener.RELAY, "192.0.2.1");
+        assertThat(code(line(s, "MAIL FROM:<a@example.test>"))).isEqualTo(503);
+    }
+
+    @Test
+    void shouldRefuseRelayWhenUnauthenticated() {
+        SmtpSession s = new SmtpSession(SETTINGS, Listener.RELAY, "192.0.2.1");
+        line(s, "EHLO client.example");
+        assertThat(code(line(s, "MAIL FROM:<a@elsewhere.example>"))).isEqualTo(250);
+        Action refused = line(s, "RCPT TO:<victim@remote.example>");
+        assertThat(code(refused)).isEqualTo(554);
+        assertThat(status(refused)).isEqualTo("5.7.1");
+        assertThat(code(line(s, "RCPT TO:<postmaster@example.test>"))).isEqualTo(250);
+    }
+
+    @Test
+    void shouldRequireAuthOnSubmissionAndNotOfferItInPlainText() {
+        SmtpSession s = new SmtpSession(SETTINGS, Listener.SUBMISSION, "192.0.2.1");
+        Action ehlo = line(s, "EHLO client.example");
+        assertThat(((Action.Send) ehlo).reply().lines()).contains("STARTTLS").noneMatch(l -> l.startsWith("AUTH"));
+        assertThat(code(line(s, "MAIL FROM:<demo@example.test>"))).isEqualTo(530);
+        assertThat(code(line(s, "AUTH PLAIN AGRlbW8AcHc="))).isEqualTo(538);
+    }
+
+    @Test
+    void shouldForgetEverythingAfterStartTls() {
+        SmtpSession s = new SmtpSession(SETTINGS, Listener.SUBMISSION, "192.0.2.1");
+        line(s, "EHLO client.example");
+        assertThat(line(s, "STARTTLS")).isInstanceOf(Action.StartTls.class);
+        s.onTlsStarted();
+        assertThat(code(line(s, "MAIL FROM:<demo@example.test>"))).isEqualTo(503);
+        Action ehlo = line(s, "EHLO client.example");
+        assertThat(((Action.Send) ehlo).reply().lines()).contains("AUTH PLAIN LOGIN").doesNotContain("STARTTLS");
+    }
+
+    @Test
+    void shouldBindSenderToIdentity() {
+        SmtpSession s = authenticated(Listener.SUBMISSION);
+        Action foreign = line(s, "MAIL FROM:<ceo@example.test>");
+        assertThat(code(foreign)).isEqualTo(553);
+        assertThat(status(foreign)).isEqualTo("5.7.1");
+        assertThat(code(line(s, "MAIL FROM:<demo@example.test>"))).isEqualTo(250);
+        assertThat(code(line(s, "RCPT TO:<friend@remote.example>"))).isEqualTo(250);
+    }
+
+    @Test
+    void shouldAnswerInvalidCredentialsWith535AndUnavailableWith454() {
+        SmtpSession s = new SmtpSession(SETTINGS, Listener.SUBMISSIONS, "192.0.2.1");
+        line(s, "EHLO client.example");
+        assertThat(line(s, "AUTH LOGIN")).isEqualTo(new Action.Send(Reply.of(334, null, "VXNlcm5hbWU6")));
+        line(s, Base64.getEncoder().encodeToString("demo".getBytes()));
+        assertThat(line(s, Base64.getEncoder().encodeToString("bad".getBytes())))
+                .isEqualTo(new Action.VerifyPassword("LOGIN", "demo", "bad"));
+        Action invalid = s.onAuthResult(new AuthResult.Invalid());
+        assertThat(code(invalid)).isEqualTo(535);
+        assertThat(status(invalid)).isEqualTo("5.7.8");
+        line(s, "AUTH PLAIN " + Base64.getEncoder().encodeToString("\0demo\0pw".getBytes()));
+        Action unavailable = s.onAuthResult(new AuthResult.Unavailable("down"));
+        assertThat(code(unavailable)).isEqualTo(454);
+        assertThat(status(unavailable)).isEqualTo("4.7.0");
+    }
+
+    @Test
+    void shouldLimitRecipients() {
+        SmtpSession s = authenticated(Listener.SUBMISSION);
+        line(s, "MAIL FROM:<demo@example.test>");
+        line(s, "RCPT TO:<a@remote.example>");
+        line(s, "RCPT TO:<b@remote.example>");
+        Action third = line(s, "RCPT TO:<c@remote.example>");
+        assertThat(code(third)).isEqualTo(452);
+        assertThat(status(third)).isEqualTo("4.5.3");
+    }
+
+    @Test
+    void shouldPublishAndAnswer250OnlyAfterTheQueueHasIt() {
+        SmtpSession s = authenticated(Listener.SUBMISSION);
+        line(s, "MAIL FROM:<demo@example.test> BODY=8BITMIME");
+        line(s, "RCPT TO:<a@remote.example>");
+        Action data = line(s, "DATA");
+        assertThat(code(data)).isEqualTo(354);
+        DataDecoder decoder = ((Action.ReadData) data).decoder();
+        byte[] body = "Subject: t\r\n\r\nhi\r\n.\r\n".getBytes(StandardCharsets.UTF_8);
+        decoder.feed(body, 0, body.length);
+        Action publish = s.onDataEnd(decoder);
+        assertThat(publish).isInstanceOf(Action.Publish.class);
+        Action.Publish p = (Action.Publish) publish;
+        assertThat(p.envelope().recipients()).containsExactly("a@remote.example");
+        assertThat(p.envelope().identity()).isEqualTo(DEMO);
+        assertThat(new String(p.message(), StandardCharsets.UTF_8)).startsWith("Received: from client.example")
+                .contains("with ESMTPSA id " + p.envelope().messageId()).endsWith("Subject: t\r\n\r\nhi\r\n");
+        Action failed = s.onPublished(false);
+        assertThat(code(failed)).isEqualTo(451);
+        assertThat(status(failed)).isEqualTo("4.3.0");
+        assertThat(s.queuedIds()).isEmpty();
+    }
+
+    @Test
+    void shouldCloseAfterTooManyErrors() {
+        SmtpSession s = new SmtpSession(SETTINGS, Listener.RELAY, "192.0.2.1");
+        for (int i = 0; i < 4; i++) {
+            assertThat(line(s, "BOGUS")).isInstanceOf(Action.Send.class);
+        }
+        Action last = line(s, "BOGUS");
+        assertThat(last).isInstanceOf(Action.SendAndClose.class);
+        assertThat(code(last)).isEqualTo(421);
+    }
+}
