@@ -2,7 +2,7 @@ package dev.relay.ingress.smtp.server;
 
 import dev.relay.ingress.auth.KeycloakPasswordVerifier;
 import dev.relay.ingress.config.IngressConfig;
-import dev.relay.ingress.config.RulesConfig;
+import dev.relay.common.rules.RulesConfig;
 import dev.relay.ingress.metrics.IngressMetrics;
 import dev.relay.ingress.publish.KafkaInboundPublisher;
 import dev.relay.ingress.smtp.session.Listener;

@@ -1,12 +1,14 @@
-package dev.relay.ingress.config;
+package dev.relay.common.rules;
 
-import dev.relay.common.rules.RelayRules;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
 import java.util.List;
 
-/** The relay rules while they are configuration (shared keys {@code relay.rules.*}, same in the policy service). */
+/**
+ * The relay rules while they are configuration: shared keys {@code relay.rules.*}, read by the ingress and the
+ * policy service alike (relay-common is a bean archive, so Quarkus finds this mapping in both).
+ */
 @ConfigMapping(prefix = "relay.rules")
 public interface RulesConfig {
 

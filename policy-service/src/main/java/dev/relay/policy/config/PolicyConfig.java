@@ -1,0 +1,25 @@
+package dev.relay.policy.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+import java.util.Map;
+import java.util.Optional;
+
+/** Every {@code relay.policy.*} key; the README's configuration table lists them with these defaults. */
+@ConfigMapping(prefix = "relay.policy")
+public interface PolicyConfig {
+
+    /**
+     * Static transport map: recipient domain (or {@code *.domain} for subdomains) to next hop {@code host:port}.
+     * Set as {@code relay.policy.routes."example.org"=mx.internal:25}.
+     */
+    Map<String, String> routes();
+
+    /** Next hop {@code host:port} for every domain without a static route; when absent, DNS MX is used. */
+    Optional<String> smarthost();
+
+    /** TLS policy for static routes and the smarthost: none, opportunistic, required or verify. */
+    @WithDefault("opportunistic")
+    String routeTls();
+}

@@ -1,0 +1,140 @@
+package dev.relay.policy.messaging;
+
+import dev.relay.common.envelope.Envelope;
+import dev.relay.common.envelope.EnvelopeCodec;
+import dev.relay.common.envelope.Route;
+import dev.relay.common.event.RelayEvent;
+import dev.relay.common.kafka.Topics;
+import dev.relay.common.rules.RulesConfig;
+import dev.relay.policy.config.PolicyConfig;
+import dev.relay.policy.engine.PolicyDecision;
+import dev.relay.policy.engine.PolicyEngine;
+import dev.relay.policy.metrics.PolicyMetrics;
+import dev.relay.policy.routing.Router;
+import io.micrometer.core.instrument.Timer;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.reactive.messaging.MutinyEmitter;
+import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
+import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.eclipse.microprofile.reactive.messaging.Channel;
+import org.eclipse.microprofile.reactive.messaging.Incoming;
+import org.eclipse.microprofile.reactive.messaging.Message;
+import org.jboss.logging.Logger;
+import org.jboss.logging.MDC;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Consumes {@code relay.inbound.v1}, decides authoritatively, and produces one {@code relay.outbound.v1} record
+ * per next hop plus events. The input record is acknowledged (so its offset may be committed) only after every
+ * output record was acknowledged by Kafka; if producing fails, it is retried with back-off rather than dropped,
+ * so a crash or an outage leads to reprocessing (duplicates carry the same message id), never to loss.
+ */
+@ApplicationScoped
+public class InboundProcessor {
+
+    private static final Logger LOG = Logger.getLogger(InboundProcessor.class);
+
+    private final PolicyEngine engine;
+    private final PolicyMetrics metrics;
+    private final MutinyEmitter<byte[]> outbound;
+    private final MutinyEmitter<byte[]> events;
+    private final MutinyEmitter<byte[]> dlq;
+
+    public InboundProcessor(RulesConfig rules, PolicyConfig config, PolicyMetrics metrics,
+                            @Channel("outbound") MutinyEmitter<byte[]> outbound,
+                            @Channel("events") MutinyEmitter<byte[]> events,
+                            @Channel("dlq") MutinyEmitter<byte[]> dlq) {
+        this.engine = new PolicyEngine(rules.toRules(), new Router(config.routes(), config.smarthost(),
+                config.routeTls()));
+        this.metrics = metrics;
+        this.outbound = outbound;
+        this.events = events;
+        this.dlq = dlq;
+    }
+
+    @Incoming("inbound")
+    public Uni<Void> process(Message<byte[]> message) {
+        IncomingKafkaRecordMetadata<?, ?> meta = message.getMetadata(IncomingKafkaRecordMetadata.class).orElseThrow();
+        Header header = meta.getHeaders().lastHeader(Topics.ENVELOPE_HEADER);
+        Envelope envelope;
+        try {
+            envelope = EnvelopeCodec.decode(header == null ? null : header.value());
+        } catch (IllegalArgumentException e) {
+            return deadLetter(message, meta, e.getMessage());
+        }
+        Timer.Sample sample = metrics.start();
+        PolicyDecision decision = engine.decide(envelope);
+        List<Uni<Void>> sends = new ArrayList<>();
+        for (Map.Entry<Route, List<String>> hop : decision.hops().entrySet()) {
+            Envelope out = envelope.forHop(hop.getKey(), hop.getValue());
+            sends.add(send(outbound, envelope.messageId() + "/" + hop.getKey().hopKey(), message.getPayload(), out));
+            sends.add(event(RelayEvent.of("routed", envelope.messageId(), "policy", hop.getValue(),
+                    ruleNames(decision, hop.getValue()), hop.getKey().hopKey())));
+        }
+        for (PolicyDecision.Refusal refusal : decision.refused()) {
+            metrics.decision(refusal.rule(), "deny");
+            // TODO(policy issue): an RFC 3464 DSN to authenticated or local senders for refusals after acceptance.
+            sends.add(event(RelayEvent.of("rejected", envelope.messageId(), "policy", List.of(refusal.recipient()),
+                    refusal.rule() + ": " + refusal.reason(), null)));
+        }
+        decision.rules().values().forEach(rule -> metrics.decision(rule, "allow"));
+        log(envelope, decision);
+        return Uni.join().all(sends).andFailFast().replaceWithVoid()
+                .onFailure().invoke(e -> LOG.warnf("message %s: producing failed, retrying: %s",
+                        envelope.messageId(), e.toString()))
+                .onFailure().retry().withBackOff(Duration.ofMillis(500), Duration.ofSeconds(30)).indefinitely()
+                .invoke(() -> metrics.processed(sample))
+                .chain(() -> Uni.createFrom().completionStage(message.ack()));
+    }
+
+    private Uni<Void> send(MutinyEmitter<byte[]> emitter, String key, byte[] value, Envelope envelope) {
+        RecordHeaders headers = new RecordHeaders();
+        headers.add(Topics.ENVELOPE_HEADER, EnvelopeCodec.encode(envelope));
+        return Uni.createFrom().deferred(() -> emitter.sendMessage(Message.of(value).addMetadata(
+                OutgoingKafkaRecordMetadata.<String>builder().withKey(key).withHeaders(headers).build())));
+    }
+
+    private Uni<Void> event(RelayEvent event) {
+        return Uni.createFrom().deferred(() -> events.sendMessage(Message.of(event.toJson()).addMetadata(
+                OutgoingKafkaRecordMetadata.<String>builder().withKey(event.messageId()).build())));
+    }
+
+    /** A record we cannot decode: kept on the DLQ with its headers and the reason, counted, and skipped. */
+    private Uni<Void> deadLetter(Message<byte[]> message, IncomingKafkaRecordMetadata<?, ?> meta, String reason) {
+        metrics.dlq();
+        LOG.errorf("undecodable record %s-%d@%d sent to the DLQ: %s", meta.getTopic(), meta.getPartition(),
+                meta.getOffset(), reason);
+        RecordHeaders headers = new RecordHeaders(meta.getHeaders().toArray());
+        headers.add("relay-dlq-reason", reason.getBytes(StandardCharsets.UTF_8));
+        headers.add("relay-dlq-source", (meta.getTopic() + "-" + meta.getPartition() + "@" + meta.getOffset())
+                .getBytes(StandardCharsets.UTF_8));
+        Object key = meta.getKey();
+        return Uni.createFrom().deferred(() -> dlq.sendMessage(Message.of(message.getPayload()).addMetadata(
+                        OutgoingKafkaRecordMetadata.builder().withKey(key).withHeaders(headers).build())))
+                .onFailure().retry().withBackOff(Duration.ofMillis(500), Duration.ofSeconds(30)).indefinitely()
+                .chain(() -> Uni.createFrom().completionStage(message.ack()));
+    }
+
+    private static String ruleNames(PolicyDecision decision, List<String> recipients) {
+        return String.join(",", recipients.stream().map(r -> decision.rules().get(r)).distinct().toList());
+    }
+
+    private static void log(Envelope envelope, PolicyDecision decision) {
+        MDC.put("messageId", envelope.messageId());
+        try {
+            LOG.infof("decided %s: %d hop(s) %s, refused %s", envelope.messageId(), decision.hops().size(),
+                    decision.hops().keySet().stream().map(Route::hopKey).toList(),
+                    decision.refused().stream().map(r -> r.recipient() + "(" + r.rule() + ")").toList());
+        } finally {
+            MDC.remove("messageId");
+        }
+    }
+}

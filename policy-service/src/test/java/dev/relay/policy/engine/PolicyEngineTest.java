@@ -1,0 +1,56 @@
+package dev.relay.policy.engine;
+
+import dev.relay.common.envelope.Envelope;
+import dev.relay.common.envelope.Identity;
+import dev.relay.common.envelope.Route;
+import dev.relay.common.rules.RelayRules;
+import dev.relay.policy.routing.Router;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class PolicyEngineTest {
+
+    private final PolicyEngine engine = new PolicyEngine(
+            RelayRules.of(List.of("example.test"), List.of("10.0.0.0/8"), List.of("smtp-relay")),
+            new Router(Map.of("partner.example", "mx.partner.internal:2525", "*.corp.example", "gw.corp:25"),
+                    Optional.empty(), "required"));
+
+    private static Envelope envelope(Identity identity, String client, String... recipients) {
+        return new Envelope(Envelope.VERSION, "ID1", 0, client, "helo", "submission", true, identity,
+                "demo@example.test", List.of(recipients), false, "7BIT", 10, null, 0);
+    }
+
+    private static final Identity RELAYER = new Identity("demo", "s", "demo@example.test", List.of("smtp-relay"),
+            List.of(), List.of());
+
+    @Test
+    void shouldGroupRecipientsByNextHop() {
+        PolicyDecision d = engine.decide(envelope(RELAYER, "192.0.2.1", "a@partner.example", "b@gmail.example",
+                "c@PARTNER.example", "d@x.corp.example"));
+        assertThat(d.refused()).isEmpty();
+        assertThat(d.hops()).containsEntry(new Route("partner.example", Route.Kind.STATIC, "mx.partner.internal",
+                2525, "required"), List.of("a@partner.example", "c@PARTNER.example"));
+        assertThat(d.hops()).containsEntry(Route.mx("gmail.example"), List.of("b@gmail.example"));
+        assertThat(d.hops()).containsEntry(new Route("x.corp.example", Route.Kind.STATIC, "gw.corp", 25, "required"),
+                List.of("d@x.corp.example"));
+    }
+
+    @Test
+    void shouldRefuseRelayForUnauthenticatedOutsiders() {
+        PolicyDecision d = engine.decide(envelope(null, "192.0.2.1", "victim@remote.example", "postmaster@example.test"));
+        assertThat(d.refused()).extracting(PolicyDecision.Refusal::recipient).containsExactly("victim@remote.example");
+        assertThat(d.rules()).containsEntry("postmaster@example.test", "local-domain");
+    }
+
+    @Test
+    void shouldRefuseAddressTricksEvenIfTheIngressLetThemThrough() {
+        PolicyDecision d = engine.decide(envelope(null, "10.1.1.1", "user%victim@example.test", "a@trusted.example"));
+        assertThat(d.refused()).extracting(PolicyDecision.Refusal::rule).containsExactly("address-syntax");
+        assertThat(d.rules()).containsEntry("a@trusted.example", "trusted-network");
+    }
+}
