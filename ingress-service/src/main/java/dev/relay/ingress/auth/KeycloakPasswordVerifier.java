@@ -12,6 +12,7 @@ import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
 import java.nio.charset.StandardCharsets;
@@ -35,8 +36,13 @@ public class KeycloakPasswordVerifier {
     private final IngressConfig.Keycloak config;
     private final String tokenEndpoint;
 
+    @Inject
     public KeycloakPasswordVerifier(Vertx vertx, IngressConfig config) {
-        this.config = config.keycloak();
+        this(vertx, config.keycloak());
+    }
+
+    KeycloakPasswordVerifier(Vertx vertx, IngressConfig.Keycloak keycloak) {
+        this.config = keycloak;
         this.client = WebClient.create(vertx, new WebClientOptions()
                 .setConnectTimeout((int) this.config.timeout().toMillis())
                 .setUserAgent("relay-ingress"));

@@ -1,0 +1,234 @@
+package dev.relay.e2e;
+
+import dev.relay.testkit.CaptureMx;
+import dev.relay.testkit.CapturedMessage;
+import dev.relay.testkit.KafkaBroker;
+import dev.relay.testkit.KeycloakServer;
+import dev.relay.testkit.RelayRoot;
+import jakarta.mail.AuthenticationFailedException;
+import jakarta.mail.Message;
+import jakarta.mail.Session;
+import jakarta.mail.Transport;
+import jakarta.mail.internet.InternetAddress;
+import jakarta.mail.internet.MimeMessage;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The whole relay across real processes: Kafka and Keycloak (shared by the build), the three services started
+ * from their packaged jars, and a capture MX standing in for the internet.
+ */
+class RelayEndToEndIT {
+
+    private static KafkaBroker kafka;
+    private static CaptureMx capture;
+    private static RelayService ingress;
+    private static RelayService policy;
+    private static RelayService delivery;
+    private static final Map<String, Integer> SMTP = new HashMap<>();
+
+    @BeforeAll
+    static void startRelay() {
+        kafka = KafkaBroker.shared();
+        KafkaBroker.createRelayTopics(kafka.bootstrapServers());
+        KeycloakServer keycloak = KeycloakServer.shared();
+        capture = CaptureMx.start(0, null);
+        SMTP.put("relay", RelayService.freePort());
+        SMTP.put("submission", RelayService.freePort());
+        SMTP.put("submissions", RelayService.freePort());
+        ingress = RelayService.start("ingress-service", ingressEnv(kafka.bootstrapServers(), keycloak.url()));
+        policy = RelayService.start("policy-service", Map.of("KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers()));
+        delivery = RelayService.start("delivery-service", Map.of(
+                "KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers(),
+                "RELAY_DELIVERY_SMARTHOST", "127.0.0.1:" + capture.port(),
+                "RELAY_DELIVERY_ALLOW_PRIVATE_DESTINATIONS", "true"));
+    }
+
+    private static Map<String, String> ingressEnv(String bootstrap, String keycloakUrl) {
+        Map<String, String> env = new HashMap<>();
+        env.put("KAFKA_BOOTSTRAP_SERVERS", bootstrap);
+        env.put("RELAY_INGRESS_KEYCLOAK_URL", keycloakUrl);
+        env.put("RELAY_INGRESS_SMTP_RELAY_PORT", String.valueOf(SMTP.get("relay")));
+        env.put("RELAY_INGRESS_SMTP_SUBMISSION_PORT", String.valueOf(SMTP.get("submission")));
+        env.put("RELAY_INGRESS_SMTP_SUBMISSIONS_PORT", String.valueOf(SMTP.get("submissions")));
+        env.put("RELAY_INGRESS_SMTP_INSTANCES", "1");
+        return env;
+    }
+
+    @AfterAll
+    static void stopRelay() {
+        for (AutoCloseable c : new AutoCloseable[]{delivery, policy, ingress, capture}) {
+            try {
+                if (c != null) {
+                    c.close();
+                }
+            } catch (Exception ignored) {
+                // best effort: the next one must still be stopped
+            }
+        }
+    }
+
+    private static Session submissionSession(int port) {
+        Properties props = new Properties();
+        props.put("mail.smtp.host", "127.0.0.1");
+        props.put("mail.smtp.port", String.valueOf(port));
+        props.put("mail.smtp.starttls.enable", "true");
+        props.put("mail.smtp.starttls.required", "true");
+        props.put("mail.smtp.ssl.trust", "*");
+        props.put("mail.smtp.ssl.checkserveridentity", "false");
+        props.put("mail.smtp.auth", "true");
+        props.put("mail.smtp.auth.mechanisms", "PLAIN");
+        props.put("mail.smtp.allow8bitmime", "true");
+        props.put("mail.smtp.connectiontimeout", "10000");
+        props.put("mail.smtp.timeout", "30000");
+        return Session.getInstance(props);
+    }
+
+    private static MimeMessage eightBitMessage(Session session, String subject) throws Exception {
+        MimeMessage message = new MimeMessage(session);
+        message.setFrom(new InternetAddress("demo@example.test"));
+        message.setRecipients(Message.RecipientType.TO, "friend@remote.example");
+        message.setSubject(subject, "UTF-8");
+        message.setText("Grüße aus Relay — naïve café, 8-bit ✓\r\n.a line that starts with a dot\r\n"
+                + "..and one with two\r\nend\r\n", "UTF-8");
+        message.setHeader("Content-Transfer-Encoding", "8bit");
+        message.saveChanges();
+        return message;
+    }
+
+    @Test
+    void shouldRelayAnEightBitMessageByteForByteThroughTheWholeSystem() throws Exception {
+        Session session = submissionSession(SMTP.get("submission"));
+        MimeMessage message = eightBitMessage(session, "Relay e2e byte-exact");
+        try (Transport transport = session.getTransport("smtp")) {
+            transport.connect("demo", "demo-password");
+            transport.sendMessage(message, message.getAllRecipients());
+        }
+        ByteArrayOutputStream sent = new ByteArrayOutputStream();
+        message.writeTo(sent);
+        byte[] clientBytes = sent.toByteArray();
+        assertThat(new String(clientBytes, StandardCharsets.UTF_8)).contains("Grüße aus Relay");
+        String messageId = message.getMessageID();
+
+        CapturedMessage received = await("message " + messageId + " at the capture MX")
+                .atMost(Duration.ofSeconds(60))
+                .until(() -> find(messageId), m -> m != null);
+
+        byte[] data = received.data();
+        assertThat(received.recipients()).containsExactly("friend@remote.example");
+        assertThat(received.mailFrom()).isEqualTo("demo@example.test");
+        assertThat(data.length).isGreaterThan(clientBytes.length);
+        byte[] prefix = Arrays.copyOfRange(data, 0, data.length - clientBytes.length);
+        byte[] rest = Arrays.copyOfRange(data, data.length - clientBytes.length, data.length);
+        assertThat(rest).as("the bytes after Relay's Received: header are exactly what the client sent")
+                .isEqualTo(clientBytes);
+        String trace = new String(prefix, StandardCharsets.UTF_8);
+        assertThat(trace).startsWith("Received: from ").endsWith("\r\n").contains("with ESMTPSA id ");
+        assertThat(trace.split("\r\n")).allSatisfy(line ->
+                assertThat(line.startsWith("Received: ") || line.startsWith("\t")).isTrue());
+    }
+
+    private static CapturedMessage find(String messageId) {
+        return capture.messages().stream()
+                .filter(m -> new String(m.data(), StandardCharsets.UTF_8).contains(messageId))
+                .findFirst().orElse(null);
+    }
+
+    @Test
+    void shouldRefuseAWrongPasswordWith535AndPublishNothing() throws Exception {
+        long before = inboundEndOffsets();
+        Session session = submissionSession(SMTP.get("submission"));
+        try (Transport transport = session.getTransport("smtp")) {
+            assertThatThrownBy(() -> transport.connect("demo", "wrong-password"))
+                    .isInstanceOf(AuthenticationFailedException.class)
+                    .hasMessageContaining("535 5.7.8");
+        }
+        assertThat(inboundEndOffsets()).isEqualTo(before);
+    }
+
+    @Test
+    void shouldRefuseUnauthenticatedRelayAtRcptWith554() throws Exception {
+        try (SmtpDialogue smtp = new SmtpDialogue(SMTP.get("relay"))) {
+            assertThat(smtp.reply()).startsWith("220 ");
+            assertThat(smtp.send("EHLO attacker.example")).startsWith("250-");
+            assertThat(smtp.send("MAIL FROM:<someone@outside.example>")).startsWith("250 ");
+            assertThat(smtp.send("RCPT TO:<victim@remote.example>")).as(smtp.transcript()).startsWith("554 5.7.1");
+            assertThat(smtp.send("RCPT TO:<victim%remote.example@example.test>")).startsWith("553 5.1.3");
+            assertThat(smtp.send("QUIT")).startsWith("221 ");
+        }
+        try (SmtpDialogue smtp = new SmtpDialogue(SMTP.get("submission"))) {
+            smtp.reply();
+            smtp.send("EHLO attacker.example");
+            assertThat(smtp.send("MAIL FROM:<someone@outside.example>")).startsWith("530 5.7.0");
+        }
+    }
+
+    /** Kafka stopped → the end of DATA gets 451 4.3.0, never 250 (a dedicated broker, so the others keep theirs). */
+    @Test
+    void shouldAnswer451WhenKafkaIsDown() throws Exception {
+        Path dir = RelayRoot.get().resolve("e2e-tests/target/kafka-down");
+        int port = RelayService.freePort();
+        KafkaBroker own = KafkaBroker.start(dir, port, RelayService.freePort());
+        Map<String, String> env = ingressEnv(own.bootstrapServers(), KeycloakServer.shared().url());
+        int relayPort = RelayService.freePort();
+        env.put("RELAY_INGRESS_SMTP_RELAY_PORT", String.valueOf(relayPort));
+        env.put("RELAY_INGRESS_SMTP_SUBMISSION_PORT", String.valueOf(RelayService.freePort()));
+        env.put("RELAY_INGRESS_SMTP_SUBMISSIONS_PORT", String.valueOf(RelayService.freePort()));
+        env.put("RELAY_INGRESS_PUBLISH_TIMEOUT", "3s");
+        try {
+            KafkaBroker.createRelayTopics(own.bootstrapServers());
+            try (RelayService lonelyIngress = RelayService.start("ingress-service", env)) {
+                assertThat(sendToLocalDomain(relayPort)).startsWith("250 2.0.0");
+                own.stop();
+                String reply = sendToLocalDomain(relayPort);
+                assertThat(reply).as(lonelyIngress.logTail()).startsWith("451 4.3.0");
+            }
+        } finally {
+            own.stop();
+        }
+    }
+
+    /** Mail for a local domain needs no authentication (the MX role). Returns the reply to the end of DATA. */
+    private static String sendToLocalDomain(int port) throws Exception {
+        try (SmtpDialogue smtp = new SmtpDialogue(port)) {
+            smtp.reply();
+            smtp.send("EHLO sender.example");
+            assertThat(smtp.send("MAIL FROM:<someone@outside.example>")).startsWith("250");
+            assertThat(smtp.send("RCPT TO:<postmaster@example.test>")).startsWith("250");
+            assertThat(smtp.send("DATA")).startsWith("354");
+            String reply = smtp.send("Subject: kafka outage test\r\n\r\nhello\r\n.");
+            smtp.send("QUIT");
+            return reply;
+        }
+    }
+
+    private static long inboundEndOffsets() {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(),
+                new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor("relay.inbound.v1").stream()
+                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+            return consumer.endOffsets(partitions).values().stream().mapToLong(Long::longValue).sum();
+        }
+    }
+}

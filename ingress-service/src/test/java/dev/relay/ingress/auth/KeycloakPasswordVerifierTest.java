@@ -1,0 +1,86 @@
+package dev.relay.ingress.auth;
+
+import dev.relay.ingress.config.IngressConfig;
+import dev.relay.ingress.smtp.session.AuthResult;
+import dev.relay.testkit.RelayInfraResource;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.vertx.core.Vertx;
+import jakarta.inject.Inject;
+import org.junit.jupiter.api.Test;
+
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Against the real Keycloak with the relay realm. */
+@QuarkusTest
+@QuarkusTestResource(RelayInfraResource.class)
+class KeycloakPasswordVerifierTest {
+
+    @Inject
+    KeycloakPasswordVerifier verifier;
+
+    @Inject
+    Vertx vertx;
+
+    private static AuthResult await(io.vertx.core.Future<AuthResult> future) throws Exception {
+        return future.toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void shouldReturnTheIdentityWithRolesAndSendersForAValidPassword() throws Exception {
+        AuthResult result = await(verifier.verify("demo", "demo-password"));
+        assertThat(result).isInstanceOfSatisfying(AuthResult.Success.class, success -> {
+            assertThat(success.identity().username()).isEqualTo("demo");
+            assertThat(success.identity().email()).isEqualTo("demo@example.test");
+            assertThat(success.identity().roles()).contains("smtp-relay");
+            assertThat(success.identity().groups()).contains("/mail-senders");
+            assertThat(success.identity().senders()).contains("@apps.example.test", "noreply@example.test");
+        });
+    }
+
+    @Test
+    void shouldAnswerInvalidAlikeForWrongPasswordUnknownUserAndDisabledUser() throws Exception {
+        assertThat(await(verifier.verify("demo", "wrong"))).isInstanceOf(AuthResult.Invalid.class);
+        assertThat(await(verifier.verify("nobody-such", "x"))).isInstanceOf(AuthResult.Invalid.class);
+        assertThat(await(verifier.verify("disabled", "disabled-password"))).isInstanceOf(AuthResult.Invalid.class);
+    }
+
+    @Test
+    void shouldAnswerUnavailableWhenKeycloakCannotBeReached() throws Exception {
+        int closedPort;
+        try (ServerSocket s = new ServerSocket(0)) {
+            closedPort = s.getLocalPort();
+        }
+        KeycloakPasswordVerifier unreachable = new KeycloakPasswordVerifier(vertx, keycloakAt(
+                "http://127.0.0.1:" + closedPort));
+        assertThat(await(unreachable.verify("demo", "demo-password"))).isInstanceOf(AuthResult.Unavailable.class);
+    }
+
+    private static IngressConfig.Keycloak keycloakAt(String url) {
+        return new IngressConfig.Keycloak() {
+            public String url() {
+                return url;
+            }
+
+            public String realm() {
+                return "relay";
+            }
+
+            public String clientId() {
+                return "relay-ingress";
+            }
+
+            public String clientSecret() {
+                return "relay-ingress-dev-secret";
+            }
+
+            public Duration timeout() {
+                return Duration.ofSeconds(2);
+            }
+        };
+    }
+}

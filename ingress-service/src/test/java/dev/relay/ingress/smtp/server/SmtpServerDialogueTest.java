@@ -1,0 +1,197 @@
+package dev.relay.ingress.smtp.server;
+
+import dev.relay.common.envelope.Envelope;
+import dev.relay.common.envelope.EnvelopeCodec;
+import dev.relay.common.kafka.Topics;
+import dev.relay.ingress.smtp.session.Listener;
+import dev.relay.testkit.RelayInfraResource;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Dialogues over real sockets with the real Kafka broker behind (port 0 listeners). */
+@QuarkusTest
+@QuarkusTestResource(RelayInfraResource.class)
+class SmtpServerDialogueTest {
+
+    @Inject
+    SmtpServer server;
+
+    @ConfigProperty(name = "kafka.bootstrap.servers")
+    String bootstrap;
+
+    /** A raw client: writes bytes exactly, reads one reply (all its lines). */
+    private static final class Client implements AutoCloseable {
+        final Socket socket;
+        final InputStream in;
+        final OutputStream out;
+
+        Client(int port) throws IOException {
+            socket = new Socket("127.0.0.1", port);
+            socket.setSoTimeout(15000);
+            in = socket.getInputStream();
+            out = socket.getOutputStream();
+        }
+
+        String reply() throws IOException {
+            StringBuilder all = new StringBuilder();
+            while (true) {
+                ByteArrayOutputStream line = new ByteArrayOutputStream();
+                int b;
+                while ((b = in.read()) != -1 && b != '\n') {
+                    line.write(b);
+                }
+                String text = line.toString(StandardCharsets.UTF_8).replace("\r", "");
+                all.append(text).append('\n');
+                if (b == -1 || text.length() < 4 || text.charAt(3) != '-') {
+                    return all.toString();
+                }
+            }
+        }
+
+        void write(String raw) throws IOException {
+            out.write(raw.getBytes(StandardCharsets.UTF_8));
+            out.flush();
+        }
+
+        String send(String line) throws IOException {
+            write(line + "\r\n");
+            return reply();
+        }
+
+        public void close() throws IOException {
+            socket.close();
+        }
+    }
+
+    @Test
+    void shouldAcceptMailForALocalDomainAndPublishItsExactBytes() throws Exception {
+        String body = "Subject: dialogue\r\n\r\nGr\u00fc\u00dfe\r\n..dot\r\n";
+        String reply;
+        try (Client c = new Client(server.port(Listener.RELAY))) {
+            assertThat(c.reply()).startsWith("220 ");
+            c.send("EHLO client.example");
+            c.send("MAIL FROM:<sender@outside.example> BODY=8BITMIME");
+            c.send("RCPT TO:<postmaster@example.test>");
+            assertThat(c.send("DATA")).startsWith("354");
+            reply = c.send(body + ".");
+            assertThat(c.send("QUIT")).startsWith("221");
+        }
+        assertThat(reply).startsWith("250 2.0.0 Ok: queued as ");
+        String id = reply.trim().substring(reply.lastIndexOf(' ') + 1).trim();
+
+        ConsumerRecord<String, byte[]> record = readInbound(id);
+        Envelope envelope = EnvelopeCodec.decode(record.headers().lastHeader(Topics.ENVELOPE_HEADER).value());
+        assertThat(envelope.messageId()).isEqualTo(id);
+        assertThat(envelope.mailFrom()).isEqualTo("sender@outside.example");
+        assertThat(envelope.recipients()).containsExactly("postmaster@example.test");
+        assertThat(envelope.body()).isEqualTo("8BITMIME");
+        String stored = new String(record.value(), StandardCharsets.UTF_8);
+        assertThat(stored).startsWith("Received: from client.example").endsWith("\r\n" + body.replace("..dot", ".dot"));
+    }
+
+    @Test
+    void shouldAnswerPipelinedCommandsInOrder() throws Exception {
+        try (Client c = new Client(server.port(Listener.RELAY))) {
+            c.reply();
+            c.send("EHLO client.example");
+            c.write("MAIL FROM:<a@outside.example>\r\nRCPT TO:<victim@remote.example>\r\n"
+                    + "RCPT TO:<postmaster@example.test>\r\nDATA\r\n");
+            assertThat(c.reply()).startsWith("250 2.1.0");
+            assertThat(c.reply()).startsWith("554 5.7.1");
+            assertThat(c.reply()).startsWith("250 2.1.5");
+            assertThat(c.reply()).startsWith("354");
+            c.write("Subject: p\r\n\r\nx\r\n.\r\nQUIT\r\n");
+            assertThat(c.reply()).startsWith("250 2.0.0");
+            assertThat(c.reply()).startsWith("221");
+        }
+    }
+
+    @Test
+    void shouldRefuseBareLineFeedsInCommandsAndSmugglingInData() throws Exception {
+        try (Client c = new Client(server.port(Listener.RELAY))) {
+            c.reply();
+            c.write("EHLO client.example\n");
+            assertThat(c.reply()).startsWith("500 5.5.2");
+            c.send("EHLO client.example");
+            c.send("MAIL FROM:<a@outside.example>");
+            c.send("RCPT TO:<postmaster@example.test>");
+            c.send("DATA");
+            // LF.LF must not end the data: the smuggled MAIL is content, and the message is refused at the real end
+            c.write("Subject: s\r\n\r\nx\n.\nMAIL FROM:<evil@outside.example>\r\n.\r\n");
+            assertThat(c.reply()).startsWith("550 5.5.2");
+            assertThat(c.send("NOOP")).startsWith("250");
+        }
+    }
+
+    @Test
+    void shouldDiscardCommandsPipelinedBehindStartTls() throws Exception {
+        try (Client c = new Client(server.port(Listener.SUBMISSION))) {
+            c.reply();
+            c.send("EHLO client.example");
+            c.write("STARTTLS\r\nNOOP\r\n");
+            assertThat(c.reply()).startsWith("220 2.0.0");
+            // the server now expects a TLS ClientHello; the pipelined NOOP must never be answered in plain text
+            c.socket.setSoTimeout(1500);
+            assertThatThrownBy(() -> c.in.read()).isInstanceOf(java.net.SocketTimeoutException.class);
+        }
+    }
+
+    @Test
+    void shouldNotOfferAuthBeforeTls() throws Exception {
+        try (Client c = new Client(server.port(Listener.RELAY))) {
+            c.reply();
+            String ehlo = c.send("EHLO client.example");
+            assertThat(ehlo).contains("STARTTLS").doesNotContain("AUTH");
+            assertThat(c.send("AUTH PLAIN AGRlbW8AZGVtby1wYXNzd29yZA==")).startsWith("538 5.7.11");
+        }
+    }
+
+    private ConsumerRecord<String, byte[]> readInbound(String id) {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(props, new StringDeserializer(),
+                new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor(Topics.INBOUND).stream()
+                    .map(p -> new TopicPartition(p.topic(), p.partition())).collect(Collectors.toList());
+            consumer.assign(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            end.forEach((tp, offset) -> consumer.seek(tp, Math.max(0, offset - 50)));
+            long deadline = System.currentTimeMillis() + 15000;
+            List<String> seen = new ArrayList<>();
+            while (System.currentTimeMillis() < deadline) {
+                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+                    seen.add(r.key());
+                    if (id.equals(r.key())) {
+                        return r;
+                    }
+                }
+            }
+            throw new AssertionError("record " + id + " not found on " + Topics.INBOUND + "; saw " + seen);
+        }
+    }
+}

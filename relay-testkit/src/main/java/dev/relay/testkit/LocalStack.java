@@ -1,0 +1,344 @@
+package dev.relay.testkit;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.kafka.clients.admin.Admin;
+
+/**
+ * The engine behind {@code ./relay up|down|status}: runs the whole system on this machine as real, detached processes
+ * (Kafka, Keycloak, the capture MX, the three services), tracked by pid files in {@code <root>/.run/}, with logs in
+ * {@code .run/logs/<component>.log} and captured mail in {@code .run/mail/}.
+ *
+ * <p>{@code up} is idempotent: a component whose pid file names a live process, or whose port already listens, is not
+ * started again. The environment of {@code up} reaches every child; the defaults in {@link #COMPONENTS} are added only
+ * for variables that are not set.
+ */
+public final class LocalStack {
+
+    enum Kind { KAFKA, KEYCLOAK, CAPTURE_MX, QUARKUS }
+
+    /**
+     * One component of the local stack.
+     *
+     * @param name       short name: pid file {@code .run/<name>.pid}, log {@code .run/logs/<name>.log}
+     * @param port       the port that {@code status} shows (for a service: its HTTP port)
+     * @param otherPorts further ports it listens on, checked to be free after {@code down}
+     * @param module     for a service: its Maven module, run as {@code <module>/target/quarkus-app/quarkus-run.jar}
+     * @param env        environment defaults, added when the variable is not set already
+     */
+    record Component(String name, Kind kind, int port, List<Integer> otherPorts, String module,
+            Map<String, String> env) {
+    }
+
+    /** Defaults for every service. */
+    static final Map<String, String> SERVICE_ENV = Map.of("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092");
+
+    /** The stack in start order; {@code down} stops it in reverse order. */
+    static final List<Component> COMPONENTS = List.of(
+            new Component("kafka", Kind.KAFKA, 9092, List.of(9093), null, Map.of()),
+            new Component("keycloak", Kind.KEYCLOAK, 8180, List.of(), null, Map.of()),
+            new Component("capture-mx", Kind.CAPTURE_MX, 2526, List.of(), null, Map.of()),
+            new Component("ingress", Kind.QUARKUS, 8081, List.of(2525, 2587, 2465), "ingress-service", Map.of(
+                    "QUARKUS_HTTP_PORT", "8081",
+                    "RELAY_INGRESS_KEYCLOAK_URL", "http://127.0.0.1:8180")),
+            new Component("policy", Kind.QUARKUS, 8082, List.of(), "policy-service", Map.of(
+                    "QUARKUS_HTTP_PORT", "8082")),
+            new Component("delivery", Kind.QUARKUS, 8083, List.of(), "delivery-service", Map.of(
+                    "QUARKUS_HTTP_PORT", "8083",
+                    "RELAY_DELIVERY_SMARTHOST", "127.0.0.1:2526",
+                    "RELAY_DELIVERY_ALLOW_PRIVATE_DESTINATIONS", "true")));
+
+    static final String HOST = "127.0.0.1";
+    private static final Duration SERVICE_TIMEOUT = Duration.ofSeconds(120);
+    private static final Duration STOP_GRACE = Duration.ofSeconds(20);
+
+    private final Path root;
+    private final Path run;
+    private final Path logs;
+
+    LocalStack(Path root) {
+        this.root = root;
+        this.run = root.resolve(".run");
+        this.logs = run.resolve("logs");
+    }
+
+    public static void main(String[] args) {
+        // kafka-clients (the admin client) logs through SLF4J; the launcher has no provider and needs no warning
+        System.setProperty("slf4j.internal.verbosity", "ERROR");
+        String command = args.length == 0 ? "" : args[0];
+        LocalStack stack = new LocalStack(RelayRoot.get());
+        int exit;
+        try {
+            switch (command) {
+                case "up":
+                    exit = stack.up();
+                    break;
+                case "down":
+                    exit = stack.down();
+                    break;
+                case "status":
+                    exit = stack.status();
+                    break;
+                case "test-infra-down":
+                    exit = testInfraDown();
+                    break;
+                default:
+                    System.err.println("usage: LocalStack up|down|status|test-infra-down");
+                    exit = 2;
+            }
+        } catch (RuntimeException e) {
+            System.out.flush();
+            System.err.println();
+            System.err.println("FAILED: " + e.getMessage());
+            exit = 1;
+        }
+        System.out.flush();
+        System.exit(exit);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+
+    int up() {
+        try {
+            Files.createDirectories(logs);
+            Files.createDirectories(run.resolve("mail"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        for (Component c : COMPONENTS) {
+            long started = System.nanoTime();
+            System.out.printf("%-11s ", c.name());
+            System.out.flush();
+            String how = start(c);
+            System.out.printf("%s (%.1f s)%n", how, (System.nanoTime() - started) / 1e9);
+        }
+        printEndpoints();
+        return 0;
+    }
+
+    /** Starts (or finds running) one component and waits until it is ready; says which. */
+    private String start(Component c) {
+        Path pidFile = pidFile(c);
+        Path logFile = logFile(c);
+        switch (c.kind()) {
+            case KAFKA: {
+                KafkaBroker broker = KafkaBroker.local(run.resolve("kafka"), c.port(), c.otherPorts().get(0), pidFile,
+                        logFile);
+                String how = describe(c);
+                broker.ensureStarted();
+                KafkaBroker.createRelayTopics(broker.bootstrapServers());
+                return how + ", topics ready";
+            }
+            case KEYCLOAK: {
+                KeycloakServer keycloak = KeycloakServer.local(run.resolve("keycloak"), c.port(), pidFile, logFile);
+                String how = describe(c);
+                keycloak.ensureStarted();
+                return how + ", realm " + keycloak.realmUrl();
+            }
+            case CAPTURE_MX: {
+                ManagedProcess running = ManagedProcess.adopt(pidFile, logFile);
+                if (running != null || ManagedProcess.isListening(HOST, c.port())) {
+                    return describe(running, c);
+                }
+                List<String> cmd = List.of(ManagedProcess.javaExecutable(), "-Xmx128m", "-cp", absoluteClassPath(),
+                        CaptureMx.class.getName(),
+                        "--port", Integer.toString(c.port()), "--dir", root.relativize(run.resolve("mail")).toString());
+                ManagedProcess p = ManagedProcess.start(c.name(), cmd, root, Map.of(), logFile, pidFile, true);
+                ManagedProcess.awaitListening(HOST, c.port(), Duration.ofSeconds(30), p);
+                return "started, pid " + p.pid();
+            }
+            case QUARKUS: {
+                Map<String, String> env = serviceEnv(c);
+                int httpPort = Integer.parseInt(env.get("QUARKUS_HTTP_PORT"));
+                String health = "http://" + HOST + ":" + httpPort + "/q/health/ready";
+                ManagedProcess running = ManagedProcess.adopt(pidFile, logFile);
+                if (running != null || ManagedProcess.isListening(HOST, httpPort)) {
+                    ManagedProcess.await(c.name() + " ready at " + health, SERVICE_TIMEOUT, running,
+                            () -> Support.httpStatus(health) == 200);
+                    return describe(running, c);
+                }
+                Path jar = root.resolve(c.module()).resolve("target").resolve("quarkus-app").resolve("quarkus-run.jar");
+                if (!Files.isRegularFile(jar)) {
+                    throw new IllegalStateException(root.relativize(jar) + " is missing: build first (./relay build)");
+                }
+                List<String> cmd = List.of(ManagedProcess.javaExecutable(), "-jar", jar.toString());
+                ManagedProcess p = ManagedProcess.start(c.name(), cmd, root, env, logFile, pidFile, true);
+                ManagedProcess.await(c.name() + " ready at " + health, SERVICE_TIMEOUT, p,
+                        () -> Support.httpStatus(health) == 200);
+                return "started, pid " + p.pid();
+            }
+            default:
+                throw new IllegalStateException(c.kind().toString());
+        }
+    }
+
+    private String describe(Component c) {
+        ManagedProcess running = ManagedProcess.adopt(pidFile(c), logFile(c));
+        if (running == null && !ManagedProcess.isListening(HOST, c.port())) {
+            return "started";
+        }
+        return describe(running, c);
+    }
+
+    private static String describe(ManagedProcess running, Component c) {
+        return running != null ? "already running, pid " + running.pid()
+                : "port " + c.port() + " already in use (not started by ./relay up), using it";
+    }
+
+    /** This JVM's class path with absolute entries, for a child JVM that runs in another directory. */
+    static String absoluteClassPath() {
+        List<String> entries = new ArrayList<>();
+        for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+            if (!entry.isEmpty()) {
+                entries.add(Path.of(entry).toAbsolutePath().normalize().toString());
+            }
+        }
+        return String.join(java.io.File.pathSeparator, entries);
+    }
+
+    /** The defaults of a service, for each variable that the environment does not set. */
+    static Map<String, String> serviceEnv(Component c) {
+        Map<String, String> env = new LinkedHashMap<>();
+        Map<String, String> defaults = new LinkedHashMap<>(SERVICE_ENV);
+        defaults.putAll(c.env());
+        defaults.forEach((k, v) -> env.put(k, System.getenv().getOrDefault(k, v)));
+        return env;
+    }
+
+    private void printEndpoints() {
+        String nl = System.lineSeparator();
+        System.out.println(nl
+                + "Relay is up." + nl
+                + "  SMTP relay/MX    127.0.0.1:2525   (STARTTLS; AUTH only after TLS)" + nl
+                + "  SMTP submission  127.0.0.1:2587   (STARTTLS, AUTH required)" + nl
+                + "  SMTPS            127.0.0.1:2465   (implicit TLS, AUTH required)" + nl
+                + "  HTTP             ingress http://127.0.0.1:8081  policy http://127.0.0.1:8082"
+                + "  delivery http://127.0.0.1:8083  (/q/health, /q/metrics)" + nl
+                + "  Keycloak         http://127.0.0.1:8180  (realm relay; admin console: admin / admin)" + nl
+                + "  Kafka            127.0.0.1:9092" + nl
+                + "  Delivered mail   .run/mail/   (the capture MX on 127.0.0.1:2526 receives everything)" + nl
+                + "  Logs             .run/logs/   (./relay logs [component])" + nl
+                + nl
+                + "Demo credentials: user demo / password demo-password (sends as demo@example.test)" + nl
+                + "Try:" + nl
+                + "  swaks --server 127.0.0.1:2587 --tls --auth PLAIN --auth-user demo --auth-password demo-password"
+                + " --from demo@example.test --to someone@example.net --header 'Subject: hello from Relay'" + nl
+                + "Stop everything with ./relay down");
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+
+    int down() {
+        List<Component> reversed = new ArrayList<>(COMPONENTS);
+        java.util.Collections.reverse(reversed);
+        for (Component c : reversed) {
+            ManagedProcess p = ManagedProcess.adopt(pidFile(c), logFile(c));
+            if (p == null) {
+                System.out.printf("%-11s not running%n", c.name());
+                continue;
+            }
+            long started = System.nanoTime();
+            p.stop(STOP_GRACE);
+            System.out.printf("%-11s stopped (pid %d, %.1f s)%n", c.name(), p.pid(),
+                    (System.nanoTime() - started) / 1e9);
+        }
+        List<String> busy = new ArrayList<>();
+        for (Component c : reversed) {
+            List<Integer> ports = new ArrayList<>();
+            ports.add(c.kind() == Kind.QUARKUS ? Integer.parseInt(serviceEnv(c).get("QUARKUS_HTTP_PORT")) : c.port());
+            ports.addAll(c.otherPorts());
+            for (int port : ports) {
+                try {
+                    ManagedProcess.awaitFree(HOST, port, Duration.ofSeconds(5));
+                } catch (IllegalStateException e) {
+                    busy.add(port + " (" + c.name() + ")");
+                }
+            }
+        }
+        if (!busy.isEmpty()) {
+            System.out.println("still in use, by processes that ./relay up did not start: " + String.join(", ", busy));
+            return 1;
+        }
+        System.out.println("all stopped; ports free");
+        return 0;
+    }
+
+    int status() {
+        System.out.printf("%-11s %-8s %-8s %-6s %s%n", "COMPONENT", "PID", "STATE", "PORT", "READY");
+        for (Component c : COMPONENTS) {
+            ManagedProcess p = ManagedProcess.adopt(pidFile(c), logFile(c));
+            int port = c.kind() == Kind.QUARKUS ? Integer.parseInt(serviceEnv(c).get("QUARKUS_HTTP_PORT")) : c.port();
+            boolean ready = ready(c, port);
+            String state = p != null ? "running" : ready ? "foreign" : "stopped";
+            System.out.printf("%-11s %-8s %-8s %-6d %s%n", c.name(), p == null ? "-" : Long.toString(p.pid()), state,
+                    port, ready ? "yes" : "no");
+        }
+        return 0;
+    }
+
+    private static boolean ready(Component c, int port) {
+        if (!ManagedProcess.isListening(HOST, port)) {
+            return false;
+        }
+        switch (c.kind()) {
+            case KAFKA:
+                try (Admin admin = KafkaBroker.admin(HOST + ":" + port)) {
+                    return !admin.describeCluster().nodes().get(5, TimeUnit.SECONDS).isEmpty();
+                } catch (Exception e) {
+                    return false;
+                }
+            case KEYCLOAK:
+                return Support.httpStatus("http://" + HOST + ":" + port + "/realms/" + KeycloakServer.REALM
+                        + "/.well-known/openid-configuration") == 200;
+            case QUARKUS:
+                return Support.httpStatus("http://" + HOST + ":" + port + "/q/health/ready") == 200;
+            default:
+                return true;
+        }
+    }
+
+    /** Stops the build-wide test Kafka and Keycloak (pid files in {@code .cache/test-run/}). */
+    static int testInfraDown() {
+        Path runDir = KafkaBroker.testRunDir();
+        int kafkaPort = Integer.getInteger("relay.test.kafka.port", 19092);
+        int keycloakPort = Integer.getInteger("relay.test.keycloak.port", 18180);
+        int exit = 0;
+        for (Object[] server : new Object[][] {
+                {"test keycloak", runDir.resolve("keycloak.pid"), keycloakPort},
+                {"test kafka", runDir.resolve("kafka.pid"), kafkaPort}}) {
+            String name = (String) server[0];
+            Path pidFile = (Path) server[1];
+            int port = (Integer) server[2];
+            ManagedProcess p = ManagedProcess.adopt(pidFile);
+            if (p != null) {
+                p.stop(STOP_GRACE);
+                System.out.printf("%-13s stopped (pid %d)%n", name, p.pid());
+            }
+            ManagedProcess.deleteQuietly(pidFile);
+            try {
+                ManagedProcess.awaitFree(HOST, port, Duration.ofSeconds(10));
+            } catch (IllegalStateException e) {
+                System.out.printf("%-13s port %d is still in use by a process without pid file%n", name, port);
+                exit = 1;
+            }
+        }
+        return exit;
+    }
+
+    private Path pidFile(Component c) {
+        return run.resolve(c.name() + ".pid");
+    }
+
+    private Path logFile(Component c) {
+        return logs.resolve(c.name() + ".log");
+    }
+}
