@@ -22,4 +22,21 @@ public interface PolicyConfig {
     /** TLS policy for static routes and the smarthost: none, opportunistic, required or verify. */
     @WithDefault("opportunistic")
     String routeTls();
+
+    /** Topic names; application.properties maps the messaging channels to them (the same keys). */
+    TopicNames topics();
+
+    interface TopicNames {
+        @WithDefault("relay.inbound.v1")
+        String inbound();
+
+        @WithDefault("relay.outbound.v1")
+        String outbound();
+
+        @WithDefault("relay.events.v1")
+        String events();
+
+        @WithDefault("relay.dlq.v1")
+        String dlq();
+    }
 }

@@ -1,0 +1,35 @@
+package dev.relay.policy.messaging;
+
+import dev.relay.testkit.KafkaBroker;
+import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * The build-wide real Kafka broker, with topics of this test run's own, so that records other modules' tests
+ * left on the shared relay.* topics cannot reach this test's policy service.
+ */
+public class IsolatedTopicsResource implements QuarkusTestResourceLifecycleManager {
+
+    static final String PREFIX = "policy-test-" + UUID.randomUUID().toString().substring(0, 8) + ".";
+
+    @Override
+    public Map<String, String> start() {
+        KafkaBroker kafka = KafkaBroker.shared();
+        kafka.createTopics(List.of(PREFIX + "inbound", PREFIX + "outbound", PREFIX + "events", PREFIX + "dlq"), 3);
+        return Map.of(
+                "kafka.bootstrap.servers", kafka.bootstrapServers(),
+                "relay.policy.topics.inbound", PREFIX + "inbound",
+                "relay.policy.topics.outbound", PREFIX + "outbound",
+                "relay.policy.topics.events", PREFIX + "events",
+                "relay.policy.topics.dlq", PREFIX + "dlq",
+                "mp.messaging.incoming.inbound.group.id", PREFIX + "group");
+    }
+
+    @Override
+    public void stop() {
+        // the shared broker outlives this test; the topics are unique to this run
+    }
+}
