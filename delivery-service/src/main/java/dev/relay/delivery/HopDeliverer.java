@@ -1,0 +1,82 @@
+package dev.relay.delivery;
+
+import dev.relay.common.envelope.Envelope;
+import dev.relay.delivery.mx.Resolution;
+import dev.relay.delivery.mx.RouteResolver;
+import dev.relay.delivery.transport.DeliveryStatus;
+import dev.relay.delivery.transport.OutboundMessage;
+import dev.relay.delivery.transport.RecipientResult;
+import dev.relay.delivery.transport.SmtpClient;
+import io.vertx.core.Future;
+import jakarta.inject.Singleton;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * One delivery attempt of one outbound record: resolve the next hop per recipient domain, group recipients that
+ * go to the same addresses, and run one SMTP transaction per group. Never fails: every recipient ends with a
+ * result (delivered, transient or permanent), which the messaging layer makes durable.
+ */
+@Singleton
+public class HopDeliverer {
+
+    private final RouteResolver routes;
+    private final SmtpClient smtp;
+
+    public HopDeliverer(RouteResolver routes, SmtpClient smtp) {
+        this.routes = routes;
+        this.smtp = smtp;
+    }
+
+    public Future<List<RecipientResult>> deliver(Envelope envelope, byte[] data) {
+        List<RecipientResult> results = new ArrayList<>();
+        Map<String, List<String>> byDomain = new LinkedHashMap<>();
+        for (String rcpt : envelope.recipients()) {
+            int at = rcpt.lastIndexOf('@');
+            if (at <= 0 || at == rcpt.length() - 1) {
+                results.add(new RecipientResult(rcpt, DeliveryStatus.PERMANENT,
+                        "553 5.1.3 bad recipient address syntax", null));
+            } else {
+                byDomain.computeIfAbsent(rcpt.substring(at + 1).toLowerCase(Locale.ROOT), d -> new ArrayList<>())
+                        .add(rcpt);
+            }
+        }
+        OutboundMessage message = new OutboundMessage(envelope.messageId(), envelope.mailFrom(), List.of(), data,
+                isEightBit(envelope.body()), envelope.smtputf8());
+        List<Future<List<RecipientResult>>> hops = new ArrayList<>();
+        for (Map.Entry<String, List<String>> domain : byDomain.entrySet()) {
+            hops.add(routes.resolve(domain.getKey(), envelope.route())
+                    .compose(resolution -> deliver(resolution, message.withRecipients(domain.getValue()))));
+        }
+        return Future.join(new ArrayList<>(hops)).transform(done -> {
+            for (int i = 0; i < hops.size(); i++) {
+                Future<List<RecipientResult>> hop = hops.get(i);
+                if (hop.succeeded()) {
+                    results.addAll(hop.result());
+                } else {
+                    // A bug or an unexpected I/O error: unsure, so transient (STYLE.md).
+                    String reason = "451 4.3.0 " + hop.cause();
+                    List<String> rcpts = new ArrayList<>(byDomain.values()).get(i);
+                    rcpts.forEach(r -> results.add(new RecipientResult(r, DeliveryStatus.TRANSIENT, reason, null)));
+                }
+            }
+            return Future.succeededFuture(results);
+        });
+    }
+
+    private Future<List<RecipientResult>> deliver(Resolution resolution, OutboundMessage message) {
+        if (resolution instanceof Resolution.Unroutable unroutable) {
+            return Future.succeededFuture(message.recipients().stream()
+                    .map(r -> new RecipientResult(r, unroutable.status(), unroutable.reason(), null)).toList());
+        }
+        return smtp.deliver(((Resolution.Targets) resolution).targets(), message);
+    }
+
+    private static boolean isEightBit(String body) {
+        return body != null && (body.equalsIgnoreCase("8BITMIME") || body.equalsIgnoreCase("BINARYMIME"));
+    }
+}

@@ -1,0 +1,81 @@
+package dev.relay.delivery.config;
+
+import dev.relay.delivery.mx.DestinationGuard;
+import dev.relay.delivery.mx.DnsServers;
+import dev.relay.delivery.mx.MxResolver;
+import dev.relay.delivery.mx.NextHopSpec;
+import dev.relay.delivery.mx.RouteResolver;
+import dev.relay.delivery.transport.SmtpClient;
+import dev.relay.delivery.transport.SmtpTimeouts;
+import io.vertx.core.Vertx;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Disposes;
+import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Singleton;
+import org.jboss.logging.Logger;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Builds the plain (framework-free) delivery core from {@link DeliveryConfig}. Singletons without client proxies,
+ * so that they are built when the consumer starts: a bad route or smarthost fails the start, not the first record.
+ */
+@ApplicationScoped
+public class DeliveryBeans {
+
+    private static final Logger LOG = Logger.getLogger(DeliveryBeans.class);
+
+    @Produces
+    @Singleton
+    SmtpClient smtpClient(Vertx vertx, DeliveryConfig config) {
+        String helo = config.heloName().orElseGet(DeliveryBeans::localHostName);
+        LOG.infof("outbound SMTP as %s, port %d, private destinations %s", helo, config.smtp().port(),
+                config.allowPrivateDestinations() ? "ALLOWED" : "refused");
+        return new SmtpClient(vertx, helo,
+                new SmtpTimeouts(config.connectTimeout(), config.commandTimeout(), config.dataTimeout()));
+    }
+
+    void closeSmtpClient(@Disposes SmtpClient client) {
+        client.close();
+    }
+
+    @Produces
+    @Singleton
+    MxResolver mxResolver(Vertx vertx, DeliveryConfig config) {
+        return new MxResolver(vertx, DnsServers.choose(config.dns().servers(), DnsServers.RESOLV_CONF),
+                config.dns().timeout());
+    }
+
+    void closeMxResolver(@Disposes MxResolver resolver) {
+        resolver.close();
+    }
+
+    @Produces
+    @Singleton
+    RouteResolver routeResolver(Vertx vertx, MxResolver mx, DeliveryConfig config) {
+        Map<String, NextHopSpec> routes = new HashMap<>();
+        config.routes().forEach((domain, hop) -> routes.put(unquote(domain).toLowerCase(Locale.ROOT),
+                NextHopSpec.parse(hop)));
+        config.smarthost().ifPresent(s -> LOG.infof("all mail goes to smarthost %s", s));
+        return new RouteResolver(vertx, mx, new DestinationGuard(config.allowPrivateDestinations()),
+                config.smarthost().filter(s -> !s.isBlank()).map(NextHopSpec::parse), Map.copyOf(routes),
+                config.smtp().port());
+    }
+
+    private static String unquote(String key) {
+        return key.length() >= 2 && key.startsWith("\"") && key.endsWith("\"")
+                ? key.substring(1, key.length() - 1) : key;
+    }
+
+    private static String localHostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            return "localhost";
+        }
+    }
+}

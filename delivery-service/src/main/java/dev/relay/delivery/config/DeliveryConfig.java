@@ -1,0 +1,74 @@
+package dev.relay.delivery.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Everything under {@code relay.delivery}. Defaults are the local values; every key can be overridden by its
+ * environment variable ({@code RELAY_DELIVERY_SMTP_PORT} for {@code relay.delivery.smtp.port}).
+ */
+@ConfigMapping(prefix = "relay.delivery")
+public interface DeliveryConfig {
+
+    Dns dns();
+
+    Smtp smtp();
+
+    /** Connect to loopback, private, link-local, CGNAT, metadata addresses. Never in production. */
+    @WithDefault("false")
+    boolean allowPrivateDestinations();
+
+    /** {@code host:port[;tls=policy]}: when set, ALL mail goes there (local runs: the capture MX). */
+    Optional<String> smarthost();
+
+    /** Static transport map: recipient domain → {@code host:port[;tls=policy]}. */
+    Map<String, String> routes();
+
+    /** The name we give in EHLO/HELO; default: this machine's host name. */
+    Optional<String> heloName();
+
+    @WithDefault("30s")
+    Duration connectTimeout();
+
+    /** Greeting and every command reply (RFC 5321 §4.5.3.2: at least 5 minutes). */
+    @WithDefault("5m")
+    Duration commandTimeout();
+
+    /** Reply to the final dot (RFC 5321 §4.5.3.2: at least 10 minutes). */
+    @WithDefault("10m")
+    Duration dataTimeout();
+
+    /** Records delivered at the same time by one instance. */
+    @WithDefault("16")
+    int concurrency();
+
+    Retry retry();
+
+    interface Dns {
+        /** Resolvers as {@code host:port}; default: the nameservers of /etc/resolv.conf. */
+        Optional<List<String>> servers();
+
+        @WithDefault("5s")
+        Duration timeout();
+    }
+
+    interface Smtp {
+        /** Port of remote MX hosts (and of routes that give none). */
+        @WithDefault("25")
+        int port();
+    }
+
+    /** Declared now, used by the retry loop of a later issue. */
+    interface Retry {
+        @WithDefault("1m,5m,15m,30m,1h,2h,4h,8h")
+        List<Duration> schedule();
+
+        @WithDefault("5d")
+        Duration maxAge();
+    }
+}

@@ -1,0 +1,57 @@
+package dev.relay.delivery.messaging;
+
+import dev.relay.common.envelope.Envelope;
+import dev.relay.common.envelope.EnvelopeCodec;
+import dev.relay.common.kafka.Topics;
+import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.eclipse.microprofile.reactive.messaging.Message;
+
+/** Parses a consumed record; anything we cannot deliver from is {@link Decoded.Undecodable}, never an exception. */
+final class OutboundRecordDecoder {
+
+    sealed interface Decoded {
+        record Valid(OutboundRecord record) implements Decoded {
+        }
+
+        /**
+         * @param reason why the record cannot be handled
+         * @param source topic-partition@offset, for the dead-letter record and the log
+         */
+        record Undecodable(String reason, String key, byte[] value, Headers headers, String source)
+                implements Decoded {
+        }
+    }
+
+    private OutboundRecordDecoder() {
+    }
+
+    @SuppressWarnings("unchecked")
+    static Decoded decode(Message<byte[]> message) {
+        IncomingKafkaRecordMetadata<String, byte[]> meta =
+                message.getMetadata(IncomingKafkaRecordMetadata.class).orElse(null);
+        Headers headers = meta == null ? new RecordHeaders() : meta.getHeaders();
+        String key = meta == null ? null : meta.getKey();
+        String source = meta == null ? "unknown" : meta.getTopic() + "-" + meta.getPartition() + "@" + meta.getOffset();
+        byte[] value = message.getPayload();
+        Header header = headers.lastHeader(Topics.ENVELOPE_HEADER);
+        if (header == null || header.value() == null) {
+            return new Decoded.Undecodable("missing " + Topics.ENVELOPE_HEADER + " header", key, value, headers, source);
+        }
+        Envelope envelope;
+        try {
+            envelope = EnvelopeCodec.decode(header.value());
+        } catch (IllegalArgumentException e) {
+            return new Decoded.Undecodable(e.getMessage(), key, value, headers, source);
+        }
+        if (value == null) {
+            return new Decoded.Undecodable("record has no message bytes", key, null, headers, source);
+        }
+        if (envelope.recipients().isEmpty()) {
+            return new Decoded.Undecodable("envelope has no recipients", key, value, headers, source);
+        }
+        return new Decoded.Valid(new OutboundRecord(key, envelope, value, headers));
+    }
+}

@@ -1,0 +1,98 @@
+package dev.relay.delivery.mx;
+
+import dev.relay.common.envelope.Route;
+import dev.relay.common.rules.Cidr;
+import dev.relay.delivery.transport.SmtpTarget;
+import dev.relay.delivery.transport.TlsPolicy;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+
+import java.net.InetAddress;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Decides where mail for one recipient domain goes, first match wins:
+ * <ol>
+ *   <li>the configured smarthost ({@code relay.delivery.smarthost}): all mail;</li>
+ *   <li>the configured transport map ({@code relay.delivery.routes}): by recipient domain;</li>
+ *   <li>the route in the envelope, when the policy service chose STATIC or SMARTHOST;</li>
+ *   <li>DNS MX of the domain.</li>
+ * </ol>
+ * Then every address goes through the {@link DestinationGuard}. Host names of configured and policy routes are
+ * resolved with the system resolver (hosts file, search domains: a smarthost is often a cluster-local name);
+ * MX lookups and MX host addresses use the Vert.x DNS client and {@code relay.delivery.dns.servers}.
+ */
+public final class RouteResolver {
+
+    private final Vertx vertx;
+    private final MxResolver mx;
+    private final DestinationGuard guard;
+    private final Optional<NextHopSpec> smarthost;
+    private final Map<String, NextHopSpec> routes;
+    private final int defaultPort;
+
+    public RouteResolver(Vertx vertx, MxResolver mx, DestinationGuard guard, Optional<NextHopSpec> smarthost,
+                         Map<String, NextHopSpec> routes, int defaultPort) {
+        this.vertx = vertx;
+        this.mx = mx;
+        this.guard = guard;
+        this.smarthost = smarthost;
+        this.routes = routes;
+        this.defaultPort = defaultPort;
+    }
+
+    public Future<Resolution> resolve(String domain, Route envelopeRoute) {
+        String key = domain.toLowerCase(Locale.ROOT);
+        Future<Resolution> found;
+        if (smarthost.isPresent()) {
+            found = configured(smarthost.get());
+        } else if (routes.containsKey(key)) {
+            found = configured(routes.get(key));
+        } else if (envelopeRoute != null && envelopeRoute.kind() != Route.Kind.MX && envelopeRoute.host() != null) {
+            found = configured(new NextHopSpec(envelopeRoute.host(), envelopeRoute.port(),
+                    TlsPolicy.parse(envelopeRoute.tlsPolicy())));
+        } else {
+            TlsPolicy tls = envelopeRoute == null ? TlsPolicy.OPPORTUNISTIC : TlsPolicy.parse(envelopeRoute.tlsPolicy());
+            found = mx.resolve(key, defaultPort, tls);
+        }
+        return found.map(this::guarded);
+    }
+
+    private Future<Resolution> configured(NextHopSpec hop) {
+        int port = hop.port() == 0 ? defaultPort : hop.port();
+        return systemAddresses(hop.host()).transform(found -> {
+            if (found.failed() || found.result().isEmpty()) {
+                // A configured next hop that does not resolve is our problem, not the recipient's: retry.
+                String why = found.failed() ? String.valueOf(found.cause().getMessage()) : "no address";
+                return Future.succeededFuture(Resolution.transientFailure(
+                        "451 4.4.3 next hop " + hop.host() + " does not resolve: " + why));
+            }
+            return Future.succeededFuture(new Resolution.Targets(found.result().stream()
+                    .map(ip -> new SmtpTarget(hop.host(), ip, port, hop.tls())).toList()));
+        });
+    }
+
+    private Future<List<String>> systemAddresses(String host) {
+        if (Cidr.literal(host) != null) {
+            return Future.succeededFuture(List.of(host));
+        }
+        return vertx.executeBlocking(() -> Arrays.stream(InetAddress.getAllByName(host))
+                .map(InetAddress::getHostAddress).toList(), false);
+    }
+
+    private Resolution guarded(Resolution resolution) {
+        if (!(resolution instanceof Resolution.Targets found)) {
+            return resolution;
+        }
+        List<SmtpTarget> permitted = found.targets().stream().filter(t -> guard.permits(t.address())).toList();
+        if (permitted.isEmpty() && !found.targets().isEmpty()) {
+            return Resolution.permanentFailure("550 5.4.4 refusing to connect to private address "
+                    + found.targets().get(0).address() + " of " + found.targets().get(0).hostName());
+        }
+        return new Resolution.Targets(permitted);
+    }
+}

@@ -1,0 +1,29 @@
+package dev.relay.delivery.transport;
+
+import io.vertx.core.Future;
+
+import java.time.Duration;
+
+/**
+ * EHLO, and HELO when the server refuses EHLO with 5yz (RFC 5321 §3.2: an old server that does not know EHLO).
+ * A 4yz is not a reason to downgrade: the server is busy, so is this host.
+ */
+final class EhloPhase {
+
+    private EhloPhase() {
+    }
+
+    static Future<Step<Capabilities>> run(SmtpConnection conn, String heloName, Duration timeout) {
+        return conn.command("EHLO " + heloName, timeout).compose(ehlo -> {
+            if (ehlo.isPositive()) {
+                return Step.next(Capabilities.fromEhlo(ehlo));
+            }
+            if (!ehlo.isPermanent()) {
+                return Step.stop(new HopOutcome.Unreachable("EHLO: " + ehlo.text()));
+            }
+            return conn.command("HELO " + heloName, timeout).compose(helo -> helo.isPositive()
+                    ? Step.next(Capabilities.none())
+                    : Step.stop(new HopOutcome.Unreachable("HELO: " + helo.text())));
+        });
+    }
+}

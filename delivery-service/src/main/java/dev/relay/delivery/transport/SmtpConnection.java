@@ -1,0 +1,170 @@
+package dev.relay.delivery.transport;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.impl.ContextInternal;
+import io.vertx.core.impl.VertxInternal;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetSocket;
+import io.vertx.core.net.SocketAddress;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+
+/**
+ * The only class in the transport that touches the socket: writes commands and bytes, reads complete replies,
+ * and enforces a timeout on every wait. One reply is awaited at a time (no PIPELINING). Every method is called
+ * on the connection's own event loop (the futures it returns complete there); nothing here blocks.
+ */
+final class SmtpConnection {
+
+    private final Vertx vertx;
+    private final NetSocket socket;
+    private final SmtpTarget target;
+    private final ReplyParser parser = new ReplyParser();
+    private Promise<SmtpReply> waiting;
+    private String waitingFor;
+    private long timer = -1;
+    private Throwable broken;
+
+    private SmtpConnection(Vertx vertx, NetSocket socket, SmtpTarget target) {
+        this.vertx = vertx;
+        this.socket = socket;
+        this.target = target;
+        socket.handler(this::received);
+        socket.exceptionHandler(this::fail);
+        socket.closeHandler(v -> fail(new SmtpProtocolException("connection closed by " + target.describe())));
+    }
+
+    /**
+     * Connects to the target's address; the host name goes along for SNI and certificate checks.
+     *
+     * <p>The connect runs on a fresh event-loop context, and the data handler is installed in the very callback
+     * that completes the connect, on that event loop. A Vert.x {@link NetSocket} drops bytes that arrive while
+     * it has no handler, and an SMTP server greets at once: attaching the handler from another thread (the
+     * Kafka consumer's, a worker's) after the connect completed loses the greeting now and then, which a
+     * loopback test shows within a few runs.
+     */
+    static Future<SmtpConnection> open(Vertx vertx, NetClient client, SmtpTarget target) {
+        ContextInternal context = ((VertxInternal) vertx).createEventLoopContext();
+        Promise<SmtpConnection> connected = context.promise();
+        context.runOnContext(v -> client
+                .connect(SocketAddress.inetSocketAddress(target.port(), target.address()), target.hostName())
+                .onComplete(ar -> {
+                    if (ar.succeeded()) {
+                        connected.complete(new SmtpConnection(vertx, ar.result(), target));
+                    } else {
+                        connected.fail(ar.cause());
+                    }
+                }));
+        return connected.future();
+    }
+
+    SmtpTarget target() {
+        return target;
+    }
+
+    /** Waits for the next complete reply (the greeting, or the answer to what was just written). */
+    Future<SmtpReply> readReply(String what, Duration timeout) {
+        if (broken != null) {
+            return Future.failedFuture(broken);
+        }
+        if (waiting != null) {
+            return Future.failedFuture(new IllegalStateException("already waiting for " + waitingFor));
+        }
+        try {
+            var ready = parser.next();
+            if (ready.isPresent()) {
+                return Future.succeededFuture(ready.get());
+            }
+        } catch (SmtpProtocolException e) {
+            return Future.failedFuture(e);
+        }
+        waiting = Promise.promise();
+        waitingFor = what;
+        timer = vertx.setTimer(Math.max(1, timeout.toMillis()), id -> {
+            timer = -1;
+            fail(new SmtpTimeoutException("no reply to " + what + " from " + target.describe() + " within "
+                    + timeout.toSeconds() + "s"));
+            socket.close();
+        });
+        return waiting.future();
+    }
+
+    /** Writes one command line (CRLF added) and waits for its reply. */
+    Future<SmtpReply> command(String line, Duration timeout) {
+        String verb = line.contains(" ") ? line.substring(0, line.indexOf(' ')) : line;
+        return write(Buffer.buffer((line + "\r\n").getBytes(StandardCharsets.UTF_8)))
+                .compose(v -> readReply(verb, timeout));
+    }
+
+    /** Writes raw bytes (the dot-stuffed message) and waits for the reply to the final {@code .CRLF}. */
+    Future<SmtpReply> sendData(byte[] stuffed, Duration timeout) {
+        return write(Buffer.buffer(stuffed)).compose(v -> readReply("end of data", timeout));
+    }
+
+    /**
+     * Starts TLS on this connection (RFC 3207 §4) with the options of the client that opened it. Everything the
+     * server sent before the handshake is discarded: it must not be taken for a reply that came over TLS.
+     */
+    Future<Void> startTls() {
+        parser.reset();
+        return socket.upgradeToSsl(target.hostName());
+    }
+
+    boolean isTls() {
+        return socket.isSsl();
+    }
+
+    void close() {
+        cancelTimer();
+        socket.close();
+    }
+
+    private Future<Void> write(Buffer buffer) {
+        if (broken != null) {
+            return Future.failedFuture(broken);
+        }
+        return socket.write(buffer);
+    }
+
+    private void received(Buffer buffer) {
+        try {
+            parser.feed(buffer.getBytes());
+            if (waiting != null) {
+                parser.next().ifPresent(this::complete);
+            }
+        } catch (SmtpProtocolException e) {
+            fail(e);
+            socket.close();
+        }
+    }
+
+    private void complete(SmtpReply reply) {
+        Promise<SmtpReply> p = waiting;
+        waiting = null;
+        cancelTimer();
+        p.complete(reply);
+    }
+
+    private void fail(Throwable cause) {
+        if (broken == null) {
+            broken = cause;
+        }
+        cancelTimer();
+        if (waiting != null) {
+            Promise<SmtpReply> p = waiting;
+            waiting = null;
+            p.fail(cause);
+        }
+    }
+
+    private void cancelTimer() {
+        if (timer >= 0) {
+            vertx.cancelTimer(timer);
+            timer = -1;
+        }
+    }
+}

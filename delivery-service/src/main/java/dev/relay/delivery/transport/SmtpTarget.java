@@ -1,0 +1,17 @@
+package dev.relay.delivery.transport;
+
+/**
+ * One address to connect to.
+ *
+ * @param hostName the name we were told (MX host, route host); used for SNI and certificate checks
+ * @param address  the IP address to connect to, already resolved and checked by the destination guard
+ * @param port     the TCP port
+ * @param tls      what TLS this hop demands
+ */
+public record SmtpTarget(String hostName, String address, int port, TlsPolicy tls) {
+
+    /** {@code mx.example.org[192.0.2.1]:25}, the usual MTA notation, for events and logs. */
+    public String describe() {
+        return hostName + "[" + address + "]:" + port;
+    }
+}

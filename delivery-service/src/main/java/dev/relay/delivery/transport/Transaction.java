@@ -1,0 +1,65 @@
+package dev.relay.delivery.transport;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Transaction scope of one session: what has been decided so far, per recipient. Lets an I/O failure in the
+ * middle of the transaction keep the answers the server already gave.
+ */
+final class Transaction {
+
+    private final OutboundMessage message;
+    private final String remote;
+    private final Map<String, RecipientResult> decided = new LinkedHashMap<>();
+    private final List<String> accepted = new ArrayList<>();
+    private boolean mailAccepted;
+
+    Transaction(OutboundMessage message, String remote) {
+        this.message = message;
+        this.remote = remote;
+    }
+
+    OutboundMessage message() {
+        return message;
+    }
+
+    boolean mailAccepted() {
+        return mailAccepted;
+    }
+
+    void mailAccepted(boolean value) {
+        mailAccepted = value;
+    }
+
+    /** Recipients the server accepted at RCPT and that still wait for the answer to DATA. */
+    List<String> accepted() {
+        return List.copyOf(accepted);
+    }
+
+    void rcptReply(String recipient, SmtpReply reply) {
+        if (reply.isPositive()) {
+            accepted.add(recipient);
+        } else {
+            decide(recipient, DeliveryStatus.of(reply), reply.text());
+        }
+    }
+
+    void decide(String recipient, DeliveryStatus status, String detail) {
+        decided.put(recipient, new RecipientResult(recipient, status, detail, remote));
+    }
+
+    /** Every recipient not yet decided gets {@code status}; then all results in envelope order. */
+    HopOutcome.Decided finish(DeliveryStatus status, String detail) {
+        for (String rcpt : message.recipients()) {
+            decided.computeIfAbsent(rcpt, r -> new RecipientResult(r, status, detail, remote));
+        }
+        List<RecipientResult> results = new ArrayList<>();
+        for (String rcpt : message.recipients()) {
+            results.add(decided.get(rcpt));
+        }
+        return new HopOutcome.Decided(results);
+    }
+}

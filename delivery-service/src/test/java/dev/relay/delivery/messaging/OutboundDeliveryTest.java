@@ -1,0 +1,244 @@
+package dev.relay.delivery.messaging;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.relay.common.envelope.Envelope;
+import dev.relay.common.envelope.EnvelopeCodec;
+import dev.relay.common.envelope.Route;
+import dev.relay.common.kafka.Topics;
+import dev.relay.testkit.CaptureMx;
+import dev.relay.testkit.CapturedMessage;
+import dev.relay.testkit.RelayInfraResource;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.eclipse.microprofile.config.ConfigProvider;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.URL;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The delivery service against the real Kafka broker of the build and a real SMTP server (the testkit's capture
+ * MX): records go in on relay.outbound.v1, mail comes out over SMTP, outcomes come out on relay.events.v1 /
+ * relay.retry.v1 / relay.dlq.v1, and the consumer group's offset moves on.
+ */
+@QuarkusTest
+@QuarkusTestResource(value = RelayInfraResource.class, initArgs = @ResourceArg(name = "keycloak", value = "false"))
+class OutboundDeliveryTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Duration WAIT = Duration.ofSeconds(60);
+    private static final String GROUP = "relay-delivery-test";
+
+    private static CaptureMx capture;
+    private static KafkaTestClient kafka;
+
+    @TestHTTPResource("/q/metrics")
+    URL metrics;
+
+    @TestHTTPResource("/q/health/ready")
+    URL readiness;
+
+    @BeforeAll
+    static void start() {
+        capture = CaptureMx.start(0, null);
+        kafka = new KafkaTestClient(ConfigProvider.getConfig().getValue("kafka.bootstrap.servers", String.class));
+    }
+
+    @AfterAll
+    static void stop() {
+        capture.close();
+        kafka.close();
+    }
+
+    @AfterEach
+    void resetCapture() {
+        capture.setRcptReply(null);
+    }
+
+    @Test
+    void shouldDeliverOutboundRecordByteForByteAndCommitIt() throws Exception {
+        String id = newId();
+        String rcpt = "bob+" + id + "@example.org";
+        byte[] body = eightBitMessage(id);
+        try (KafkaTestClient.Tail events = kafka.tail(Topics.EVENTS)) {
+
+            RecordMetadata sent = kafka.send(outbound(id, List.of(rcpt), body, staticRoute(capture.port())));
+
+            CapturedMessage received = await().atMost(WAIT).until(() -> captured(rcpt), Optional::isPresent).get();
+            assertThat(received.data()).isEqualTo(body);
+            assertThat(received.mailFrom()).isEqualTo("alice@relay.test");
+            assertThat(received.recipients()).containsExactly(rcpt);
+            assertThat(received.heloName()).isEqualTo("delivery.test");
+
+            JsonNode delivered = await().atMost(WAIT).until(() -> event(events, id, "delivered"), Optional::isPresent)
+                    .get();
+            assertThat(delivered.get("service").asText()).isEqualTo("delivery");
+            assertThat(delivered.get("recipients").get(0).asText()).isEqualTo(rcpt);
+            assertThat(delivered.get("reason").asText()).startsWith("250");
+            assertThat(delivered.get("remote").asText()).endsWith("[127.0.0.1]:" + capture.port());
+
+            await().atMost(WAIT).until(() -> kafka.committed(GROUP, Topics.OUTBOUND, sent.partition()),
+                    committed -> committed > sent.offset());
+        }
+        assertThat(get(metrics)).contains("relay_delivery_attempts_total{result=\"delivered\"}")
+                .contains("relay_delivery_duration_seconds_count");
+    }
+
+    @Test
+    void shouldReportEachRecipientsOwnOutcome() throws Exception {
+        String id = newId();
+        String good = "bob+" + id + "@example.org";
+        String bad = "nobody+" + id + "@example.org";
+        capture.setRcptReply(r -> r.equals(bad) ? "550 5.1.1 no such user" : null);
+        try (KafkaTestClient.Tail events = kafka.tail(Topics.EVENTS)) {
+
+            kafka.send(outbound(id, List.of(bad, good), eightBitMessage(id), staticRoute(capture.port())));
+
+            JsonNode bounced = await().atMost(WAIT).until(() -> event(events, id, "bounced"), Optional::isPresent)
+                    .get();
+            assertThat(bounced.get("recipients").toString()).isEqualTo("[\"" + bad + "\"]");
+            assertThat(bounced.get("reason").asText()).startsWith("550 5.1.1");
+            JsonNode delivered = await().atMost(WAIT).until(() -> event(events, id, "delivered"),
+                    Optional::isPresent).get();
+            assertThat(delivered.get("recipients").toString()).isEqualTo("[\"" + good + "\"]");
+        }
+    }
+
+    @Test
+    void shouldHandDeferredRecipientsToRetryTopic() throws Exception {
+        String id = newId();
+        String rcpt = "carol+" + id + "@example.org";
+        byte[] body = eightBitMessage(id);
+        Route unreachable = staticRoute(closedPort());
+        try (KafkaTestClient.Tail events = kafka.tail(Topics.EVENTS);
+             KafkaTestClient.Tail retry = kafka.tail(Topics.RETRY)) {
+
+            ProducerRecord<String, byte[]> record = outbound(id, List.of(rcpt), body, unreachable);
+            RecordMetadata sent = kafka.send(record);
+
+            JsonNode deferred = await().atMost(WAIT).until(() -> event(events, id, "deferred"), Optional::isPresent)
+                    .get();
+            assertThat(deferred.get("reason").asText()).startsWith("451 4.4.1");
+            ConsumerRecord<String, byte[]> again = await().atMost(WAIT)
+                    .until(() -> retry.withKey(record.key()), list -> !list.isEmpty()).get(0);
+            assertThat(again.value()).isEqualTo(body);
+            Envelope envelope = EnvelopeCodec.decode(again.headers().lastHeader(Topics.ENVELOPE_HEADER).value());
+            assertThat(envelope.attempts()).isEqualTo(1);
+            assertThat(envelope.recipients()).containsExactly(rcpt);
+            assertThat(envelope.route()).isEqualTo(unreachable);
+            await().atMost(WAIT).until(() -> kafka.committed(GROUP, Topics.OUTBOUND, sent.partition()),
+                    committed -> committed > sent.offset());
+        }
+    }
+
+    @Test
+    void shouldMoveUndecodableRecordToDeadLetterTopic() throws Exception {
+        String key = "garbage-" + newId();
+        try (KafkaTestClient.Tail dlq = kafka.tail(Topics.DLQ)) {
+            ProducerRecord<String, byte[]> record = new ProducerRecord<>(Topics.OUTBOUND, key,
+                    "not a message".getBytes(StandardCharsets.US_ASCII));
+            record.headers().add(Topics.ENVELOPE_HEADER, "{not json".getBytes(StandardCharsets.US_ASCII));
+
+            RecordMetadata sent = kafka.send(record);
+
+            ConsumerRecord<String, byte[]> dead = await().atMost(WAIT)
+                    .until(() -> dlq.withKey(key), list -> !list.isEmpty()).get(0);
+            assertThat(dead.value()).isEqualTo(record.value());
+            assertThat(new String(dead.headers().lastHeader(KafkaDlqPublisher.REASON_HEADER).value(),
+                    StandardCharsets.UTF_8)).contains("undecodable envelope");
+            assertThat(dead.headers().lastHeader(Topics.ENVELOPE_HEADER)).isNotNull();
+            await().atMost(WAIT).until(() -> kafka.committed(GROUP, Topics.OUTBOUND, sent.partition()),
+                    committed -> committed > sent.offset());
+        }
+        assertThat(get(metrics)).contains("relay_delivery_dlq_total");
+    }
+
+    @Test
+    void shouldReportKafkaInReadiness() throws Exception {
+        assertThat(get(readiness)).contains("\"status\": \"UP\"").contains("outbound");
+    }
+
+    private static ProducerRecord<String, byte[]> outbound(String id, List<String> recipients, byte[] body,
+                                                           Route route) {
+        Envelope envelope = new Envelope(Envelope.VERSION, id, System.currentTimeMillis(), "192.0.2.10",
+                "client.test", "submission", true, null, "alice@relay.test", recipients, false, "8BITMIME",
+                body.length, route, 0);
+        ProducerRecord<String, byte[]> record = new ProducerRecord<>(Topics.OUTBOUND, id + ":" + route.hopKey(),
+                body);
+        record.headers().add(Topics.ENVELOPE_HEADER, EnvelopeCodec.encode(envelope));
+        return record;
+    }
+
+    private static Route staticRoute(int port) {
+        return new Route("example.org", Route.Kind.STATIC, "127.0.0.1", port, "opportunistic");
+    }
+
+    /** A stored message as the ingress would hand it on: CRLF, 8-bit UTF-8 and Latin-1 bytes, dot lines. */
+    private static byte[] eightBitMessage(String id) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write(("Received: from client.test ([192.0.2.10]) by relay.test with ESMTPSA id " + id + "\r\n"
+                + "From: alice@relay.test\r\nTo: bob@example.org\r\nSubject: Grüße " + id + "\r\n"
+                + "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+                + "Grüße aus Köln, ½ € 日本\r\n.a line that starts with a dot\r\n.\r\n..\r\n")
+                .getBytes(StandardCharsets.UTF_8));
+        out.write(new byte[]{(byte) 0xE9, (byte) 0xFF, (byte) 0x80, '\r', '\n'});
+        out.write("last line\r\n".getBytes(StandardCharsets.US_ASCII));
+        return out.toByteArray();
+    }
+
+    private static Optional<CapturedMessage> captured(String recipient) {
+        return capture.messages().stream().filter(m -> m.recipients().contains(recipient)).findFirst();
+    }
+
+    private static Optional<JsonNode> event(KafkaTestClient.Tail events, String messageId, String type)
+            throws IOException {
+        List<JsonNode> found = new ArrayList<>();
+        for (ConsumerRecord<String, byte[]> r : events.withKey(messageId)) {
+            JsonNode json = JSON.readTree(r.value());
+            if (type.equals(json.get("type").asText())) {
+                found.add(json);
+            }
+        }
+        return found.stream().findFirst();
+    }
+
+    private static String get(URL url) throws Exception {
+        HttpResponse<String> response = HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(URI.create(url.toString())).build(), HttpResponse.BodyHandlers.ofString());
+        return response.body();
+    }
+
+    private static String newId() {
+        return UUID.randomUUID().toString().replace("-", "").substring(0, 16);
+    }
+
+    private static int closedPort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+}

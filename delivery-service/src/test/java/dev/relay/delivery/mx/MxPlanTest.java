@@ -1,0 +1,42 @@
+package dev.relay.delivery.mx;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class MxPlanTest {
+
+    private final Random random = new Random(1);
+
+    @Test
+    void shouldOrderExchangersByPreference() {
+        MxPlan plan = MxPlan.of("example.org",
+                List.of(Mx.of(20, "mx2.example.org."), Mx.of(5, "mx0.example.org."), Mx.of(10, "mx1.example.org")),
+                random);
+
+        assertThat(plan).isEqualTo(new MxPlan.Exchangers(List.of("mx0.example.org", "mx1.example.org",
+                "mx2.example.org")));
+    }
+
+    @Test
+    void shouldUseDomainItselfWhenThereIsNoMx() {
+        assertThat(MxPlan.of("example.org", List.of(), random)).isEqualTo(new MxPlan.Implicit("example.org"));
+    }
+
+    @Test
+    void shouldRecogniseNullMx() {
+        assertThat(MxPlan.of("example.org", List.of(Mx.of(0, ".")), random)).isInstanceOf(MxPlan.NullMx.class);
+        assertThat(MxPlan.of("example.org", List.of(Mx.of(0, "")), random)).isInstanceOf(MxPlan.NullMx.class);
+    }
+
+    @Test
+    void shouldKeepEveryHostOfEqualPreference() {
+        MxPlan plan = MxPlan.of("example.org", List.of(Mx.of(10, "a."), Mx.of(10, "b."), Mx.of(20, "c.")), random);
+
+        assertThat(((MxPlan.Exchangers) plan).hosts()).hasSize(3).endsWith("c")
+                .containsExactlyInAnyOrder("a", "b", "c");
+    }
+}

@@ -1,0 +1,36 @@
+package dev.relay.delivery.mx;
+
+import dev.relay.delivery.transport.TlsPolicy;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class NextHopSpecTest {
+
+    @Test
+    void shouldParseHostAndPort() {
+        assertThat(NextHopSpec.parse("smtp.example.net:587"))
+                .isEqualTo(new NextHopSpec("smtp.example.net", 587, TlsPolicy.OPPORTUNISTIC));
+    }
+
+    @Test
+    void shouldParseTlsPolicy() {
+        assertThat(NextHopSpec.parse("smtp.example.net:25;tls=verify").tls()).isEqualTo(TlsPolicy.VERIFY);
+    }
+
+    @Test
+    void shouldParseBracketedIpv6() {
+        assertThat(NextHopSpec.parse("[::1]:2525")).isEqualTo(new NextHopSpec("::1", 2525, TlsPolicy.OPPORTUNISTIC));
+    }
+
+    @Test
+    void shouldLeavePortToDefaultWhenMissing() {
+        assertThat(NextHopSpec.parse("relay.internal").port()).isZero();
+    }
+
+    @Test
+    void shouldRefuseBadPort() {
+        assertThatThrownBy(() -> NextHopSpec.parse("host:99999")).isInstanceOf(IllegalArgumentException.class);
+    }
+}
