@@ -145,6 +145,38 @@ class RelayEndToEndIT {
         assertThat(trace).startsWith("Received: from ").endsWith("\r\n").contains("with ESMTPSA id ");
         assertThat(trace.split("\r\n")).allSatisfy(line ->
                 assertThat(line.startsWith("Received: ") || line.startsWith("\t")).isTrue());
+
+        String queueId = trace.substring(trace.indexOf(" id ") + 4).split("[\\s;]")[0];
+        await("delivered event for " + queueId).atMost(Duration.ofSeconds(30))
+                .until(() -> eventTypes(queueId).containsAll(List.of("routed", "delivered")));
+        assertThat(ingress.get("/q/metrics"))
+                .containsPattern("relay_ingress_messages_total\\{[^}]*result=\"accepted\"[^}]*\\} [1-9]");
+        assertThat(delivery.get("/q/metrics"))
+                .containsPattern("relay_delivery_attempts_total\\{[^}]*result=\"delivered\"[^}]*\\} [1-9]");
+    }
+
+    /** The lifecycle event types on relay.events.v1 for one message id. */
+    private static List<String> eventTypes(String messageId) {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(props,
+                new org.apache.kafka.common.serialization.StringDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor("relay.events.v1").stream()
+                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            List<String> types = new java.util.ArrayList<>();
+            while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
+                consumer.poll(Duration.ofMillis(200)).forEach(r -> {
+                    String json = new String(r.value(), StandardCharsets.UTF_8);
+                    if (messageId.equals(r.key())) {
+                        types.add(json.replaceAll(".*\"type\":\"([a-z]+)\".*", "$1"));
+                    }
+                });
+            }
+            return types;
+        }
     }
 
     private static CapturedMessage find(String messageId) {

@@ -25,7 +25,7 @@ import org.apache.kafka.common.errors.TopicExistsException;
  * A real Apache Kafka 4.1.2 broker process: one node that is both broker and KRaft controller, listening on
  * 127.0.0.1. The classpath is {@code <root>/.cache/kafka-4.1.2/libs/*}, fetched by relay-testkit/infra.
  */
-public final class KafkaBroker {
+public final class KafkaBroker extends LocalServer {
 
     public static final String KAFKA_VERSION = "4.1.2";
     public static final int MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
@@ -45,20 +45,12 @@ public final class KafkaBroker {
     private static KafkaBroker shared;
 
     private final Path workDir;
-    private final int port;
     private final int controllerPort;
-    private final Path pidFile;
-    private final Path logFile;
-    private final boolean detached;
-    private volatile ManagedProcess process;
 
     private KafkaBroker(Path workDir, int port, int controllerPort, Path pidFile, Path logFile, boolean detached) {
+        super(port, pidFile, logFile, detached, STOP_GRACE);
         this.workDir = workDir.toAbsolutePath().normalize();
-        this.port = port;
         this.controllerPort = controllerPort;
-        this.pidFile = pidFile.toAbsolutePath().normalize();
-        this.logFile = logFile.toAbsolutePath().normalize();
-        this.detached = detached;
     }
 
     /**
@@ -99,12 +91,7 @@ public final class KafkaBroker {
         KafkaBroker broker = new KafkaBroker(workDir, port, controllerPort, workDir.resolve("kafka.pid"),
                 workDir.resolve("kafka.log"), false);
         broker.launch();
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            ManagedProcess p = broker.process;
-            if (p != null && p.isAlive()) {
-                p.kill();
-            }
-        }, "kafka-broker-cleanup"));
+        broker.killOnExit("kafka-broker");
         broker.awaitReady();
         return broker;
     }
@@ -131,55 +118,12 @@ public final class KafkaBroker {
         return "127.0.0.1:" + port;
     }
 
-    public int port() {
-        return port;
-    }
-
     public int controllerPort() {
         return controllerPort;
     }
 
     public Path workDir() {
         return workDir;
-    }
-
-    public Path logFile() {
-        return logFile;
-    }
-
-    /** The broker process, or {@code null} if this broker was found listening without a pid file. */
-    public ManagedProcess process() {
-        return process;
-    }
-
-    public boolean isRunning() {
-        ManagedProcess p = process;
-        if (p != null) {
-            return p.isAlive();
-        }
-        return ManagedProcess.isListening("127.0.0.1", port);
-    }
-
-    /** Graceful stop (SIGTERM: controlled shutdown), SIGKILL after 30 s; waits until the ports are free. */
-    public void stop() {
-        ManagedProcess p = process;
-        if (p != null) {
-            p.stop(STOP_GRACE);
-        } else {
-            ManagedProcess.stopByPidFile(pidFile, STOP_GRACE);
-        }
-        ManagedProcess.awaitFree("127.0.0.1", port, Duration.ofSeconds(10));
-    }
-
-    /** SIGKILL, as a crash would. */
-    public void kill() {
-        ManagedProcess p = process;
-        if (p == null) {
-            p = ManagedProcess.adopt(pidFile, logFile);
-        }
-        if (p != null) {
-            p.kill();
-        }
     }
 
     /** Starts the broker again on the same ports and data (stopping it first if it still runs); waits until ready. */

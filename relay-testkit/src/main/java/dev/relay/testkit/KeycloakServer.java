@@ -32,7 +32,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * server image is augmented for dev mode only once, not at every start. The H2 database is deleted before every
  * start: each start imports a fresh realm.
  */
-public final class KeycloakServer {
+public final class KeycloakServer extends LocalServer {
 
     public static final String KEYCLOAK_VERSION = "26.5.6";
     public static final String REALM = "relay";
@@ -44,18 +44,10 @@ public final class KeycloakServer {
     private static KeycloakServer shared;
 
     private final Path home;
-    private final int port;
-    private final Path pidFile;
-    private final Path logFile;
-    private final boolean detached;
-    private volatile ManagedProcess process;
 
     private KeycloakServer(Path home, int port, Path pidFile, Path logFile, boolean detached) {
+        super(port, pidFile, logFile, detached, STOP_GRACE);
         this.home = home.toAbsolutePath().normalize();
-        this.port = port;
-        this.pidFile = pidFile.toAbsolutePath().normalize();
-        this.logFile = logFile.toAbsolutePath().normalize();
-        this.detached = detached;
     }
 
     /**
@@ -80,12 +72,7 @@ public final class KeycloakServer {
     public static KeycloakServer start(Path workDir, int port) {
         KeycloakServer server = new KeycloakServer(workDir, port, workDir.resolve("keycloak.pid"),
                 workDir.resolve("keycloak.log"), false);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            ManagedProcess p = server.process;
-            if (p != null && p.isAlive()) {
-                p.kill();
-            }
-        }, "keycloak-cleanup"));
+        server.killOnExit("keycloak");
         server.launchLocked();
         return server;
     }
@@ -121,52 +108,9 @@ public final class KeycloakServer {
         return realmUrl() + "/protocol/openid-connect/token";
     }
 
-    public int port() {
-        return port;
-    }
-
-    public Path logFile() {
-        return logFile;
-    }
-
-    /** The server process ({@code bash kc.sh}, whose child is the JVM), or {@code null} if found without pid file. */
-    public ManagedProcess process() {
-        return process;
-    }
-
-    public boolean isRunning() {
-        ManagedProcess p = process;
-        if (p != null) {
-            return p.isAlive();
-        }
-        return ManagedProcess.isListening("127.0.0.1", port);
-    }
-
     /** Whether the relay realm's OpenID configuration is served. */
     public boolean isReady() {
         return Support.httpStatus(realmUrl() + "/.well-known/openid-configuration") == 200;
-    }
-
-    /** SIGTERM (kc.sh forwards it to the JVM), SIGKILL after 20 s; waits until the port is free. */
-    public void stop() {
-        ManagedProcess p = process;
-        if (p != null) {
-            p.stop(STOP_GRACE);
-        } else {
-            ManagedProcess.stopByPidFile(pidFile, STOP_GRACE);
-        }
-        ManagedProcess.awaitFree("127.0.0.1", port, Duration.ofSeconds(10));
-    }
-
-    /** SIGKILL for kc.sh and its JVM, as a crash would. */
-    public void kill() {
-        ManagedProcess p = process;
-        if (p == null) {
-            p = ManagedProcess.adopt(pidFile, logFile);
-        }
-        if (p != null) {
-            p.kill();
-        }
     }
 
     /** Starts again on the same port and home (stopping first if it runs), with a freshly imported realm. */
