@@ -1,0 +1,111 @@
+package dev.relay.e2e;
+
+import dev.relay.testkit.ManagedProcess;
+import dev.relay.testkit.RelayRoot;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The launcher behind {@code ./relay up|status|down} ({@code LocalStack}, what the script runs once the build is
+ * done) on its documented default ports: everything starts, configuration from the environment reaches the
+ * services, a second {@code up} starts nothing twice, {@code up} after a crash restarts what died, mail lands in
+ * {@code .run/mail/}, and {@code down} frees every port. Skipped when a local stack already runs, so that a
+ * developer's own {@code ./relay up} is never touched.
+ */
+class LauncherIT {
+
+    private static final List<Integer> PORTS = List.of(9092, 9093, 8180, 2526, 2525, 2587, 2465, 8081, 8082, 8083);
+    private static final Path ROOT = RelayRoot.get();
+
+    @Test
+    void shouldRunTheWholeRelayWithOneCommandAndStopItWithAnother() throws Exception {
+        assumeTrue(PORTS.stream().noneMatch(p -> ManagedProcess.isListening("127.0.0.1", p)),
+                "a local Relay stack (./relay up) is running: LauncherIT leaves it alone");
+        String marker = "launcher-" + UUID.randomUUID();
+        try {
+            Result up = stack("up", Map.of("RELAY_INGRESS_SERVER_NAME", "launcher.test"));
+            assertThat(up.exit).as(up.output).isZero();
+            assertThat(up.output).contains("Relay is up.", "swaks --server 127.0.0.1:2587", "demo-password");
+
+            Result again = stack("up", Map.of());
+            assertThat(again.exit).as(again.output).isZero();
+            assertThat(again.output.lines().filter(l -> l.contains("already running")).count()).isEqualTo(6);
+
+            long policyPid = Long.parseLong(Files.readString(ROOT.resolve(".run/policy.pid")).trim());
+            ProcessHandle.of(policyPid).ifPresent(ProcessHandle::destroyForcibly);
+            await("policy killed").atMost(java.time.Duration.ofSeconds(20))
+                    .until(() -> ProcessHandle.of(policyPid).map(h -> !h.isAlive()).orElse(true));
+            Result recovered = stack("up", Map.of());
+            assertThat(recovered.exit).as(recovered.output).isZero();
+            assertThat(recovered.output).containsPattern("policy\\s+started");
+
+            Result status = stack("status", Map.of());
+            assertThat(status.output.lines().filter(l -> l.contains("running")).count()).as(status.output)
+                    .isEqualTo(6);
+
+            try (SmtpDialogue smtp = new SmtpDialogue(2525)) {
+                assertThat(smtp.reply()).as("environment reaches the services").contains("launcher.test");
+                smtp.send("EHLO launcher.example");
+                assertThat(smtp.send("MAIL FROM:<someone@outside.example>")).startsWith("250");
+                assertThat(smtp.send("RCPT TO:<postmaster@example.test>")).startsWith("250");
+                assertThat(smtp.send("DATA")).startsWith("354");
+                assertThat(smtp.send("Subject: " + marker + "\r\n\r\nhello\r\n.")).as(smtp.transcript())
+                        .startsWith("250 2.0.0");
+                smtp.send("QUIT");
+            }
+            await("the message in .run/mail").atMost(java.time.Duration.ofSeconds(60))
+                    .until(() -> mailContaining(marker));
+        } finally {
+            Result down = stack("down", Map.of());
+            assertThat(down.exit).as(down.output).isZero();
+        }
+        assertThat(PORTS).allSatisfy(p -> assertThat(ManagedProcess.isListening("127.0.0.1", p))
+                .as("port " + p + " free after down").isFalse());
+    }
+
+    private static boolean mailContaining(String marker) throws IOException {
+        try (Stream<Path> files = Files.list(ROOT.resolve(".run/mail"))) {
+            return files.anyMatch(f -> {
+                try {
+                    return Files.readString(f, StandardCharsets.ISO_8859_1).contains(marker);
+                } catch (IOException e) {
+                    return false;
+                }
+            });
+        }
+    }
+
+    private record Result(int exit, String output) {
+    }
+
+    /** Runs {@code LocalStack <command>} as {@code ./relay} does after its build step. */
+    private static Result stack(String command, Map<String, String> env) throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String classpath = "relay-testkit/target/relay-testkit-0.1.0-SNAPSHOT.jar:relay-testkit/target/lib/*";
+        Path out = Files.createTempFile("launcher-" + command, ".log");
+        ProcessBuilder pb = new ProcessBuilder(java, "-cp", classpath, "dev.relay.testkit.LocalStack", command)
+                .directory(ROOT.toFile()).redirectErrorStream(true).redirectOutput(out.toFile());
+        pb.environment().putAll(env);
+        Process process = pb.start();
+        if (!process.waitFor(5, TimeUnit.MINUTES)) {
+            process.destroyForcibly();
+            throw new AssertionError("LocalStack " + command + " did not finish: " + Files.readString(out));
+        }
+        String output = Files.readString(out);
+        Files.deleteIfExists(out);
+        return new Result(process.exitValue(), output);
+    }
+}
