@@ -214,9 +214,13 @@ class RelayEndToEndIT {
         }
     }
 
-    /** Kafka stopped → the end of DATA gets 451 4.3.0, never 250 (a dedicated broker, so the others keep theirs). */
+    /**
+     * Kafka stopped → the end of DATA gets 451 4.3.0, never 250; while it stays down the ingress is not ready and
+     * new sessions get 421 4.3.0; once it is back, a stopping ingress tells idle sessions 421 4.3.2. A dedicated
+     * broker and ingress, so that the other tests keep theirs.
+     */
     @Test
-    void shouldAnswer451WhenKafkaIsDown() throws Exception {
+    void shouldAnswer451WhenKafkaIsDownAndDrainOnShutdown() throws Exception {
         Path dir = RelayRoot.get().resolve("e2e-tests/target/kafka-down");
         int port = RelayService.freePort();
         KafkaBroker own = KafkaBroker.start(dir, port, RelayService.freePort());
@@ -230,9 +234,32 @@ class RelayEndToEndIT {
             KafkaBroker.createRelayTopics(own.bootstrapServers());
             try (RelayService lonelyIngress = RelayService.start("ingress-service", env)) {
                 assertThat(sendToLocalDomain(relayPort)).startsWith("250 2.0.0");
-                own.stop();
-                String reply = sendToLocalDomain(relayPort);
-                assertThat(reply).as(lonelyIngress.logTail()).startsWith("451 4.3.0");
+                try (SmtpDialogue open = new SmtpDialogue(relayPort)) {
+                    open.reply();
+                    open.send("EHLO sender.example");
+                    own.stop();
+                    assertThat(open.send("MAIL FROM:<someone@outside.example>")).startsWith("250");
+                    assertThat(open.send("RCPT TO:<postmaster@example.test>")).startsWith("250");
+                    assertThat(open.send("DATA")).startsWith("354");
+                    assertThat(open.send("Subject: kafka outage test\r\n\r\nhello\r\n."))
+                            .as(lonelyIngress.logTail()).startsWith("451 4.3.0");
+                }
+                // while Kafka stays unreachable the ingress is not ready: probe 503, new sessions 421 4.3.0
+                await("ingress not ready").atMost(Duration.ofSeconds(20))
+                        .until(() -> lonelyIngress.status("/q/health/ready") == 503);
+                try (SmtpDialogue refused = new SmtpDialogue(relayPort)) {
+                    assertThat(refused.reply()).startsWith("421 4.3.0");
+                }
+                own.restart();
+                await("ingress ready again").atMost(Duration.ofSeconds(30))
+                        .until(() -> lonelyIngress.status("/q/health/ready") == 200);
+                // graceful shutdown: an idle session is told 421 4.3.2 before the process exits
+                try (SmtpDialogue waiting = new SmtpDialogue(relayPort)) {
+                    assertThat(waiting.reply()).startsWith("220 ");
+                    assertThat(waiting.send("EHLO sender.example")).startsWith("250");
+                    lonelyIngress.close();
+                    assertThat(waiting.reply()).startsWith("421 4.3.2");
+                }
             }
         } finally {
             own.stop();

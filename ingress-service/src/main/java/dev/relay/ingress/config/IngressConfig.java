@@ -57,6 +57,18 @@ public interface IngressConfig {
         /** Event-loop instances serving the listeners; 0 means one per core. */
         @WithDefault("0")
         int instances();
+
+        /** Open SMTP connections across all listeners; beyond it new clients get 421 4.7.0. */
+        @WithDefault("2000")
+        int maxConnections();
+
+        /** Open SMTP connections from one client address; beyond it 421 4.7.0. */
+        @WithDefault("50")
+        int maxConnectionsPerClient();
+
+        /** On shutdown: how long transactions in flight may take before their connections are closed. */
+        @WithDefault("30s")
+        Duration shutdownGrace();
     }
 
     interface Tls {

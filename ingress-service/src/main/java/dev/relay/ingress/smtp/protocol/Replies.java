@@ -19,6 +19,8 @@ public final class Replies {
     public static final Reply SHUTTING_DOWN = Reply.of(421, "4.3.2", "Service shutting down, try again later");
     public static final Reply TOO_MANY_ERRORS = Reply.of(421, "4.7.0", "Too many errors, closing connection");
     public static final Reply NOT_READY = Reply.of(421, "4.3.0", "Service temporarily unavailable, try again later");
+    public static final Reply TOO_MANY_CONNECTIONS = Reply.of(421, "4.7.0",
+            "Too many connections, try again later");
     public static final Reply TOO_MANY_RECIPIENTS = Reply.of(452, "4.5.3", "Too many recipients");
     public static final Reply QUEUE_UNAVAILABLE = Reply.of(451, "4.3.0",
             "Message not accepted: queue temporarily unavailable, try again later");

@@ -4,12 +4,15 @@ import dev.relay.ingress.auth.KeycloakPasswordVerifier;
 import dev.relay.ingress.metrics.IngressMetrics;
 import dev.relay.ingress.publish.KafkaInboundPublisher;
 import dev.relay.ingress.smtp.protocol.DataDecoder;
+import dev.relay.ingress.smtp.protocol.Replies;
 import dev.relay.ingress.smtp.protocol.Reply;
 import dev.relay.ingress.smtp.session.Action;
 import dev.relay.ingress.smtp.session.AuthResult;
 import dev.relay.ingress.smtp.session.Listener;
 import dev.relay.ingress.smtp.session.SmtpSession;
 import io.micrometer.core.instrument.Timer;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetSocket;
 import org.jboss.logging.Logger;
@@ -31,6 +34,8 @@ final class SmtpConnection {
     private final KeycloakPasswordVerifier verifier;
     private final KafkaInboundPublisher publisher;
     private final IngressMetrics metrics;
+    private final Runnable onClose;
+    private final Context context = Vertx.currentContext();
     private final long openedAt = System.nanoTime();
 
     private Buffer pending = Buffer.buffer();
@@ -38,16 +43,36 @@ final class SmtpConnection {
     private boolean busy;
     private boolean discardingLongLine;
     private boolean closed;
+    private boolean draining;
     private String lastVerb = "CONNECT";
 
+    /** @param onClose called once when the socket is closed, whoever closed it */
     SmtpConnection(NetSocket socket, SmtpSession session, Listener listener, KeycloakPasswordVerifier verifier,
-                   KafkaInboundPublisher publisher, IngressMetrics metrics) {
+                   KafkaInboundPublisher publisher, IngressMetrics metrics, Runnable onClose) {
         this.socket = socket;
         this.session = session;
         this.listener = listener;
         this.verifier = verifier;
         this.publisher = publisher;
         this.metrics = metrics;
+        this.onClose = onClose;
+    }
+
+    /**
+     * The server is shutting down: an idle session is closed now with 421 4.3.2; a session inside a transaction
+     * is closed the same way as soon as its transaction has been answered. Safe to call from any thread.
+     */
+    void drain() {
+        context.runOnContext(v -> {
+            draining = true;
+            closeIfDrainedAndIdle();
+        });
+    }
+
+    private void closeIfDrainedAndIdle() {
+        if (draining && !closed && !busy && decoder == null && session.idle()) {
+            perform(new Action.SendAndClose(Replies.SHUTTING_DOWN));
+        }
     }
 
     void start() {
@@ -60,11 +85,15 @@ final class SmtpConnection {
 
     private void onBytes(Buffer bytes) {
         pending.appendBuffer(bytes);
-        drain();
+        processInput();
     }
 
-    private void drain() {
+    private void processInput() {
         while (!busy && !closed) {
+            closeIfDrainedAndIdle();
+            if (closed) {
+                return;
+            }
             if (decoder != null) {
                 if (!feedData()) {
                     return;
@@ -162,7 +191,7 @@ final class SmtpConnection {
                 }
                 session.onTlsStarted();
                 busy = false;
-                drain();
+                processInput();
             });
         });
     }
@@ -204,9 +233,10 @@ final class SmtpConnection {
     private void release(Action next) {
         busy = false;
         perform(next);
+        closeIfDrainedAndIdle();
         if (!closed) {
             socket.resume();
-            drain();
+            processInput();
         }
     }
 
@@ -217,6 +247,7 @@ final class SmtpConnection {
 
     private void onClosed() {
         closed = true;
+        onClose.run();
         metrics.sessionClosed();
         LOG.infof("session listener=%s client=%s helo=%s tls=%s user=%s queued=%s errors=%d duration=%dms",
                 listener.tag(), socket.remoteAddress() == null ? "?" : socket.remoteAddress().hostAddress(),

@@ -5,6 +5,9 @@ import dev.relay.ingress.config.IngressConfig;
 import dev.relay.common.rules.RulesConfig;
 import dev.relay.ingress.metrics.IngressMetrics;
 import dev.relay.ingress.publish.KafkaInboundPublisher;
+import dev.relay.ingress.publish.KafkaReadiness;
+import dev.relay.ingress.smtp.protocol.Replies;
+import dev.relay.ingress.smtp.protocol.Reply;
 import dev.relay.ingress.smtp.session.Listener;
 import dev.relay.ingress.smtp.session.SessionSettings;
 import dev.relay.ingress.smtp.session.SmtpSession;
@@ -16,7 +19,9 @@ import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetServer;
+import io.vertx.core.net.NetSocket;
 import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.PemKeyCertOptions;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -29,11 +34,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Starts the three SMTP listeners on Vert.x event loops (one verticle instance per core, sharing the ports)
- * when the application starts, and stops accepting when it stops.
+ * when the application starts. Admission of a new connection: 421 4.3.2 while shutting down, 421 4.3.0 while
+ * Kafka is unreachable (the readiness probe says the same), 421 4.7.0 beyond the connection limits. On shutdown
+ * it stops admitting, closes idle sessions with 421 4.3.2, lets transactions in flight finish up to a grace
+ * period, and only then stops the listeners.
  */
 @ApplicationScoped
 public class SmtpServer {
@@ -47,16 +56,22 @@ public class SmtpServer {
     private final KeycloakPasswordVerifier verifier;
     private final KafkaInboundPublisher publisher;
     private final IngressMetrics metrics;
+    private final KafkaReadiness readiness;
+    private final ConnectionLimiter limiter;
+    private final Set<SmtpConnection> connections = ConcurrentHashMap.newKeySet();
     private final Map<Listener, Integer> boundPorts = new EnumMap<>(Listener.class);
+    private volatile boolean accepting = true;
     private String deploymentId;
 
     public SmtpServer(Vertx vertx, IngressConfig config, RulesConfig rules, KeycloakPasswordVerifier verifier,
-                      KafkaInboundPublisher publisher, IngressMetrics metrics) {
+                      KafkaInboundPublisher publisher, IngressMetrics metrics, KafkaReadiness readiness) {
         this.vertx = vertx;
         this.config = config;
         this.verifier = verifier;
         this.publisher = publisher;
         this.metrics = metrics;
+        this.readiness = readiness;
+        this.limiter = new ConnectionLimiter(config.smtp().maxConnections(), config.smtp().maxConnectionsPerClient());
         this.tls = TlsMaterial.resolve(config.tls(), config.serverName());
         this.settings = new SessionSettings(config.serverName(), config.smtp().maxMessageSize(),
                 config.smtp().maxRecipients(), config.smtp().maxErrors(), tls.isPresent(), rules.toRules());
@@ -75,10 +90,40 @@ public class SmtpServer {
                 port(Listener.SUBMISSION), port(Listener.SUBMISSIONS), tls.isPresent() ? "on" : "off");
     }
 
-    void onStop(@Observes ShutdownEvent event) {
-        if (deploymentId != null) {
-            vertx.undeploy(deploymentId);
+    void onStop(@Observes ShutdownEvent event) throws Exception {
+        accepting = false;
+        LOG.infof("SMTP shutting down: draining %d session(s)", connections.size());
+        connections.forEach(SmtpConnection::drain);
+        long deadline = System.nanoTime() + config.smtp().shutdownGrace().toNanos();
+        while (!connections.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(50); // shutdown thread, not an event loop
         }
+        if (!connections.isEmpty()) {
+            LOG.warnf("closing %d session(s) still busy after the shutdown grace period", connections.size());
+        }
+        if (deploymentId != null) {
+            vertx.undeploy(deploymentId).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private void accept(NetSocket socket, Listener listener) {
+        String client = socket.remoteAddress().hostAddress();
+        Reply refusal = !accepting ? Replies.SHUTTING_DOWN
+                : !readiness.ready() ? Replies.NOT_READY
+                : !limiter.tryAcquire(client) ? Replies.TOO_MANY_CONNECTIONS : null;
+        if (refusal != null) {
+            metrics.command("CONNECT", refusal.replyClass());
+            socket.write(Buffer.buffer(refusal.toBytes())).onComplete(done -> socket.close());
+            return;
+        }
+        SmtpConnection[] self = new SmtpConnection[1];
+        self[0] = new SmtpConnection(socket, new SmtpSession(settings, listener, client), listener, verifier,
+                publisher, metrics, () -> {
+                    connections.remove(self[0]);
+                    limiter.release(client);
+                });
+        connections.add(self[0]);
+        self[0].start();
     }
 
     /** The port a listener is bound to (differs from the configuration when it was 0). */
@@ -122,9 +167,7 @@ public class SmtpServer {
                     continue;
                 }
                 NetServer server = vertx.createNetServer(options(listener));
-                server.connectHandler(socket -> new SmtpConnection(socket,
-                        new SmtpSession(settings, listener, socket.remoteAddress().hostAddress()),
-                        listener, verifier, publisher, metrics).start());
+                server.connectHandler(socket -> accept(socket, listener));
                 servers.add(server.listen().onSuccess(s -> {
                     synchronized (boundPorts) {
                         boundPorts.put(listener, s.actualPort());

@@ -428,6 +428,11 @@ public final class SmtpSession {
         return state == State.DATA;
     }
 
+    /** Between transactions, with nothing outstanding: the session may be closed without losing anything. */
+    public boolean idle() {
+        return transaction == null && (state == State.CONNECTED || state == State.READY);
+    }
+
     public String heloName() {
         return heloName;
     }

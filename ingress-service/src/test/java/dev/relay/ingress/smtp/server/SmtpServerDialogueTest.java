@@ -171,6 +171,31 @@ class SmtpServerDialogueTest {
         }
     }
 
+    @Test
+    void shouldRefuseConnectionsBeyondThePerClientLimit() throws Exception {
+        List<Client> open = new ArrayList<>();
+        try {
+            for (int i = 0; i < 8; i++) { // %test limit: 8 per client address
+                Client c = new Client(server.port(Listener.RELAY));
+                assertThat(c.reply()).startsWith("220 ");
+                open.add(c);
+            }
+            try (Client refused = new Client(server.port(Listener.RELAY))) {
+                assertThat(refused.reply()).startsWith("421 4.7.0");
+            }
+            open.remove(0).close();
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+                try (Client again = new Client(server.port(Listener.RELAY))) {
+                    assertThat(again.reply()).startsWith("220 ");
+                }
+            });
+        } finally {
+            for (Client c : open) {
+                c.close();
+            }
+        }
+    }
+
     private ConsumerRecord<String, byte[]> readInbound(String id) {
         Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
