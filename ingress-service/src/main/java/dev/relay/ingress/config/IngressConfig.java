@@ -26,6 +26,10 @@ public interface IngressConfig {
 
     Publish publish();
 
+    Auth auth();
+
+    ProxyProtocol proxyProtocol();
+
     interface Smtp {
         /** Relay/MX listener (STARTTLS offered, AUTH after TLS). 0 picks a free port (tests). */
         @WithDefault("2525")
@@ -104,6 +108,40 @@ public interface IngressConfig {
         /** How long an AUTH may wait for Keycloak before answering 454 4.7.0. */
         @WithDefault("5s")
         Duration timeout();
+
+        /** Expected {@code iss} of access tokens; default {@code <url>/realms/<realm>}. */
+        Optional<String> issuer();
+
+        /** Audience an access token must carry to be accepted for XOAUTH2/OAUTHBEARER. */
+        @WithDefault("relay-ingress")
+        String audience();
+    }
+
+    interface Auth {
+        /** Failed AUTH attempts from one client address within the window before AUTH answers 454 4.7.0. */
+        @WithDefault("10")
+        int maxFailuresPerClient();
+
+        /** Failed AUTH attempts for one username (from anywhere) within the window; kept below Keycloak's lockout. */
+        @WithDefault("20")
+        int maxFailuresPerUser();
+
+        @WithDefault("10m")
+        Duration failureWindow();
+
+        /** How long a successful password check is remembered (keyed hash, never the password); at most 60 s. */
+        @WithDefault("30s")
+        Duration cacheTtl();
+    }
+
+    interface ProxyProtocol {
+        /** Listeners (relay, submission, submissions) that expect a PROXY protocol v1/v2 header first. */
+        @WithDefault("none")
+        java.util.List<String> listeners();
+
+        /** Load-balancer networks allowed to send PROXY headers; connections from elsewhere are refused. */
+        @WithDefault("none")
+        java.util.List<String> trustedNetworks();
     }
 
     interface Publish {
