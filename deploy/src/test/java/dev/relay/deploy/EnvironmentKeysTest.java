@@ -26,10 +26,6 @@ class EnvironmentKeysTest {
      * SCRAM listener. The manifests already carry them; {@link #shouldStillNeedTheIngressKafkaException()} fails
      * as soon as the ingress passes kafka.* through, so that this exception is removed then.
      */
-    static final Map<String, Set<String>> NOT_YET_READ = Map.of("relay-ingress", Set.of(
-            "KAFKA_SECURITY_PROTOCOL", "KAFKA_SASL_MECHANISM", "KAFKA_SASL_JAAS_CONFIG",
-            "KAFKA_SSL_TRUSTSTORE_TYPE", "KAFKA_SSL_TRUSTSTORE_LOCATION"));
-
     static List<String> overlays() {
         return ManifestStructureTest.overlays();
     }
@@ -44,9 +40,6 @@ class EnvironmentKeysTest {
             for (Container c : d.getSpec().getTemplate().getSpec().getContainers()) {
                 assertThat(c.getEnvFrom()).as(name + ": envFrom hides which keys are set").isNullOrEmpty();
                 for (EnvVar env : c.getEnv()) {
-                    if (NOT_YET_READ.getOrDefault(name, Set.of()).contains(env.getName())) {
-                        continue;
-                    }
                     assertThat(module.keyOf(env.getName()))
                             .as("%s: %s sets no configuration key that %s reads", overlay, env.getName(), module.dir.getFileName())
                             .isPresent();
@@ -72,9 +65,10 @@ class EnvironmentKeysTest {
     }
 
     @Test
-    void shouldStillNeedTheIngressKafkaException() {
+    void shouldPassKafkaClientPropertiesToTheIngressProducer() {
         assertThat(ServiceModule.of("relay-ingress").passesKafkaClientProperties())
-                .as("the ingress now passes kafka.* to its producer: remove NOT_YET_READ and the README's gap")
-                .isFalse();
+                .as("the ingress producer must take every kafka.* property (security settings in the cluster)")
+                .isTrue();
+        assertThat(ServiceModule.of("relay-ingress").keyOf("KAFKA_SASL_JAAS_CONFIG")).isPresent();
     }
 }

@@ -44,6 +44,6 @@ public class KafkaRetryPublisher {
     static Envelope nextAttempt(Envelope e, List<String> deferred) {
         return new Envelope(e.version(), e.messageId(), e.receivedAt(), e.clientAddress(), e.clientName(),
                 e.listener(), e.tls(), e.identity(), e.mailFrom(), deferred, e.smtputf8(), e.body(), e.size(),
-                e.route(), e.attempts() + 1);
+                e.route(), e.attempts() + 1, e.dsn());
     }
 }

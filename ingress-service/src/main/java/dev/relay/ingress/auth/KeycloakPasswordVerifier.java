@@ -6,7 +6,6 @@ import dev.relay.ingress.smtp.session.AuthResult;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
@@ -14,11 +13,6 @@ import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
-
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.Base64;
-import java.util.List;
 
 /**
  * Verifies AUTH PLAIN/LOGIN credentials with a Keycloak password grant on the ingress's confidential client.
@@ -80,23 +74,7 @@ public class KeycloakPasswordVerifier {
     }
 
     static Identity identity(JsonObject tokenResponse) {
-        String token = tokenResponse.getString("access_token");
-        String[] parts = token.split("\\.");
-        JsonObject claims = new JsonObject(new String(Base64.getUrlDecoder().decode(parts[1]), StandardCharsets.UTF_8));
-        JsonObject realmAccess = claims.getJsonObject("realm_access", new JsonObject());
-        return new Identity(claims.getString("preferred_username"), claims.getString("sub"),
-                claims.getString("email"), strings(realmAccess.getValue("roles")), strings(claims.getValue("groups")),
-                strings(claims.getValue("smtp_senders")));
-    }
-
-    private static List<String> strings(Object value) {
-        List<String> out = new ArrayList<>();
-        if (value instanceof JsonArray array) {
-            array.forEach(v -> out.add(String.valueOf(v)));
-        } else if (value instanceof String s) {
-            out.add(s);
-        }
-        return out;
+        return KeycloakClaims.identity(KeycloakClaims.unverifiedPayload(tokenResponse.getString("access_token")));
     }
 
     private static JsonObject safeJson(String body) {

@@ -54,9 +54,33 @@ public interface IngressConfig {
         @WithDefault("10")
         int maxErrors();
 
-        /** A session idle this long is closed. */
+        /** Waiting for a command longer than this closes the session with 421 4.4.2 (RFC 5321 §4.5.3.2.7). */
         @WithDefault("5m")
-        Duration idleTimeout();
+        Duration commandTimeout();
+
+        /** Waiting for more DATA/BDAT bytes longer than this closes the session with 421 4.4.2. */
+        @WithDefault("10m")
+        Duration dataTimeout();
+
+        /** Minimum average bytes per second while receiving a message, checked after its first minute. */
+        @WithDefault("256")
+        int minDataRate();
+
+        /** Longest text line in message content, in octets including CRLF (RFC 5321 §4.5.3.1.6: 1000). */
+        @WithDefault("1000")
+        int maxLineLength();
+
+        /** Largest header section, in octets; 552 5.3.4 beyond. */
+        @WithDefault("262144")
+        int maxHeaderSize();
+
+        /** Most Received: headers a message may carry (ours included); 554 5.4.6 beyond (a mail loop). */
+        @WithDefault("50")
+        int maxHops();
+
+        /** Message bytes held in memory across all sessions; beyond it 452 4.3.1. Keep well below the heap. */
+        @WithDefault("268435456")
+        long maxBufferedBytes();
 
         /** Event-loop instances serving the listeners; 0 means one per core. */
         @WithDefault("0")

@@ -15,10 +15,11 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
+import io.smallrye.common.annotation.Identifier;
 import org.jboss.logging.Logger;
 
 import java.time.Duration;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -45,13 +46,18 @@ public class KafkaInboundPublisher {
     private final Duration timeout;
     private final Vertx vertx;
 
+    /**
+     * @param kafka every {@code kafka.*} property (bootstrap servers, and in a cluster the security settings such as
+     *              {@code KAFKA_SECURITY_PROTOCOL} / {@code KAFKA_SASL_JAAS_CONFIG}); the reliability settings below
+     *              override whatever it says about them
+     */
     public KafkaInboundPublisher(Vertx vertx, IngressConfig config,
-                                 @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrap) {
+                                 @Identifier("default-kafka-broker") Map<String, Object> kafka) {
         this.vertx = vertx;
         this.topic = config.publish().topic();
         this.timeout = config.publish().timeout();
         Properties props = new Properties();
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        props.putAll(kafka);
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         props.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "5");

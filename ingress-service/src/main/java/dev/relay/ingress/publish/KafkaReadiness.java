@@ -9,12 +9,13 @@ import jakarta.enterprise.inject.Default;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
+import io.smallrye.common.annotation.Identifier;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Readiness;
 import org.jboss.logging.Logger;
 
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
@@ -32,20 +33,21 @@ public class KafkaReadiness implements HealthCheck {
     private static final long INTERVAL_MS = 2000;
 
     private final Vertx vertx;
-    private final String bootstrap;
+    private final Map<String, Object> kafka;
     private volatile boolean reachable;
     private volatile String detail = "not checked yet";
     private Admin admin;
     private long timer = -1;
 
-    public KafkaReadiness(Vertx vertx, @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrap) {
+    /** @param kafka every {@code kafka.*} property, security settings included */
+    public KafkaReadiness(Vertx vertx, @Identifier("default-kafka-broker") Map<String, Object> kafka) {
         this.vertx = vertx;
-        this.bootstrap = bootstrap;
+        this.kafka = kafka;
     }
 
     void onStart(@Observes StartupEvent event) {
         Properties props = new Properties();
-        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        props.putAll(kafka);
         props.put(AdminClientConfig.CLIENT_ID_CONFIG, "relay-ingress-readiness");
         props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "3000");
         props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "3000");

@@ -1,6 +1,5 @@
 package dev.relay.ingress.auth;
 
-import dev.relay.ingress.config.IngressConfig;
 import dev.relay.ingress.smtp.session.AuthResult;
 import dev.relay.testkit.RelayInfraResource;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -10,7 +9,6 @@ import jakarta.inject.Inject;
 import org.junit.jupiter.api.Test;
 
 import java.net.ServerSocket;
-import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -55,32 +53,8 @@ class KeycloakPasswordVerifierTest {
         try (ServerSocket s = new ServerSocket(0)) {
             closedPort = s.getLocalPort();
         }
-        KeycloakPasswordVerifier unreachable = new KeycloakPasswordVerifier(vertx, keycloakAt(
-                "http://127.0.0.1:" + closedPort));
+        KeycloakPasswordVerifier unreachable = new KeycloakPasswordVerifier(vertx,
+                KeycloakSettings.at("http://127.0.0.1:" + closedPort));
         assertThat(await(unreachable.verify("demo", "demo-password"))).isInstanceOf(AuthResult.Unavailable.class);
-    }
-
-    private static IngressConfig.Keycloak keycloakAt(String url) {
-        return new IngressConfig.Keycloak() {
-            public String url() {
-                return url;
-            }
-
-            public String realm() {
-                return "relay";
-            }
-
-            public String clientId() {
-                return "relay-ingress";
-            }
-
-            public String clientSecret() {
-                return "relay-ingress-dev-secret";
-            }
-
-            public Duration timeout() {
-                return Duration.ofSeconds(2);
-            }
-        };
     }
 }

@@ -24,14 +24,23 @@ import java.util.List;
  * @param size          size of the message bytes
  * @param route         the next hop (outbound records only)
  * @param attempts      delivery attempts so far (outbound and retry records)
+ * @param dsn           RFC 3461 parameters from MAIL and RCPT, null when the client gave none
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record Envelope(int version, String messageId, long receivedAt, String clientAddress, String clientName,
                        String listener, boolean tls, Identity identity, String mailFrom, List<String> recipients,
-                       boolean smtputf8, String body, long size, Route route, int attempts) {
+                       boolean smtputf8, String body, long size, Route route, int attempts, Dsn dsn) {
 
     public static final int VERSION = 1;
+
+    /** An envelope without DSN parameters. */
+    public Envelope(int version, String messageId, long receivedAt, String clientAddress, String clientName,
+                    String listener, boolean tls, Identity identity, String mailFrom, List<String> recipients,
+                    boolean smtputf8, String body, long size, Route route, int attempts) {
+        this(version, messageId, receivedAt, clientAddress, clientName, listener, tls, identity, mailFrom, recipients,
+                smtputf8, body, size, route, attempts, null);
+    }
 
     public Envelope {
         recipients = recipients == null ? List.of() : List.copyOf(recipients);
@@ -45,6 +54,6 @@ public record Envelope(int version, String messageId, long receivedAt, String cl
     /** The same message, for one next hop and its recipients. */
     public Envelope forHop(Route hop, List<String> hopRecipients) {
         return new Envelope(version, messageId, receivedAt, clientAddress, clientName, listener, tls, identity,
-                mailFrom, hopRecipients, smtputf8, body, size, hop, attempts);
+                mailFrom, hopRecipients, smtputf8, body, size, hop, attempts, dsn);
     }
 }

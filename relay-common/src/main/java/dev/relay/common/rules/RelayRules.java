@@ -47,7 +47,7 @@ public record RelayRules(Set<String> localDomains, List<Cidr> trustedNetworks, S
             return new RelayDecision.Allow("trusted-network");
         }
         return new RelayDecision.Deny("default-deny", identity == null
-                ? "relay access denied: authenticate first" : "relay access denied for this identity");
+                ? "authenticate first" : "this identity may not relay to that domain");
     }
 
     public boolean isLocal(String domainLower) {

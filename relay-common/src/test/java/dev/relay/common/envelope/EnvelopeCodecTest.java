@@ -15,8 +15,11 @@ class EnvelopeCodecTest {
         Envelope e = new Envelope(Envelope.VERSION, "01ABC", 1700000000000L, "127.0.0.1", "client.example",
                 "submission", true, new Identity("demo", "sub", "demo@example.test", List.of("smtp-relay"),
                 List.of(), List.of()), "demo@example.test", List.of("a@b.example"), false, "8BITMIME", 42,
-                Route.mx("b.example"), 0);
+                Route.mx("b.example"), 0, new Dsn("HDRS", "env-1", java.util.Map.of("a@b.example",
+                new Dsn.Recipient(List.of("SUCCESS", "FAILURE"), "rfc822;a@b.example"))));
         assertThat(EnvelopeCodec.decode(EnvelopeCodec.encode(e))).isEqualTo(e);
+        assertThat(new String(EnvelopeCodec.encode(e), java.nio.charset.StandardCharsets.UTF_8))
+                .contains("\"notify\":[\"SUCCESS\",\"FAILURE\"]");
     }
 
     @Test

@@ -40,6 +40,13 @@ public sealed interface Command {
         }
     }
 
+    /** BDAT (RFC 3030): a chunk of exactly {@code size} octets follows the command line. */
+    record Bdat(long size, boolean last) implements Command {
+        public String verb() {
+            return "BDAT";
+        }
+    }
+
     /** Commands without arguments. */
     record Simple(String verb) implements Command {
     }

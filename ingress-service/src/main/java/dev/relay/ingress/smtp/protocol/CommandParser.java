@@ -17,7 +17,7 @@ public final class CommandParser {
 
     private static final Set<String> SIMPLE = Set.of("DATA", "RSET", "NOOP", "QUIT", "STARTTLS", "HELP");
     private static final Set<String> NOT_IMPLEMENTED = Set.of("EXPN", "TURN", "ETRN", "ATRN", "SEND", "SOML",
-            "SAML", "BDAT");
+            "SAML");
 
     private CommandParser() {
     }
@@ -49,6 +49,7 @@ public final class CommandParser {
             case "MAIL" -> path(verb, arg, "FROM:");
             case "RCPT" -> path(verb, arg, "TO:");
             case "AUTH" -> auth(arg.strip());
+            case "BDAT" -> bdat(arg.strip());
             case "VRFY" -> arg.isBlank() ? new Command.Invalid(verb, Replies.syntax("VRFY needs an argument"))
                     : new Command.Vrfy(arg.strip());
             default -> {
@@ -68,6 +69,16 @@ public final class CommandParser {
             return new Command.Invalid(verb, Replies.syntax(verb + " needs exactly one domain or address literal"));
         }
         return new Command.Helo(domain, verb.equals("EHLO"));
+    }
+
+    /** BDAT chunk-size [LAST]; an unparsable size leaves the server unable to find the next command. */
+    private static Command bdat(String arg) {
+        String[] parts = arg.split(" ");
+        boolean last = parts.length == 2 && parts[1].equalsIgnoreCase("LAST");
+        if (parts.length > 2 || (parts.length == 2 && !last) || !parts[0].matches("[0-9]{1,18}")) {
+            return new Command.Invalid("BDAT", Replies.syntax("BDAT chunk-size [LAST]"));
+        }
+        return new Command.Bdat(Long.parseLong(parts[0]), last);
     }
 
     private static Command auth(String arg) {

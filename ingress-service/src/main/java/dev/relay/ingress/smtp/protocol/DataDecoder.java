@@ -1,41 +1,25 @@
 package dev.relay.ingress.smtp.protocol;
 
-import java.io.ByteArrayOutputStream;
-
 /**
- * Decodes the DATA section (RFC 5321 §4.1.1.4, §4.5.2) from raw socket bytes.
+ * Decodes the DATA section (RFC 5321 §4.1.1.4, §4.5.2) from raw socket bytes into a {@link MessageBuffer}.
  *
  * <ul>
- *   <li>Only {@code CRLF . CRLF} ends the data. A bare LF or bare CR anywhere is recorded as an error and the
+ *   <li>Only {@code CRLF . CRLF} ends the data. A bare LF or bare CR anywhere is recorded (by the buffer) and the
  *       decoder keeps reading to the real end, so that {@code LF . LF} or {@code LF . CRLF} can never end a
  *       message here while ending it somewhere else (SMTP smuggling, CVE-2023-51764/51765/51766).</li>
  *   <li>Dot-unstuffing: a leading dot on a line is removed.</li>
- *   <li>Memory is bounded: beyond {@code maxSize} bytes the content is discarded (still read to the end) and the
- *       result is {@link Outcome#TOO_BIG}.</li>
  * </ul>
  * The decoded message includes the CRLF of its last line and excludes the terminating dot line.
  */
 public final class DataDecoder {
 
-    public enum Outcome { OK, TOO_BIG, BARE_LINE_ENDING }
-
     private enum State { LINE_START, IN_LINE, CR, DOT, DOT_CR, DONE }
 
-    private final long maxSize;
-    private final ByteArrayOutputStream out;
+    private final MessageBuffer buffer;
     private State state = State.LINE_START;
-    private long size;
-    private boolean tooBig;
-    private boolean bareLineEnding;
 
-    /**
-     * @param maxSize     largest message accepted, in bytes after unstuffing
-     * @param initialPrefix bytes to start the message with (our Received: header), counted in the size
-     */
-    public DataDecoder(long maxSize, byte[] initialPrefix) {
-        this.maxSize = maxSize;
-        this.out = new ByteArrayOutputStream(Math.min(64 * 1024, (int) Math.min(maxSize, Integer.MAX_VALUE)));
-        emit(initialPrefix, 0, initialPrefix.length);
+    public DataDecoder(MessageBuffer buffer) {
+        this.buffer = buffer;
     }
 
     /**
@@ -55,13 +39,8 @@ public final class DataDecoder {
                 }
                 case IN_LINE -> regular(b);
                 case CR -> {
-                    if (b == '\n') {
-                        emit(b);
-                        state = State.LINE_START;
-                    } else {
-                        bareLineEnding = true;
-                        regular(b);
-                    }
+                    buffer.write(b);
+                    state = b == '\n' ? State.LINE_START : b == '\r' ? State.CR : State.IN_LINE;
                 }
                 case DOT -> {
                     if (b == '\r') {
@@ -75,9 +54,7 @@ public final class DataDecoder {
                         state = State.DONE;
                         return i + 1;
                     }
-                    bareLineEnding = true;
-                    emit((byte) '.');
-                    emit((byte) '\r');
+                    buffer.write((byte) '\r'); // ".\r" then not LF: a bare CR, refused by the buffer
                     regular(b);
                 }
                 case DONE -> {
@@ -89,51 +66,16 @@ public final class DataDecoder {
     }
 
     private void regular(byte b) {
-        if (b == '\r') {
-            emit(b);
-            state = State.CR;
-        } else if (b == '\n') {
-            // bare LF: refused, and deliberately NOT treated as a line start (no LF.LF end of data)
-            bareLineEnding = true;
-            emit(b);
-            state = State.IN_LINE;
-        } else {
-            emit(b);
-            state = State.IN_LINE;
-        }
-    }
-
-    private void emit(byte b) {
-        if (++size > maxSize) {
-            tooBig = true;
-            return;
-        }
-        out.write(b);
-    }
-
-    private void emit(byte[] bytes, int from, int len) {
-        for (int i = from; i < from + len; i++) {
-            emit(bytes[i]);
-        }
+        buffer.write(b);
+        // a bare LF is deliberately NOT a line start: no LF.LF end of data
+        state = b == '\r' ? State.CR : State.IN_LINE;
     }
 
     public boolean done() {
         return state == State.DONE;
     }
 
-    public Outcome outcome() {
-        if (bareLineEnding) {
-            return Outcome.BARE_LINE_ENDING;
-        }
-        return tooBig ? Outcome.TOO_BIG : Outcome.OK;
-    }
-
-    /** The decoded message; only meaningful when {@link #outcome()} is OK. */
-    public byte[] message() {
-        return out.toByteArray();
-    }
-
-    public long size() {
-        return size;
+    public MessageBuffer buffer() {
+        return buffer;
     }
 }

@@ -27,6 +27,9 @@ public final class Replies {
     public static final Reply AUTH_UNAVAILABLE = Reply.of(454, "4.7.0",
             "Temporary authentication failure, try again later");
     public static final Reply TLS_UNAVAILABLE = Reply.of(454, "4.7.0", "TLS not available");
+    public static final Reply NO_MEMORY = Reply.of(452, "4.3.1", "Insufficient system storage, try again later");
+    public static final Reply TIMEOUT = Reply.of(421, "4.4.2", "Timeout, closing connection");
+    public static final Reply TOO_SLOW = Reply.of(421, "4.4.2", "Data rate too low, closing connection");
 
     public static final Reply UNKNOWN_COMMAND = Reply.of(500, "5.5.2", "Command not recognized");
     public static final Reply LINE_TOO_LONG = Reply.of(500, "5.5.6", "Line too long");
@@ -36,7 +39,7 @@ public final class Replies {
     public static final Reply BAD_SEQUENCE = Reply.of(503, "5.5.1", "Bad sequence of commands");
     public static final Reply HELO_FIRST = Reply.of(503, "5.5.1", "Send EHLO or HELO first");
     public static final Reply NESTED_MAIL = Reply.of(503, "5.5.1", "Sender already given");
-    public static final Reply NEED_MAIL = Reply.of(503, "5.5.1", "Need MAIL before RCPT");
+    public static final Reply NEED_MAIL = Reply.of(503, "5.5.1", "Need MAIL command first");
     public static final Reply NEED_RCPT = Reply.of(503, "5.5.1", "Need RCPT before DATA");
     public static final Reply ALREADY_AUTHENTICATED = Reply.of(503, "5.5.1", "Already authenticated");
     public static final Reply AUTH_IN_TRANSACTION = Reply.of(503, "5.5.1", "AUTH not allowed during a transaction");
@@ -55,6 +58,11 @@ public final class Replies {
             "Message refused: bare CR or LF in message content");
     public static final Reply UNSUPPORTED_PARAMETER = Reply.of(555, "5.5.4",
             "MAIL FROM/RCPT TO parameters not recognized or not implemented");
+    public static final Reply TOO_MANY_HOPS = Reply.of(554, "5.4.6", "Too many hops (mail loop?)");
+    public static final Reply HEADER_TOO_BIG = Reply.of(552, "5.3.4", "Header section exceeds fixed limit");
+    public static final Reply BAD_BDAT_SYNTAX = Reply.of(501, "5.5.4",
+            "Syntax: BDAT chunk-size [LAST]; closing connection (the chunk cannot be skipped)");
+    public static final Reply MIXED_DATA_BDAT = Reply.of(503, "5.5.1", "DATA not allowed after BDAT");
     public static final Reply NO_VALID_RECIPIENTS = Reply.of(554, "5.5.1", "No valid recipients");
 
     private Replies() {
@@ -74,6 +82,14 @@ public final class Replies {
 
     public static Reply relayDenied(String why) {
         return Reply.of(554, "5.7.1", "Relay access denied: " + why);
+    }
+
+    public static Reply lineTooLong(int max) {
+        return Reply.of(550, "5.6.0", "Message refused: text line longer than " + max + " octets");
+    }
+
+    public static Reply chunkReceived(long octets) {
+        return Reply.of(250, "2.0.0", octets + " octets received");
     }
 
     public static Reply queued(String id) {

@@ -1,6 +1,7 @@
 package dev.relay.ingress.smtp.server;
 
-import dev.relay.ingress.auth.KeycloakPasswordVerifier;
+import dev.relay.ingress.auth.CredentialVerifier;
+import dev.relay.ingress.auth.SaslBearerParser;
 import dev.relay.ingress.metrics.IngressMetrics;
 import dev.relay.ingress.publish.KafkaInboundPublisher;
 import dev.relay.ingress.smtp.protocol.DataDecoder;
@@ -12,50 +13,77 @@ import dev.relay.ingress.smtp.session.Listener;
 import dev.relay.ingress.smtp.session.SmtpSession;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Context;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetSocket;
 import org.jboss.logging.Logger;
 import org.jboss.logging.MDC;
 
+import java.nio.charset.StandardCharsets;
+
 /**
  * The only code that touches an SMTP socket: frames bytes into lines (CRLF; a bare LF is handed on inside the
- * line so the parser refuses it), feeds DATA bytes to the decoder, performs the session's actions, and holds
- * further input while an asynchronous action (AUTH check, Kafka publish, TLS handshake) is in progress, so that
- * pipelined commands are answered strictly in order.
+ * line so the parser refuses it), feeds DATA bytes to the decoder and BDAT chunks to their buffer, performs the
+ * session's actions, and holds further input while an asynchronous action (AUTH check, Kafka publish, TLS
+ * handshake) is in progress, so that pipelined commands are answered strictly in order. Also enforces the
+ * command and data timeouts and the minimum data rate (421 4.4.2).
  */
 final class SmtpConnection {
 
     private static final Logger LOG = Logger.getLogger(SmtpConnection.class);
+    private static final long TICK_MS = 1000;
+
+    /** What every connection shares. */
+    record Services(Vertx vertx, CredentialVerifier credentials, KafkaInboundPublisher publisher,
+                    IngressMetrics metrics, ConnectionTimeouts timeouts) {
+    }
 
     private final NetSocket socket;
     private final SmtpSession session;
     private final Listener listener;
-    private final KeycloakPasswordVerifier verifier;
-    private final KafkaInboundPublisher publisher;
-    private final IngressMetrics metrics;
+    private final Services services;
+    private final String client;
     private final Runnable onClose;
     private final Context context = Vertx.currentContext();
     private final long openedAt = System.nanoTime();
 
     private Buffer pending = Buffer.buffer();
     private DataDecoder decoder;
+    private Action.ReadChunk chunk;
+    private long chunkRemaining;
     private boolean busy;
     private boolean discardingLongLine;
     private boolean closed;
     private boolean draining;
     private String lastVerb = "CONNECT";
+    private long lastReadAt = System.nanoTime();
+    private long messageStartedAt;
+    private long messageBytes;
+    private long timer = -1;
 
     /** @param onClose called once when the socket is closed, whoever closed it */
-    SmtpConnection(NetSocket socket, SmtpSession session, Listener listener, KeycloakPasswordVerifier verifier,
-                   KafkaInboundPublisher publisher, IngressMetrics metrics, Runnable onClose) {
+    SmtpConnection(NetSocket socket, SmtpSession session, Listener listener, String client, Services services,
+                   Runnable onClose) {
         this.socket = socket;
         this.session = session;
         this.listener = listener;
-        this.verifier = verifier;
-        this.publisher = publisher;
-        this.metrics = metrics;
+        this.client = client;
+        this.services = services;
         this.onClose = onClose;
+    }
+
+    /** @param early bytes that arrived before the session started (behind a PROXY header); usually none */
+    void start(Buffer early) {
+        services.metrics().sessionOpened(listener.tag());
+        socket.handler(this::onBytes);
+        socket.closeHandler(v -> onClosed());
+        socket.exceptionHandler(e -> LOG.debugf("socket error from %s: %s", client, e.toString()));
+        timer = services.vertx().setPeriodic(TICK_MS, id -> checkTimeouts());
+        perform(session.greet());
+        if (early.length() > 0) {
+            onBytes(early);
+        }
     }
 
     /**
@@ -70,20 +98,16 @@ final class SmtpConnection {
     }
 
     private void closeIfDrainedAndIdle() {
-        if (draining && !closed && !busy && decoder == null && session.idle()) {
+        if (draining && !closed && !busy && decoder == null && chunk == null && session.idle()) {
             perform(new Action.SendAndClose(Replies.SHUTTING_DOWN));
         }
     }
 
-    void start() {
-        metrics.sessionOpened(listener.tag());
-        socket.handler(this::onBytes);
-        socket.closeHandler(v -> onClosed());
-        socket.exceptionHandler(e -> LOG.debugf("socket error from %s: %s", socket.remoteAddress(), e.toString()));
-        perform(session.greet());
-    }
-
     private void onBytes(Buffer bytes) {
+        lastReadAt = System.nanoTime();
+        if (decoder != null || chunk != null) {
+            messageBytes += bytes.length();
+        }
         pending.appendBuffer(bytes);
         processInput();
     }
@@ -93,6 +117,12 @@ final class SmtpConnection {
             closeIfDrainedAndIdle();
             if (closed) {
                 return;
+            }
+            if (chunk != null) {
+                if (!feedChunk()) {
+                    return;
+                }
+                continue;
             }
             if (decoder != null) {
                 if (!feedData()) {
@@ -119,9 +149,30 @@ final class SmtpConnection {
         pending = Buffer.buffer().appendBytes(bytes, end, bytes.length - end);
         DataDecoder done = decoder;
         decoder = null;
-        metrics.messageSize(done.size());
+        services.metrics().messageSize(done.buffer().size());
         lastVerb = "DATA";
         perform(session.onDataEnd(done));
+        return true;
+    }
+
+    /** Moves up to the rest of the current BDAT chunk from pending into its buffer; true when it is complete. */
+    private boolean feedChunk() {
+        int take = (int) Math.min(chunkRemaining, pending.length());
+        if (chunk.buffer() != null && take > 0) {
+            chunk.buffer().write(pending.getBytes(0, take), 0, take);
+        }
+        pending = pending.getBuffer(take, pending.length());
+        chunkRemaining -= take;
+        if (chunkRemaining > 0) {
+            return false;
+        }
+        Action.ReadChunk done = chunk;
+        chunk = null;
+        lastVerb = "BDAT";
+        if (done.last() && done.buffer() != null) {
+            services.metrics().messageSize(done.buffer().size());
+        }
+        perform(session.onChunk(done));
         return true;
     }
 
@@ -135,14 +186,10 @@ final class SmtpConnection {
             boolean crlf = i > 0 && pending.getByte(i - 1) == '\r';
             byte[] line = pending.getBytes(0, crlf ? i - 1 : i + 1);
             pending = pending.getBuffer(i + 1, length);
-            if (discardingLongLine) {
+            if (discardingLongLine || line.length > session.maxLineLength()) {
                 discardingLongLine = false;
                 perform(session.onLineTooLong());
-                return nextLine();
-            }
-            if (line.length > session.maxLineLength()) {
-                perform(session.onLineTooLong());
-                return nextLine();
+                return closed ? null : nextLine();
             }
             lastVerb = verbOf(line);
             return line;
@@ -162,31 +209,49 @@ final class SmtpConnection {
             write(send.reply());
         } else if (action instanceof Action.SendAndClose close) {
             write(close.reply());
-            closed = true;
-            socket.end();
+            close();
         } else if (action instanceof Action.ReadData read) {
             write(read.reply());
             decoder = read.decoder();
+            startMessage();
+        } else if (action instanceof Action.ReadChunk read) {
+            chunk = read;
+            chunkRemaining = read.size();
+            startMessage();
         } else if (action instanceof Action.StartTls startTls) {
             startTls(startTls.reply());
         } else if (action instanceof Action.VerifyPassword verify) {
-            verifyPassword(verify);
+            authenticate(verify.mechanism(), services.credentials().verifyPassword(client, verify.username(),
+                    verify.password()));
+        } else if (action instanceof Action.VerifyToken verify) {
+            authenticate(verify.mechanism(), services.credentials().verifyToken(client, token(verify)));
         } else if (action instanceof Action.Publish publish) {
             publish(publish);
         }
     }
 
+    private static String token(Action.VerifyToken verify) {
+        return verify.mechanism().equals("XOAUTH2") ? SaslBearerParser.xoauth2Token(verify.saslPayload())
+                : SaslBearerParser.oauthbearerToken(verify.saslPayload());
+    }
+
+    private void startMessage() {
+        if (messageStartedAt == 0) {
+            messageStartedAt = System.nanoTime();
+            messageBytes = 0;
+        }
+    }
+
     private void startTls(Reply reply) {
         busy = true;
-        metrics.command("STARTTLS", reply.replyClass());
+        services.metrics().command("STARTTLS", reply.replyClass());
         socket.write(Buffer.buffer(reply.toBytes()), written -> {
             // RFC 3207 §4.2 / CVE-2011-0411: nothing the client sent before the handshake may be executed.
             pending = Buffer.buffer();
             socket.upgradeToSsl(done -> {
                 if (done.failed()) {
-                    LOG.debugf("TLS handshake failed from %s: %s", socket.remoteAddress(), done.cause().toString());
-                    closed = true;
-                    socket.close();
+                    LOG.debugf("TLS handshake failed from %s: %s", client, done.cause().toString());
+                    close();
                     return;
                 }
                 session.onTlsStarted();
@@ -196,32 +261,33 @@ final class SmtpConnection {
         });
     }
 
-    private void verifyPassword(Action.VerifyPassword verify) {
+    private void authenticate(String mechanism, Future<AuthResult> verification) {
         hold();
-        verifier.verify(verify.username(), verify.password()).onComplete(done -> {
+        verification.onComplete(done -> {
             AuthResult result = done.succeeded() ? done.result() : new AuthResult.Unavailable("error");
-            metrics.auth(verify.mechanism(), result.getClass().getSimpleName().toLowerCase());
+            services.metrics().auth(mechanism, result.getClass().getSimpleName().toLowerCase());
             release(session.onAuthResult(result));
         });
     }
 
     private void publish(Action.Publish publish) {
         hold();
+        messageStartedAt = 0;
         String id = publish.envelope().messageId();
-        Timer.Sample sample = metrics.startPublish();
-        publisher.publish(publish.envelope(), publish.message()).onComplete(done -> {
-            metrics.publishDone(sample, done.succeeded());
-            metrics.message(done.succeeded() ? "accepted" : "temp_failed");
-            MDC.put("messageId", id);
-            try {
-                if (done.succeeded()) {
+        Timer.Sample sample = services.metrics().startPublish();
+        services.publisher().publish(publish.envelope(), publish.message()).onComplete(done -> {
+            services.metrics().publishDone(sample, done.succeeded());
+            services.metrics().message(done.succeeded() ? "accepted" : "temp_failed");
+            if (done.succeeded()) {
+                MDC.put("messageId", id);
+                try {
                     LOG.infof("accepted %s from=<%s> nrcpt=%d size=%d", id, publish.envelope().mailFrom(),
                             publish.envelope().recipients().size(), publish.message().length);
+                } finally {
+                    MDC.remove("messageId");
                 }
-            } finally {
-                MDC.remove("messageId");
             }
-            release(session.onPublished(done.succeeded()));
+            release(session.onPublished(publish, done.succeeded()));
         });
     }
 
@@ -232,6 +298,9 @@ final class SmtpConnection {
 
     private void release(Action next) {
         busy = false;
+        if (!(next instanceof Action.ReadData) && !(next instanceof Action.ReadChunk)) {
+            messageStartedAt = 0;
+        }
         perform(next);
         closeIfDrainedAndIdle();
         if (!closed) {
@@ -240,19 +309,46 @@ final class SmtpConnection {
         }
     }
 
+    /** Runs every second on this connection's event loop: command timeout, data timeout, minimum data rate. */
+    private void checkTimeouts() {
+        if (closed || busy) {
+            return;
+        }
+        long now = System.nanoTime();
+        boolean inMessage = decoder != null || chunk != null;
+        Reply verdict = services.timeouts().verdict(inMessage, now - lastReadAt,
+                inMessage ? now - messageStartedAt : 0, messageBytes);
+        if (verdict != null) {
+            LOG.debugf("closing session from %s: %s", client, verdict);
+            perform(new Action.SendAndClose(verdict));
+        }
+    }
+
     private void write(Reply reply) {
-        metrics.command(lastVerb, reply.replyClass());
+        services.metrics().command(lastVerb, reply.replyClass());
         socket.write(Buffer.buffer(reply.toBytes()));
     }
 
-    private void onClosed() {
+    private void close() {
         closed = true;
+        socket.end();
+    }
+
+    private void onClosed() {
+        if (timer >= 0) {
+            services.vertx().cancelTimer(timer);
+        }
+        closed = true;
+        if (decoder != null) {
+            decoder.buffer().release();
+        }
+        session.onClosed();
         onClose.run();
-        metrics.sessionClosed();
+        services.metrics().sessionClosed();
         LOG.infof("session listener=%s client=%s helo=%s tls=%s user=%s queued=%s errors=%d duration=%dms",
-                listener.tag(), socket.remoteAddress() == null ? "?" : socket.remoteAddress().hostAddress(),
-                session.heloName(), session.tls(), session.identity() == null ? "-" : session.identity().username(),
-                session.queuedIds(), session.errors(), (System.nanoTime() - openedAt) / 1_000_000);
+                listener.tag(), client, session.heloName(), session.tls(),
+                session.identity() == null ? "-" : session.identity().username(), session.queuedIds(),
+                session.errors(), (System.nanoTime() - openedAt) / 1_000_000);
     }
 
     private static String verbOf(byte[] line) {
@@ -260,10 +356,10 @@ final class SmtpConnection {
         while (n < line.length && n < 8 && line[n] != ' ') {
             n++;
         }
-        String verb = new String(line, 0, n, java.nio.charset.StandardCharsets.US_ASCII).toUpperCase();
+        String verb = new String(line, 0, n, StandardCharsets.US_ASCII).toUpperCase();
         return switch (verb) {
-            case "EHLO", "HELO", "MAIL", "RCPT", "DATA", "RSET", "NOOP", "QUIT", "VRFY", "HELP", "STARTTLS", "AUTH" ->
-                    verb;
+            case "EHLO", "HELO", "MAIL", "RCPT", "DATA", "BDAT", "RSET", "NOOP", "QUIT", "VRFY", "HELP", "STARTTLS",
+                    "AUTH" -> verb;
             default -> "OTHER";
         };
     }

@@ -1,11 +1,13 @@
 package dev.relay.ingress.smtp.server;
 
-import dev.relay.ingress.auth.KeycloakPasswordVerifier;
+import dev.relay.ingress.auth.CredentialVerifier;
 import dev.relay.ingress.config.IngressConfig;
+import dev.relay.common.rules.Cidr;
 import dev.relay.common.rules.RulesConfig;
 import dev.relay.ingress.metrics.IngressMetrics;
 import dev.relay.ingress.publish.KafkaInboundPublisher;
 import dev.relay.ingress.publish.KafkaReadiness;
+import dev.relay.ingress.smtp.protocol.MemoryBudget;
 import dev.relay.ingress.smtp.protocol.Replies;
 import dev.relay.ingress.smtp.protocol.Reply;
 import dev.relay.ingress.smtp.session.Listener;
@@ -30,6 +32,8 @@ import org.jboss.logging.Logger;
 
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.EnumSet;
+import java.util.Locale;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -53,28 +57,33 @@ public class SmtpServer {
     private final IngressConfig config;
     private final SessionSettings settings;
     private final Optional<TlsMaterial.PemFiles> tls;
-    private final KeycloakPasswordVerifier verifier;
-    private final KafkaInboundPublisher publisher;
-    private final IngressMetrics metrics;
+    private final SmtpConnection.Services services;
     private final KafkaReadiness readiness;
     private final ConnectionLimiter limiter;
     private final Set<SmtpConnection> connections = ConcurrentHashMap.newKeySet();
+    private final Set<Listener> proxied = EnumSet.noneOf(Listener.class);
+    private final List<Cidr> proxyNetworks = new ArrayList<>();
     private final Map<Listener, Integer> boundPorts = new EnumMap<>(Listener.class);
     private volatile boolean accepting = true;
     private String deploymentId;
 
-    public SmtpServer(Vertx vertx, IngressConfig config, RulesConfig rules, KeycloakPasswordVerifier verifier,
+    public SmtpServer(Vertx vertx, IngressConfig config, RulesConfig rules, CredentialVerifier credentials,
                       KafkaInboundPublisher publisher, IngressMetrics metrics, KafkaReadiness readiness) {
         this.vertx = vertx;
         this.config = config;
-        this.verifier = verifier;
-        this.publisher = publisher;
-        this.metrics = metrics;
         this.readiness = readiness;
+        config.proxyProtocol().listeners().stream().filter(l -> !l.equals("none"))
+                .forEach(l -> proxied.add(Listener.valueOf(l.trim().toUpperCase(Locale.ROOT))));
+        config.proxyProtocol().trustedNetworks().stream().filter(n -> !n.equals("none"))
+                .forEach(n -> proxyNetworks.add(Cidr.parse(n)));
+        IngressConfig.Smtp smtp = config.smtp();
+        this.services = new SmtpConnection.Services(vertx, credentials, publisher, metrics,
+                new ConnectionTimeouts(smtp.commandTimeout(), smtp.dataTimeout(), smtp.minDataRate()));
         this.limiter = new ConnectionLimiter(config.smtp().maxConnections(), config.smtp().maxConnectionsPerClient());
         this.tls = TlsMaterial.resolve(config.tls(), config.serverName());
-        this.settings = new SessionSettings(config.serverName(), config.smtp().maxMessageSize(),
-                config.smtp().maxRecipients(), config.smtp().maxErrors(), tls.isPresent(), rules.toRules());
+        this.settings = new SessionSettings(config.serverName(), smtp.maxMessageSize(), smtp.maxRecipients(),
+                smtp.maxErrors(), smtp.maxLineLength(), smtp.maxHeaderSize(), smtp.maxHops(), tls.isPresent(),
+                rules.toRules(), new MemoryBudget(smtp.maxBufferedBytes()));
     }
 
     void onStart(@Observes StartupEvent event) throws Exception {
@@ -107,23 +116,54 @@ public class SmtpServer {
     }
 
     private void accept(NetSocket socket, Listener listener) {
-        String client = socket.remoteAddress().hostAddress();
+        String peer = socket.remoteAddress().hostAddress();
+        if (!proxied.contains(listener)) {
+            admit(socket, listener, peer, Buffer.buffer());
+            return;
+        }
+        if (proxyNetworks.stream().noneMatch(n -> n.contains(peer))) {
+            LOG.warnf("refusing connection from %s: not a trusted load balancer for PROXY protocol", peer);
+            socket.close();
+            return;
+        }
+        socket.pause();
+        ProxyHeaderReader.read(vertx, socket, peer, (client, rest) -> {
+            if (!listener.implicitTls()) {
+                admit(socket, listener, client, rest);
+            } else if (rest.length() > 0) {
+                // the TLS ClientHello arrived in the same read as the header: Vert.x cannot replay it into TLS
+                LOG.warnf("refusing %s: TLS bytes arrived together with the PROXY header", client);
+                socket.close();
+            } else {
+                socket.upgradeToSsl(done -> {
+                    if (done.succeeded()) {
+                        admit(socket, listener, client, Buffer.buffer());
+                    } else {
+                        socket.close();
+                    }
+                });
+            }
+        });
+        socket.resume();
+    }
+
+    private void admit(NetSocket socket, Listener listener, String client, Buffer early) {
         Reply refusal = !accepting ? Replies.SHUTTING_DOWN
                 : !readiness.ready() ? Replies.NOT_READY
                 : !limiter.tryAcquire(client) ? Replies.TOO_MANY_CONNECTIONS : null;
         if (refusal != null) {
-            metrics.command("CONNECT", refusal.replyClass());
+            services.metrics().command("CONNECT", refusal.replyClass());
             socket.write(Buffer.buffer(refusal.toBytes())).onComplete(done -> socket.close());
             return;
         }
         SmtpConnection[] self = new SmtpConnection[1];
-        self[0] = new SmtpConnection(socket, new SmtpSession(settings, listener, client), listener, verifier,
-                publisher, metrics, () -> {
+        self[0] = new SmtpConnection(socket, new SmtpSession(settings, listener, client), listener, client,
+                services, () -> {
                     connections.remove(self[0]);
                     limiter.release(client);
                 });
         connections.add(self[0]);
-        self[0].start();
+        self[0].start(early);
     }
 
     /** The port a listener is bound to (differs from the configuration when it was 0). */
@@ -145,13 +185,11 @@ public class SmtpServer {
         NetServerOptions options = new NetServerOptions()
                 .setHost(config.bindHost())
                 .setPort(configuredPort(listener))
-                .setIdleTimeout((int) config.smtp().idleTimeout().toSeconds())
-                .setIdleTimeoutUnit(TimeUnit.SECONDS)
                 .setTcpNoDelay(true);
         tls.ifPresent(pem -> options
                 .setKeyCertOptions(new PemKeyCertOptions().setCertPath(pem.certFile()).setKeyPath(pem.keyFile()))
                 .setEnabledSecureTransportProtocols(Set.of("TLSv1.2", "TLSv1.3"))
-                .setSsl(listener.implicitTls()));
+                .setSsl(listener.implicitTls() && !proxied.contains(listener)));
         return options;
     }
 

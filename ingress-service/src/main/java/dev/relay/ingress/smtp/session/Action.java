@@ -32,7 +32,27 @@ public sealed interface Action {
         }
     }
 
-    /** Store the message durably; report with {@code onPublished}. */
-    record Publish(Envelope envelope, byte[] message) implements Action {
+    /**
+     * Verify an access token (XOAUTH2 or OAUTHBEARER); {@code saslPayload} is the decoded client response holding
+     * it. Report with {@code onAuthResult}.
+     */
+    record VerifyToken(String mechanism, byte[] saslPayload) implements Action {
+        @Override
+        public String toString() {
+            return "VerifyToken[" + mechanism + ", ***]";
+        }
+    }
+
+    /**
+     * Read exactly {@code size} octets of a BDAT chunk into {@code buffer} (or discard them when it is null),
+     * then report with {@code onChunk}; {@code refusal}, when set, is the reply to send after discarding.
+     */
+    record ReadChunk(long size, boolean last, dev.relay.ingress.smtp.protocol.MessageBuffer buffer, Reply refusal)
+            implements Action {
+    }
+
+    /** Store the message durably; report with {@code onPublished}, which also frees {@code buffer}'s memory. */
+    record Publish(Envelope envelope, byte[] message, dev.relay.ingress.smtp.protocol.MessageBuffer buffer)
+            implements Action {
     }
 }

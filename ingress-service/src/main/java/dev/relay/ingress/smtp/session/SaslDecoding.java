@@ -16,6 +16,18 @@ final class SaslDecoding {
         return line.length == 1 && line[0] == '*';
     }
 
+    /** The decoded bytes, or null for a cancel or anything that is not valid base64. */
+    static byte[] decodeBytes(byte[] line) {
+        if (isCancel(line)) {
+            return null;
+        }
+        try {
+            return Base64.getDecoder().decode(line);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
     /** The decoded text, or null for a cancel or anything that is not valid base64 of UTF-8. */
     static String decode(byte[] line) {
         if (isCancel(line)) {

@@ -3,6 +3,7 @@ package dev.relay.ingress.smtp.session;
 import dev.relay.common.address.AddressParser;
 import dev.relay.common.address.MailAddress;
 import dev.relay.common.address.ParsedAddress;
+import dev.relay.common.envelope.Dsn;
 import dev.relay.common.envelope.Envelope;
 import dev.relay.common.envelope.Identity;
 import dev.relay.common.rules.RelayDecision;
@@ -10,20 +11,19 @@ import dev.relay.common.rules.SenderPolicy;
 import dev.relay.ingress.smtp.protocol.Command;
 import dev.relay.ingress.smtp.protocol.CommandParser;
 import dev.relay.ingress.smtp.protocol.DataDecoder;
+import dev.relay.ingress.smtp.protocol.MessageBuffer;
 import dev.relay.ingress.smtp.protocol.Replies;
 import dev.relay.ingress.smtp.protocol.Reply;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
- * The SMTP server state machine for one connection (RFC 5321, 3207, 4954, 6409). Pure: it never touches a
- * socket or the network. Order of calls from the edge: {@link #greet()}, then for each line {@link #onLine},
- * performing every returned {@link Action}; asynchronous actions are answered with {@link #onAuthResult} /
- * {@link #onDataEnd} / {@link #onPublished} before the next line is given; after a successful TLS handshake,
- * {@link #onTlsStarted()}.
+ * The SMTP server state machine for one connection (RFC 5321, 3207, 3030, 3461, 4954, 6409, 7628). Pure: it never
+ * touches a socket or the network. Order of calls from the edge: {@link #greet()}, then for each line
+ * {@link #onLine}, performing every returned {@link Action}; asynchronous actions are answered with
+ * {@link #onAuthResult} / {@link #onDataEnd} / {@link #onChunk} / {@link #onPublished} before the next line is
+ * given; after a successful TLS handshake, {@link #onTlsStarted()}.
  */
 public final class SmtpSession {
 
@@ -32,8 +32,7 @@ public final class SmtpSession {
     /** RFC 5321 §4.5.3.1.4 minimum is 512; 2048 as Postfix does, for long parameter lists. */
     public static final int MAX_COMMAND_LINE = 2048;
 
-    private enum State { CONNECTED, READY, AUTH_PLAIN, AUTH_LOGIN_USER, AUTH_LOGIN_PASSWORD, AUTH_CHECKING, DATA,
-        PUBLISHING, CLOSED }
+    private enum State { CONNECTED, READY, AUTH, AUTH_CHECKING, DATA, CHUNK, PUBLISHING, CLOSED }
 
     private final SessionSettings settings;
     private final Listener listener;
@@ -41,13 +40,11 @@ public final class SmtpSession {
     private State state = State.CONNECTED;
     private boolean tls;
     private String heloName;
-    private boolean extended;
     private Identity identity;
     private Transaction transaction;
-    private String pendingLoginUser;
+    private AuthExchange auth;
     private int errors;
     private final List<String> queuedIds = new ArrayList<>();
-    private String currentId;
 
     public SmtpSession(SessionSettings settings, Listener listener, String clientAddress) {
         this.settings = settings;
@@ -62,22 +59,19 @@ public final class SmtpSession {
 
     /** The longest line the edge should accept in the current state. */
     public int maxLineLength() {
-        return state == State.AUTH_PLAIN || state == State.AUTH_LOGIN_USER || state == State.AUTH_LOGIN_PASSWORD
-                ? MAX_AUTH_LINE : MAX_COMMAND_LINE;
+        return state == State.AUTH ? MAX_AUTH_LINE : MAX_COMMAND_LINE;
     }
 
     public Action onLine(byte[] line) {
-        return switch (state) {
-            case AUTH_PLAIN -> plainResponse(line);
-            case AUTH_LOGIN_USER -> loginUser(line);
-            case AUTH_LOGIN_PASSWORD -> loginPassword(line);
-            default -> onCommand(CommandParser.parse(line));
-        };
+        if (state == State.AUTH) {
+            return authStep(auth.respond(line));
+        }
+        return onCommand(CommandParser.parse(line));
     }
 
     /** A line longer than {@link #maxLineLength()} was read (and discarded) by the edge. */
     public Action onLineTooLong() {
-        if (state != State.CONNECTED && state != State.READY) {
+        if (state == State.AUTH) {
             state = State.READY;
         }
         return error(Replies.LINE_TOO_LONG);
@@ -86,7 +80,7 @@ public final class SmtpSession {
     public Action onCommand(Command command) {
         Reply gate = gate(command);
         if (gate != null) {
-            return error(gate);
+            return command instanceof Command.Bdat bdat ? discardChunk(bdat, error(gate)) : error(gate);
         }
         if (command instanceof Command.Helo helo) {
             return helo(helo);
@@ -94,8 +88,11 @@ public final class SmtpSession {
             return mail(mail);
         } else if (command instanceof Command.Rcpt rcpt) {
             return rcpt(rcpt);
-        } else if (command instanceof Command.Auth auth) {
-            return auth(auth);
+        } else if (command instanceof Command.Bdat bdat) {
+            return bdat(bdat);
+        } else if (command instanceof Command.Auth start) {
+            auth = new AuthExchange();
+            return authStep(auth.start(start));
         } else if (command instanceof Command.Vrfy) {
             return send(Replies.CANNOT_VRFY);
         } else if (command instanceof Command.Simple simple) {
@@ -103,6 +100,10 @@ public final class SmtpSession {
         } else if (command instanceof Command.NotImplemented) {
             return error(Replies.NOT_IMPLEMENTED);
         } else if (command instanceof Command.Invalid invalid) {
+            if (invalid.verb().equals("BDAT")) {
+                state = State.CLOSED; // the chunk length is unknown: the stream cannot be resynchronised
+                return new Action.SendAndClose(Replies.BAD_BDAT_SYNTAX);
+            }
             return error(invalid.reply());
         }
         return error(Replies.UNKNOWN_COMMAND);
@@ -116,7 +117,7 @@ public final class SmtpSession {
         String verb = command.verb();
         boolean greeted = heloName != null;
         switch (verb) {
-            case "MAIL", "RCPT", "DATA" -> {
+            case "MAIL", "RCPT", "DATA", "BDAT" -> {
                 if (!greeted) {
                     return Replies.HELO_FIRST;
                 }
@@ -154,24 +155,19 @@ public final class SmtpSession {
 
     private Action helo(Command.Helo helo) {
         heloName = helo.domain();
-        extended = helo.extended();
         transaction = null;
         state = State.READY;
-        if (!extended) {
+        if (!helo.extended()) {
             return send(Reply.of(250, null, settings.serverName()));
         }
-        List<String> lines = new ArrayList<>();
-        lines.add(settings.serverName() + " Hello " + helo.domain());
-        lines.add("PIPELINING");
-        lines.add("SIZE " + settings.maxMessageSize());
-        lines.add("8BITMIME");
-        lines.add("SMTPUTF8");
-        lines.add("ENHANCEDSTATUSCODES");
+        List<String> lines = new ArrayList<>(List.of(settings.serverName() + " Hello " + helo.domain(),
+                "PIPELINING", "SIZE " + settings.maxMessageSize(), "8BITMIME", "SMTPUTF8", "ENHANCEDSTATUSCODES",
+                "CHUNKING", "DSN"));
         if (!tls && settings.tlsAvailable()) {
             lines.add("STARTTLS");
         }
         if (tls && identity == null) {
-            lines.add("AUTH PLAIN LOGIN");
+            lines.add("AUTH " + AuthExchange.MECHANISMS);
         }
         return send(new Reply(250, null, lines));
     }
@@ -180,48 +176,16 @@ public final class SmtpSession {
         if (transaction != null) {
             return error(Replies.NESTED_MAIL);
         }
-        boolean utf8 = false;
-        String body = "7BIT";
-        for (Map.Entry<String, String> p : mail.params().entrySet()) {
-            switch (p.getKey()) {
-                case "SIZE" -> {
-                    long declared;
-                    try {
-                        declared = Long.parseLong(p.getValue());
-                    } catch (NumberFormatException | NullPointerException e) {
-                        return error(Replies.syntax("SIZE needs a number"));
-                    }
-                    if (declared > settings.maxMessageSize()) {
-                        return error(Replies.MESSAGE_TOO_BIG);
-                    }
-                }
-                case "BODY" -> {
-                    String v = p.getValue() == null ? "" : p.getValue().toUpperCase();
-                    if (!v.equals("7BIT") && !v.equals("8BITMIME")) {
-                        return error(Replies.syntax("BODY must be 7BIT or 8BITMIME"));
-                    }
-                    body = v;
-                }
-                case "SMTPUTF8" -> {
-                    if (p.getValue() != null) {
-                        return error(Replies.syntax("SMTPUTF8 takes no value"));
-                    }
-                    utf8 = true;
-                }
-                case "AUTH" -> {
-                    // RFC 4954 §5: accepted and not trusted.
-                }
-                default -> {
-                    return error(Replies.UNSUPPORTED_PARAMETER);
-                }
-            }
+        EnvelopeParameters.Parsed<EnvelopeParameters.Mail> params =
+                EnvelopeParameters.mail(mail.params(), settings.maxMessageSize());
+        if (params.refusal() != null) {
+            return error(params.refusal());
         }
         String from = "";
         if (!mail.path().isEmpty()) {
-            ParsedAddress parsed = AddressParser.parse(mail.path(), utf8);
+            ParsedAddress parsed = AddressParser.parse(mail.path(), params.value().smtputf8());
             if (parsed instanceof ParsedAddress.Invalid invalid) {
-                return error(invalid.policy() ? Replies.addressRefused(invalid.reason())
-                        : Replies.badAddress(invalid.reason()));
+                return error(addressRefusal(invalid));
             }
             MailAddress sender = ((ParsedAddress.Valid) parsed).address();
             if (identity != null && !SenderPolicy.owns(identity, sender)) {
@@ -229,7 +193,7 @@ public final class SmtpSession {
             }
             from = sender.toString();
         }
-        transaction = new Transaction(from, utf8, body);
+        transaction = new Transaction(from, params.value());
         return send(Replies.SENDER_OK);
     }
 
@@ -237,16 +201,16 @@ public final class SmtpSession {
         if (transaction == null) {
             return error(Replies.NEED_MAIL);
         }
-        if (!rcpt.params().isEmpty()) {
-            return error(Replies.UNSUPPORTED_PARAMETER);
+        EnvelopeParameters.Parsed<Dsn.Recipient> params = EnvelopeParameters.rcpt(rcpt.params());
+        if (params.refusal() != null) {
+            return error(params.refusal());
         }
         if (transaction.recipients.size() >= settings.maxRecipients()) {
             return send(Replies.TOO_MANY_RECIPIENTS);
         }
-        ParsedAddress parsed = AddressParser.parse(rcpt.path(), transaction.smtputf8);
+        ParsedAddress parsed = AddressParser.parse(rcpt.path(), transaction.params.smtputf8());
         if (parsed instanceof ParsedAddress.Invalid invalid) {
-            return error(invalid.policy() ? Replies.addressRefused(invalid.reason())
-                    : Replies.badAddress(invalid.reason()));
+            return error(addressRefusal(invalid));
         }
         MailAddress recipient = ((ParsedAddress.Valid) parsed).address();
         RelayDecision decision = settings.rules().decide(clientAddress, identity, recipient);
@@ -254,7 +218,14 @@ public final class SmtpSession {
             return error(Replies.relayDenied(deny.reason()));
         }
         transaction.recipients.add(recipient);
+        if (params.value() != null) {
+            transaction.dsnRecipients.put(recipient.toString(), params.value());
+        }
         return send(Replies.RECIPIENT_OK);
+    }
+
+    private static Reply addressRefusal(ParsedAddress.Invalid invalid) {
+        return invalid.policy() ? Replies.addressRefused(invalid.reason()) : Replies.badAddress(invalid.reason());
     }
 
     private Action simple(String verb) {
@@ -262,6 +233,7 @@ public final class SmtpSession {
             case "NOOP" -> send(Replies.OK);
             case "HELP" -> send(Replies.HELP);
             case "RSET" -> {
+                releaseChunks();
                 transaction = null;
                 yield send(Replies.RESET_OK);
             }
@@ -270,6 +242,7 @@ public final class SmtpSession {
                 yield new Action.SendAndClose(Replies.BYE);
             }
             case "STARTTLS" -> {
+                releaseChunks();
                 transaction = null;
                 yield new Action.StartTls(Replies.READY_TO_START_TLS);
             }
@@ -279,123 +252,121 @@ public final class SmtpSession {
     }
 
     private Action data() {
-        if (transaction == null) {
-            return error(Replies.NEED_MAIL);
+        Reply refusal = transaction == null ? Replies.NEED_MAIL
+                : transaction.recipients.isEmpty() ? Replies.NEED_RCPT
+                : transaction.chunks != null ? Replies.MIXED_DATA_BDAT : null;
+        if (refusal != null) {
+            return error(refusal);
         }
-        if (transaction.recipients.isEmpty()) {
-            return error(Replies.NEED_RCPT);
+        if (settings.memory().exhausted()) {
+            return send(Replies.NO_MEMORY);
         }
         state = State.DATA;
-        currentId = QueueIds.next();
-        byte[] received = ReceivedHeader.build(heloName, clientAddress, settings.serverName(),
-                protocol(), currentId, transaction.recipients);
-        return new Action.ReadData(Replies.START_DATA, new DataDecoder(settings.maxMessageSize(), received));
+        return new Action.ReadData(Replies.START_DATA, new DataDecoder(newBuffer()));
+    }
+
+    private Action bdat(Command.Bdat bdat) {
+        Reply refusal = transaction == null ? Replies.NEED_MAIL
+                : transaction.recipients.isEmpty() ? Replies.NEED_RCPT : null;
+        if (refusal != null) {
+            return discardChunk(bdat, error(refusal));
+        }
+        if (transaction.chunks == null) {
+            if (settings.memory().exhausted()) {
+                return discardChunk(bdat, send(Replies.NO_MEMORY));
+            }
+            transaction.chunks = newBuffer();
+        }
+        state = State.CHUNK;
+        return new Action.ReadChunk(bdat.size(), bdat.last(), transaction.chunks, null);
+    }
+
+    /** The chunk must still be read off the wire, then the refusal is sent. */
+    private static Action discardChunk(Command.Bdat bdat, Action refusal) {
+        Reply reply = refusal instanceof Action.Send s ? s.reply() : ((Action.SendAndClose) refusal).reply();
+        return new Action.ReadChunk(bdat.size(), bdat.last(), null, reply);
+    }
+
+    private MessageBuffer newBuffer() {
+        transaction.messageId = QueueIds.next();
+        byte[] received = ReceivedHeader.build(heloName, clientAddress, settings.serverName(), protocol(),
+                transaction.messageId, transaction.recipients);
+        return new MessageBuffer(settings.maxMessageSize(), settings.maxLineLength(), settings.memory(), received);
+    }
+
+    /** A BDAT chunk has been read completely into the buffer the {@link Action.ReadChunk} named. */
+    public Action onChunk(Action.ReadChunk chunk) {
+        state = State.READY;
+        if (chunk.buffer() == null) {
+            return send(chunk.refusal());
+        }
+        if (!chunk.last()) {
+            if (chunk.buffer().failed()) { // RFC 3030 §2: after a refused chunk the transaction has failed
+                Reply refusal = MessageChecks.refusal(chunk.buffer(), settings);
+                releaseChunks();
+                transaction = null;
+                return send(refusal);
+            }
+            return send(Replies.chunkReceived(chunk.size()));
+        }
+        return finish(chunk.buffer());
     }
 
     /** The DATA section has ended (the decoder is done). */
     public Action onDataEnd(DataDecoder decoder) {
+        return finish(decoder.buffer());
+    }
+
+    private Action finish(MessageBuffer buffer) {
         Transaction tx = transaction;
         transaction = null;
         state = State.READY;
-        switch (decoder.outcome()) {
-            case TOO_BIG -> {
-                return send(Replies.MESSAGE_TOO_BIG);
-            }
-            case BARE_LINE_ENDING -> {
-                return send(Replies.BAD_DATA_LINE_ENDING);
-            }
-            default -> {
-            }
+        Reply refusal = MessageChecks.refusal(buffer, settings);
+        if (refusal != null) {
+            buffer.release();
+            return send(refusal);
         }
-        byte[] message = decoder.message();
-        Envelope envelope = new Envelope(Envelope.VERSION, currentId, System.currentTimeMillis(), clientAddress,
+        byte[] message = buffer.bytes();
+        Envelope envelope = new Envelope(Envelope.VERSION, tx.messageId, System.currentTimeMillis(), clientAddress,
                 heloName, listener.tag(), tls, identity, tx.mailFrom,
-                tx.recipients.stream().map(MailAddress::toString).toList(), tx.smtputf8, tx.body, message.length,
-                null, 0);
+                tx.recipients.stream().map(MailAddress::toString).toList(), tx.params.smtputf8(), tx.params.body(),
+                message.length, null, 0, tx.dsn());
         state = State.PUBLISHING;
-        return new Action.Publish(envelope, message);
+        return new Action.Publish(envelope, message, buffer);
     }
 
     /** Kafka acknowledged the record (or did not, in time). */
-    public Action onPublished(boolean stored) {
+    public Action onPublished(Action.Publish publish, boolean stored) {
+        publish.buffer().release();
         state = State.READY;
         if (!stored) {
             return send(Replies.QUEUE_UNAVAILABLE);
         }
-        queuedIds.add(currentId);
-        return send(Replies.queued(currentId));
+        queuedIds.add(publish.envelope().messageId());
+        return send(Replies.queued(publish.envelope().messageId()));
     }
 
     public void onTlsStarted() {
         // RFC 3207 §4.2: forget everything learned before the handshake.
         tls = true;
         heloName = null;
-        extended = false;
         identity = null;
+        releaseChunks();
         transaction = null;
         state = State.CONNECTED;
     }
 
-    private Action auth(Command.Auth auth) {
-        switch (auth.mechanism()) {
-            case "PLAIN" -> {
-                if (auth.initialResponse() == null) {
-                    state = State.AUTH_PLAIN;
-                    return send(Reply.of(334, null, ""));
-                }
-                return plainResponse(auth.initialResponse().getBytes(StandardCharsets.US_ASCII));
-            }
-            case "LOGIN" -> {
-                if (auth.initialResponse() == null) {
-                    state = State.AUTH_LOGIN_USER;
-                    return send(Reply.of(334, null, "VXNlcm5hbWU6"));
-                }
-                return loginUser(auth.initialResponse().getBytes(StandardCharsets.US_ASCII));
-            }
-            default -> {
-                return error(Replies.UNSUPPORTED_MECHANISM);
-            }
+    private Action authStep(AuthExchange.Step step) {
+        if (step instanceof AuthExchange.Step.Challenge challenge) {
+            state = State.AUTH;
+            return send(challenge.reply());
         }
-    }
-
-    private Action plainResponse(byte[] line) {
+        if (step instanceof AuthExchange.Step.Verify verify) {
+            state = State.AUTH_CHECKING;
+            return verify.action();
+        }
         state = State.READY;
-        String decoded = SaslDecoding.decode(line);
-        if (decoded == null) {
-            return SaslDecoding.isCancel(line) ? error(Replies.AUTH_CANCELLED) : error(Replies.AUTH_MALFORMED);
-        }
-        String[] parts = decoded.split("\u0000", -1);
-        if (parts.length != 3 || parts[1].isEmpty()) {
-            return error(Replies.AUTH_MALFORMED);
-        }
-        if (!parts[0].isEmpty() && !parts[0].equals(parts[1])) {
-            return error(Replies.AUTH_FAILED); // no proxy authorization
-        }
-        state = State.AUTH_CHECKING;
-        return new Action.VerifyPassword("PLAIN", parts[1], parts[2]);
-    }
-
-    private Action loginUser(byte[] line) {
-        String user = SaslDecoding.decode(line);
-        if (user == null || user.isEmpty()) {
-            state = State.READY;
-            return SaslDecoding.isCancel(line) ? error(Replies.AUTH_CANCELLED) : error(Replies.AUTH_MALFORMED);
-        }
-        pendingLoginUser = user;
-        state = State.AUTH_LOGIN_PASSWORD;
-        return send(Reply.of(334, null, "UGFzc3dvcmQ6"));
-    }
-
-    private Action loginPassword(byte[] line) {
-        String password = SaslDecoding.decode(line);
-        String user = pendingLoginUser;
-        pendingLoginUser = null;
-        if (password == null) {
-            state = State.READY;
-            return SaslDecoding.isCancel(line) ? error(Replies.AUTH_CANCELLED) : error(Replies.AUTH_MALFORMED);
-        }
-        state = State.AUTH_CHECKING;
-        return new Action.VerifyPassword("LOGIN", user, password);
+        return error(((AuthExchange.Step.Refuse) step).reply());
     }
 
     public Action onAuthResult(AuthResult result) {
@@ -404,7 +375,22 @@ public final class SmtpSession {
             identity = success.identity();
             return send(Replies.AUTH_OK);
         }
+        if (result instanceof AuthResult.Invalid && auth.tokenMechanism()) {
+            return authStep(auth.tokenRefused());
+        }
         return result instanceof AuthResult.Invalid ? error(Replies.AUTH_FAILED) : send(Replies.AUTH_UNAVAILABLE);
+    }
+
+    private void releaseChunks() {
+        if (transaction != null && transaction.chunks != null) {
+            transaction.chunks.release();
+        }
+    }
+
+    /** The connection is gone: give back what it held. */
+    public void onClosed() {
+        releaseChunks();
+        state = State.CLOSED;
     }
 
     private String protocol() {
@@ -422,10 +408,6 @@ public final class SmtpSession {
             return new Action.SendAndClose(Replies.TOO_MANY_ERRORS);
         }
         return new Action.Send(reply);
-    }
-
-    public boolean inData() {
-        return state == State.DATA;
     }
 
     /** Between transactions, with nothing outstanding: the session may be closed without losing anything. */

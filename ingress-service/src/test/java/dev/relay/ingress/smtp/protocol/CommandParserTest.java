@@ -38,7 +38,8 @@ class CommandParserTest {
             "DATA now|501",
             "AUTH|501",
             "EXPN list|502",
-            "BDAT 10 LAST|502",
+            "BDAT ten|501",
+            "BDAT 10 FIRST|501",
             "FOO bar|500",
             "MAIL FROM:<a@b> SIZE=1 SIZE=2|501"
     })

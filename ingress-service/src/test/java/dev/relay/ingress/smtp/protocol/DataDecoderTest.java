@@ -14,8 +14,12 @@ class DataDecoderTest {
         return s.getBytes(StandardCharsets.ISO_8859_1);
     }
 
+    private static DataDecoder decoder(long maxSize, byte[] prefix) {
+        return new DataDecoder(new MessageBuffer(maxSize, 1000, MemoryBudget.unlimited(), prefix));
+    }
+
     private static DataDecoder decodeAll(String wire) {
-        DataDecoder decoder = new DataDecoder(1024, new byte[0]);
+        DataDecoder decoder = decoder(1024, new byte[0]);
         byte[] bytes = b(wire);
         decoder.feed(bytes, 0, bytes.length);
         return decoder;
@@ -25,13 +29,13 @@ class DataDecoderTest {
     void shouldEndOnlyAtCrlfDotCrlfAndUnstuffDots() {
         DataDecoder d = decodeAll("Subject: x\r\n\r\n..leading dot\r\n.\r\n");
         assertThat(d.done()).isTrue();
-        assertThat(d.outcome()).isEqualTo(DataDecoder.Outcome.OK);
-        assertThat(new String(d.message(), StandardCharsets.ISO_8859_1)).isEqualTo("Subject: x\r\n\r\n.leading dot\r\n");
+        assertThat(d.buffer().outcome()).isEqualTo(MessageBuffer.Outcome.OK);
+        assertThat(new String(d.buffer().bytes(), StandardCharsets.ISO_8859_1)).isEqualTo("Subject: x\r\n\r\n.leading dot\r\n");
     }
 
     @Test
     void shouldReturnTheBytesAfterTheEndForTheNextCommand() {
-        DataDecoder decoder = new DataDecoder(1024, new byte[0]);
+        DataDecoder decoder = decoder(1024, new byte[0]);
         byte[] bytes = b("body\r\n.\r\nQUIT\r\n");
         int end = decoder.feed(bytes, 0, bytes.length);
         assertThat(new String(bytes, end, bytes.length - end, StandardCharsets.ISO_8859_1)).isEqualTo("QUIT\r\n");
@@ -39,23 +43,23 @@ class DataDecoderTest {
 
     @Test
     void shouldFindTheEndAcrossChunkBoundaries() {
-        DataDecoder decoder = new DataDecoder(1024, new byte[0]);
+        DataDecoder decoder = decoder(1024, new byte[0]);
         String wire = "line\r\n.\r\n";
         int end = -1;
         for (int i = 0; i < wire.length(); i++) {
             end = decoder.feed(b(wire), i, i + 1);
         }
         assertThat(end).isEqualTo(wire.length());
-        assertThat(decoder.message()).isEqualTo(b("line\r\n"));
+        assertThat(decoder.buffer().bytes()).isEqualTo(b("line\r\n"));
     }
 
     @Test
     void shouldKeepEightBitBytesUnchanged() {
         byte[] body = {(byte) 0xC3, (byte) 0xA9, (byte) 0xFF, 0x00, 'x', '\r', '\n'};
-        DataDecoder decoder = new DataDecoder(1024, new byte[0]);
+        DataDecoder decoder = decoder(1024, new byte[0]);
         decoder.feed(body, 0, body.length);
         decoder.feed(b(".\r\n"), 0, 3);
-        assertThat(decoder.message()).isEqualTo(body);
+        assertThat(decoder.buffer().bytes()).isEqualTo(body);
     }
 
     /** SMTP smuggling vectors (CVE-2023-51764 family): none of these may end the data. */
@@ -72,23 +76,64 @@ class DataDecoderTest {
         assertThat(decoder.done()).isFalse();
         decoder.feed(b(".\r\n"), 0, 3);
         assertThat(decoder.done()).isTrue();
-        assertThat(decoder.outcome()).isEqualTo(DataDecoder.Outcome.BARE_LINE_ENDING);
+        assertThat(decoder.buffer().outcome()).isEqualTo(MessageBuffer.Outcome.BARE_LINE_ENDING);
     }
 
     @Test
     void shouldDiscardBeyondTheSizeLimitButReadToTheEnd() {
-        DataDecoder decoder = new DataDecoder(10, b("Rcvd: 1\r\n"));
+        DataDecoder decoder = decoder(10, b("Rcvd: 1\r\n"));
         byte[] bytes = b("0123456789abcdef\r\n.\r\n");
         assertThat(decoder.feed(bytes, 0, bytes.length)).isEqualTo(bytes.length);
-        assertThat(decoder.outcome()).isEqualTo(DataDecoder.Outcome.TOO_BIG);
-        assertThat(decoder.message().length).isLessThanOrEqualTo(10);
+        assertThat(decoder.buffer().outcome()).isEqualTo(MessageBuffer.Outcome.TOO_BIG);
+        assertThat(decoder.buffer().bytes().length).isLessThanOrEqualTo(10);
+    }
+
+    @Test
+    void shouldRefuseTextLinesLongerThanTheLimit() {
+        DataDecoder ok = decoder(10_000, new byte[0]);
+        byte[] line998 = b("x".repeat(998) + "\r\n.\r\n");
+        ok.feed(line998, 0, line998.length);
+        assertThat(ok.buffer().outcome()).isEqualTo(MessageBuffer.Outcome.OK);
+        DataDecoder tooLong = decoder(10_000, new byte[0]);
+        byte[] line999 = b("x".repeat(999) + "\r\n.\r\n");
+        tooLong.feed(line999, 0, line999.length);
+        assertThat(tooLong.done()).isTrue();
+        assertThat(tooLong.buffer().outcome()).isEqualTo(MessageBuffer.Outcome.LINE_TOO_LONG);
+    }
+
+    @Test
+    void shouldStopKeepingBytesWhenTheSharedMemoryBudgetIsSpent() {
+        MemoryBudget budget = new MemoryBudget(64 * 1024);
+        MessageBuffer first = new MessageBuffer(1 << 20, 1000, budget, new byte[0]);
+        first.write(b("a\r\n"), 0, 3);
+        MessageBuffer second = new MessageBuffer(1 << 20, 1000, budget, new byte[0]);
+        second.write(b("b\r\n"), 0, 3);
+        assertThat(first.outcome()).isEqualTo(MessageBuffer.Outcome.OK);
+        assertThat(second.outcome()).isEqualTo(MessageBuffer.Outcome.NO_MEMORY);
+        first.release();
+        assertThat(budget.used()).isZero();
+        assertThat(budget.exhausted()).isFalse();
+    }
+
+    @Test
+    void shouldRefuseBareLineEndingsInRawChunksAcrossChunkBoundaries() {
+        MessageBuffer split = new MessageBuffer(1024, 1000, MemoryBudget.unlimited(), new byte[0]);
+        split.write(b("a\r"), 0, 2);
+        split.write(b("\nb\r\n"), 0, 4);
+        assertThat(split.outcome()).isEqualTo(MessageBuffer.Outcome.OK);
+        MessageBuffer bare = new MessageBuffer(1024, 1000, MemoryBudget.unlimited(), new byte[0]);
+        bare.write(b("a\nb\r\n"), 0, 5);
+        assertThat(bare.outcome()).isEqualTo(MessageBuffer.Outcome.BARE_LINE_ENDING);
+        MessageBuffer trailingCr = new MessageBuffer(1024, 1000, MemoryBudget.unlimited(), new byte[0]);
+        trailingCr.write(b("a\r"), 0, 2);
+        assertThat(trailingCr.outcome()).isEqualTo(MessageBuffer.Outcome.BARE_LINE_ENDING);
     }
 
     @Test
     void shouldPrependTheTraceHeader() {
-        DataDecoder decoder = new DataDecoder(1024, b("Received: x\r\n"));
+        DataDecoder decoder = decoder(1024, b("Received: x\r\n"));
         byte[] bytes = b("Subject: y\r\n.\r\n");
         decoder.feed(bytes, 0, bytes.length);
-        assertThat(decoder.message()).isEqualTo(b("Received: x\r\nSubject: y\r\n"));
+        assertThat(decoder.buffer().bytes()).isEqualTo(b("Received: x\r\nSubject: y\r\n"));
     }
 }

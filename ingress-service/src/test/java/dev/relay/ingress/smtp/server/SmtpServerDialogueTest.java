@@ -8,12 +8,7 @@ import dev.relay.testkit.RelayInfraResource;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
@@ -26,9 +21,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.Properties;
-import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -104,7 +96,7 @@ class SmtpServerDialogueTest {
         assertThat(reply).startsWith("250 2.0.0 Ok: queued as ");
         String id = reply.trim().substring(reply.lastIndexOf(' ') + 1).trim();
 
-        ConsumerRecord<String, byte[]> record = readInbound(id);
+        ConsumerRecord<String, byte[]> record = InboundRecords.find(bootstrap, id);
         Envelope envelope = EnvelopeCodec.decode(record.headers().lastHeader(Topics.ENVELOPE_HEADER).value());
         assertThat(envelope.messageId()).isEqualTo(id);
         assertThat(envelope.mailFrom()).isEqualTo("sender@outside.example");
@@ -193,30 +185,6 @@ class SmtpServerDialogueTest {
             for (Client c : open) {
                 c.close();
             }
-        }
-    }
-
-    private ConsumerRecord<String, byte[]> readInbound(String id) {
-        Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(props, new StringDeserializer(),
-                new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = consumer.partitionsFor(Topics.INBOUND).stream()
-                    .map(p -> new TopicPartition(p.topic(), p.partition())).collect(Collectors.toList());
-            consumer.assign(partitions);
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-            end.forEach((tp, offset) -> consumer.seek(tp, Math.max(0, offset - 50)));
-            long deadline = System.currentTimeMillis() + 15000;
-            List<String> seen = new ArrayList<>();
-            while (System.currentTimeMillis() < deadline) {
-                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(500))) {
-                    seen.add(r.key());
-                    if (id.equals(r.key())) {
-                        return r;
-                    }
-                }
-            }
-            throw new AssertionError("record " + id + " not found on " + Topics.INBOUND + "; saw " + seen);
         }
     }
 }

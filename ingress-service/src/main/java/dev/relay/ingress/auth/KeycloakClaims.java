@@ -1,0 +1,52 @@
+package dev.relay.ingress.auth;
+
+import dev.relay.common.envelope.Identity;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+
+/**
+ * Maps the claims of a Keycloak access token to an {@link Identity}: {@code preferred_username}, {@code sub},
+ * {@code email}, {@code realm_access.roles}, {@code groups} and {@code smtp_senders} (the last two from the
+ * relay-ingress client's protocol mappers, see deploy/keycloak/README.md). The one place that knows these names,
+ * for password grants and bearer tokens alike.
+ */
+final class KeycloakClaims {
+
+    private KeycloakClaims() {
+    }
+
+    static Identity identity(JsonObject claims) {
+        JsonObject realmAccess = claims.getValue("realm_access") instanceof JsonObject access ? access : new JsonObject();
+        return new Identity(text(claims.getValue("preferred_username")), text(claims.getValue("sub")),
+                text(claims.getValue("email")), strings(realmAccess.getValue("roles")), strings(claims.getValue("groups")),
+                strings(claims.getValue("smtp_senders")));
+    }
+
+    /**
+     * The payload of a compact JWS <em>without</em> verifying it. Only for a token that came straight from Keycloak
+     * over our own request (the password grant); tokens presented by clients go through {@link KeycloakTokenVerifier}.
+     */
+    static JsonObject unverifiedPayload(String compactJws) {
+        String[] parts = compactJws.split("\\.");
+        return new JsonObject(new String(Base64.getUrlDecoder().decode(parts[1]), StandardCharsets.UTF_8));
+    }
+
+    private static String text(Object value) {
+        return value instanceof String s ? s : null;
+    }
+
+    private static List<String> strings(Object value) {
+        List<String> out = new ArrayList<>();
+        if (value instanceof JsonArray array) {
+            array.forEach(v -> out.add(String.valueOf(v)));
+        } else if (value instanceof String s) {
+            out.add(s);
+        }
+        return out;
+    }
+}

@@ -1,0 +1,42 @@
+package dev.relay.ingress.auth;
+
+import dev.relay.ingress.config.IngressConfig;
+
+import java.time.Duration;
+import java.util.Optional;
+
+/** {@link IngressConfig.Keycloak} for verifiers built by hand: the relay realm at {@code url}. */
+record KeycloakSettings(String url, Duration timeout, Optional<String> issuer) implements IngressConfig.Keycloak {
+
+    static KeycloakSettings at(String url) {
+        return new KeycloakSettings(url, Duration.ofSeconds(2), Optional.empty());
+    }
+
+    KeycloakSettings withIssuer(String expected) {
+        return new KeycloakSettings(url, timeout, Optional.of(expected));
+    }
+
+    KeycloakSettings withTimeout(Duration value) {
+        return new KeycloakSettings(url, value, issuer);
+    }
+
+    @Override
+    public String realm() {
+        return "relay";
+    }
+
+    @Override
+    public String clientId() {
+        return "relay-ingress";
+    }
+
+    @Override
+    public String clientSecret() {
+        return "relay-ingress-dev-secret";
+    }
+
+    @Override
+    public String audience() {
+        return "relay-ingress";
+    }
+}
