@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Submits one message to Relay with Python's standard smtplib: a client we did not write.
 
-usage: smtplib_client.py HOST PORT {starttls|ssl} USER PASSWORD FROM TO MESSAGE_FILE [AUTH_MECHANISM]
+usage: smtplib_client.py HOST PORT {starttls|ssl} USER SECRET FROM TO MESSAGE_FILE [AUTH_MECHANISM]
+
+SECRET is the password, or for AUTH_MECHANISM OAUTHBEARER (RFC 7628) an access token, sent through smtplib's
+generic SMTP.auth() with the GS2 header "n,a=USER," and "auth=Bearer TOKEN".
 
 The message file holds the exact bytes to send (CRLF line endings, 8-bit allowed); they go out with
 sendmail(..., mail_options=["BODY=8BITMIME"]) unchanged. The server's development certificate is self-signed,
@@ -50,9 +53,13 @@ def main(argv):
             print("tls:", client.sock.version(), client.sock.cipher()[0])
             print("ehlo:", sorted(client.esmtp_features))
             print("auth offered:", client.esmtp_features.get("auth", "<none>"))
-            if mechanism:
-                client.esmtp_features["auth"] = mechanism
-            code, reply = client.login(user, password)
+            if mechanism == "OAUTHBEARER":
+                bearer = "n,a=%s,\x01auth=Bearer %s\x01\x01" % (user, password)
+                code, reply = client.auth("OAUTHBEARER", lambda challenge=None: bearer)
+            else:
+                if mechanism:
+                    client.esmtp_features["auth"] = mechanism
+                code, reply = client.login(user, password)
             print("login:", code, reply.decode(errors="replace"))
             refused = client.sendmail(sender, [recipient], message, mail_options=["BODY=8BITMIME"])
             if refused:

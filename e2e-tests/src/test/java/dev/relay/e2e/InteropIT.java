@@ -213,9 +213,19 @@ class InteropIT {
         smtplibRoundTrip("ssl", submissionsPort, "LOGIN");
     }
 
+    /** RFC 7628 with a Keycloak access token, through smtplib's generic auth(): a SASL client we did not write. */
+    @Test
+    void smtplibShouldAuthenticateWithAKeycloakAccessTokenOverOauthbearer() throws Exception {
+        smtplibRoundTrip("ssl", submissionsPort, "OAUTHBEARER");
+    }
+
     private void smtplibRoundTrip(String mode, int port, String mechanism) throws Exception {
         ExternalTool.require("python3", "--version", PYTHON_HINT);
-        String marker = "smtplib-" + mode + "-" + RUN;
+        String marker = "smtplib-" + mode + "-" + (mechanism == null ? "login" : mechanism) + "-" + RUN;
+        String secret = "OAUTHBEARER".equals(mechanism)
+                ? KeycloakServer.shared().passwordGrant("relay-ingress", "relay-ingress-dev-secret", "demo",
+                "demo-password")
+                : "demo-password";
         byte[] message = ("From: Demo <demo@example.test>\r\n"
                 + "To: <friend@python.example>\r\n"
                 + "Subject: smtplib " + mode + " 8-bit\r\n"
@@ -238,7 +248,7 @@ class InteropIT {
         Files.write(file, message);
 
         List<String> command = new ArrayList<>(List.of("python3", script().toString(), "127.0.0.1",
-                String.valueOf(port), mode, "demo", "demo-password", "demo@example.test", "friend@python.example",
+                String.valueOf(port), mode, "demo", secret, "demo@example.test", "friend@python.example",
                 file.toString()));
         if (mechanism != null) {
             command.add(mechanism);

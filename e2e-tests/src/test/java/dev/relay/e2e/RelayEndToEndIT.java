@@ -185,6 +185,52 @@ class RelayEndToEndIT {
                 .findFirst().orElse(null);
     }
 
+    /** XOAUTH2 from a client library we did not write, with a real Keycloak access token (verified by JWKS). */
+    @Test
+    void shouldAcceptAKeycloakAccessTokenOverXoauth2() throws Exception {
+        String token = KeycloakServer.shared().passwordGrant("relay-ingress", "relay-ingress-dev-secret", "demo",
+                "demo-password");
+        Session session = submissionSession(SMTP.get("submission"));
+        session.getProperties().put("mail.smtp.auth.mechanisms", "XOAUTH2");
+        MimeMessage message = eightBitMessage(session, "Relay e2e XOAUTH2");
+        try (Transport transport = session.getTransport("smtp")) {
+            transport.connect("demo", token);
+            transport.sendMessage(message, message.getAllRecipients());
+        }
+        String messageId = message.getMessageID();
+        await("XOAUTH2 message at the capture MX").atMost(Duration.ofSeconds(60)).until(() -> find(messageId) != null);
+        try (Transport transport = session.getTransport("smtp")) {
+            String forged = token.substring(0, token.lastIndexOf('.') + 1) + "AAAA" + token.substring(token.lastIndexOf('.') + 5);
+            // RFC 7628 §3.2.2: a refused token gets an error challenge (334) first; Angus Mail stops there
+            assertThatThrownBy(() -> transport.connect("demo", forged))
+                    .isInstanceOf(AuthenticationFailedException.class)
+                    .hasMessageContaining("334 eyJzdGF0dXMiOiJpbnZhbGlkX3Rva2VuIi"); // {"status":"invalid_token",...
+        }
+    }
+
+    /** Keycloak silent (accepts, never answers) → AUTH answers 454 4.7.0 within the configured time, never 535. */
+    @Test
+    void shouldAnswer454WhenKeycloakDoesNotAnswer() throws Exception {
+        try (java.net.ServerSocket silent = new java.net.ServerSocket(0)) {
+            Map<String, String> env = ingressEnv(kafka.bootstrapServers(), "http://127.0.0.1:" + silent.getLocalPort());
+            int submission = RelayService.freePort();
+            env.put("RELAY_INGRESS_SMTP_RELAY_PORT", String.valueOf(RelayService.freePort()));
+            env.put("RELAY_INGRESS_SMTP_SUBMISSION_PORT", String.valueOf(submission));
+            env.put("RELAY_INGRESS_SMTP_SUBMISSIONS_PORT", String.valueOf(RelayService.freePort()));
+            env.put("RELAY_INGRESS_KEYCLOAK_TIMEOUT", "2s");
+            try (RelayService lonelyIngress = RelayService.start("ingress-service", env)) {
+                Session session = submissionSession(submission);
+                long started = System.nanoTime();
+                try (Transport transport = session.getTransport("smtp")) {
+                    assertThatThrownBy(() -> transport.connect("demo", "demo-password"))
+                            .as(lonelyIngress.logTail())
+                            .isInstanceOf(AuthenticationFailedException.class).hasMessageContaining("454 4.7.0");
+                }
+                assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(15));
+            }
+        }
+    }
+
     @Test
     void shouldRefuseAWrongPasswordWith535AndPublishNothing() throws Exception {
         long before = inboundEndOffsets();

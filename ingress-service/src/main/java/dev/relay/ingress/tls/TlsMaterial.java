@@ -37,6 +37,19 @@ public final class TlsMaterial {
     public record PemFiles(String certFile, String keyFile) {
     }
 
+    /** TLS 1.2 and 1.3 only (RFC 8996 retired the older ones). */
+    public static final java.util.Set<String> PROTOCOLS = java.util.Set.of("TLSv1.2", "TLSv1.3");
+
+    /**
+     * Forward-secret AEAD suites only: no CBC, no RSA key exchange, no SHA-1 MACs (the Mozilla "intermediate"
+     * profile). ECDSA and RSA variants, so an operator's RSA certificate works as well as the EC development one.
+     */
+    public static final java.util.List<String> CIPHER_SUITES = java.util.List.of(
+            "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256",
+            "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+            "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+            "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
+
     private TlsMaterial() {
     }
 

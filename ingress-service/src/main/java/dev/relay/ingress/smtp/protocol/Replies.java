@@ -58,6 +58,8 @@ public final class Replies {
             "Message refused: bare CR or LF in message content");
     public static final Reply UNSUPPORTED_PARAMETER = Reply.of(555, "5.5.4",
             "MAIL FROM/RCPT TO parameters not recognized or not implemented");
+    public static final Reply PIPELINING_VIOLATION = Reply.of(554, "5.5.0",
+            "Improper command pipelining: wait for the reply to this command; closing connection");
     public static final Reply TOO_MANY_HOPS = Reply.of(554, "5.4.6", "Too many hops (mail loop?)");
     public static final Reply HEADER_TOO_BIG = Reply.of(552, "5.3.4", "Header section exceeds fixed limit");
     public static final Reply BAD_BDAT_SYNTAX = Reply.of(501, "5.5.4",

@@ -33,6 +33,8 @@ final class SmtpConnection {
 
     private static final Logger LOG = Logger.getLogger(SmtpConnection.class);
     private static final long TICK_MS = 1000;
+    private static final java.util.Set<String> GROUP_ENDERS =
+            java.util.Set.of("EHLO", "HELO", "DATA", "VRFY", "QUIT", "NOOP", "AUTH");
 
     /** What every connection shares. */
     record Services(Vertx vertx, CredentialVerifier credentials, KafkaInboundPublisher publisher,
@@ -134,6 +136,10 @@ final class SmtpConnection {
             if (line == null) {
                 return;
             }
+            if (improperlyPipelined()) {
+                perform(new Action.SendAndClose(Replies.PIPELINING_VIOLATION));
+                return;
+            }
             perform(session.onLine(line));
         }
     }
@@ -151,8 +157,16 @@ final class SmtpConnection {
         decoder = null;
         services.metrics().messageSize(done.buffer().size());
         lastVerb = "DATA";
-        perform(session.onDataEnd(done));
+        perform(counted(session.onDataEnd(done)));
         return true;
+    }
+
+    /** At the end of a message: anything but a publish is a refusal of its content. */
+    private Action counted(Action endOfMessage) {
+        if (!(endOfMessage instanceof Action.Publish)) {
+            services.metrics().message("rejected");
+        }
+        return endOfMessage;
     }
 
     /** Moves up to the rest of the current BDAT chunk from pending into its buffer; true when it is complete. */
@@ -172,8 +186,18 @@ final class SmtpConnection {
         if (done.last() && done.buffer() != null) {
             services.metrics().messageSize(done.buffer().size());
         }
-        perform(session.onChunk(done));
+        perform(done.last() ? counted(session.onChunk(done)) : session.onChunk(done));
         return true;
+    }
+
+    /**
+     * RFC 2920 §3.1: EHLO, HELO, DATA, VRFY, QUIT, NOOP and AUTH end a pipelined group; a client that sends more
+     * before their reply is not speaking SMTP (spam engines, smuggling probes). Enforced for clients that have
+     * not authenticated, as Postfix's smtpd_forbid_unauth_pipelining does.
+     */
+    private boolean improperlyPipelined() {
+        return pending.length() > 0 && session.identity() == null && !session.awaitingAuthResponse()
+                && GROUP_ENDERS.contains(lastVerb);
     }
 
     /** The next complete line without its CRLF (a bare LF stays in it, for the parser to refuse), or null. */
@@ -184,9 +208,10 @@ final class SmtpConnection {
                 continue;
             }
             boolean crlf = i > 0 && pending.getByte(i - 1) == '\r';
+            int limit = lineLimit();
             byte[] line = pending.getBytes(0, crlf ? i - 1 : i + 1);
             pending = pending.getBuffer(i + 1, length);
-            if (discardingLongLine || line.length > session.maxLineLength()) {
+            if (discardingLongLine || line.length > limit) {
                 discardingLongLine = false;
                 perform(session.onLineTooLong());
                 return closed ? null : nextLine();
@@ -194,11 +219,18 @@ final class SmtpConnection {
             lastVerb = verbOf(line);
             return line;
         }
-        if (length > session.maxLineLength()) {
+        if (length > lineLimit()) {
             discardingLongLine = true;
             pending = Buffer.buffer();
         }
         return null;
+    }
+
+    /** RFC 4954 §4: an AUTH command with its initial response may be as long as a SASL response line. */
+    private int lineLimit() {
+        boolean auth = pending.length() >= 5
+                && pending.getString(0, 5, "US-ASCII").equalsIgnoreCase("AUTH ");
+        return auth ? SmtpSession.MAX_AUTH_LINE : session.maxLineLength();
     }
 
     private void perform(Action action) {

@@ -186,9 +186,10 @@ public class SmtpServer {
                 .setHost(config.bindHost())
                 .setPort(configuredPort(listener))
                 .setTcpNoDelay(true);
+        tls.ifPresent(pem -> TlsMaterial.CIPHER_SUITES.forEach(options::addEnabledCipherSuite));
         tls.ifPresent(pem -> options
                 .setKeyCertOptions(new PemKeyCertOptions().setCertPath(pem.certFile()).setKeyPath(pem.keyFile()))
-                .setEnabledSecureTransportProtocols(Set.of("TLSv1.2", "TLSv1.3"))
+                .setEnabledSecureTransportProtocols(TlsMaterial.PROTOCOLS)
                 .setSsl(listener.implicitTls() && !proxied.contains(listener)));
         return options;
     }

@@ -415,6 +415,11 @@ public final class SmtpSession {
         return transaction == null && (state == State.CONNECTED || state == State.READY);
     }
 
+    /** Whether the next line is a SASL response rather than a command. */
+    public boolean awaitingAuthResponse() {
+        return state == State.AUTH;
+    }
+
     public String heloName() {
         return heloName;
     }

@@ -154,6 +154,45 @@ class SmtpServerDialogueTest {
     }
 
     @Test
+    void shouldDisconnectUnauthenticatedClientsThatPipelineAfterEhlo() throws Exception {
+        try (Client c = new Client(server.port(Listener.RELAY))) {
+            c.reply();
+            c.write("EHLO spammer.example\r\nMAIL FROM:<a@outside.example>\r\n");
+            assertThat(c.reply()).startsWith("554 5.5.0");
+            assertThat(c.in.read()).as("closed").isEqualTo(-1);
+        }
+    }
+
+    @Test
+    void shouldRefuseWeakCipherSuitesOnImplicitTls() throws Exception {
+        javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLSv1.2");
+        context.init(null, new javax.net.ssl.TrustManager[]{new javax.net.ssl.X509TrustManager() {
+            public void checkClientTrusted(java.security.cert.X509Certificate[] c, String a) {
+            }
+
+            public void checkServerTrusted(java.security.cert.X509Certificate[] c, String a) {
+            }
+
+            public java.security.cert.X509Certificate[] getAcceptedIssuers() {
+                return new java.security.cert.X509Certificate[0];
+            }
+        }}, null);
+        try (javax.net.ssl.SSLSocket weak = (javax.net.ssl.SSLSocket) context.getSocketFactory()
+                .createSocket("127.0.0.1", server.port(Listener.SUBMISSIONS))) {
+            weak.setEnabledProtocols(new String[]{"TLSv1.2"});
+            weak.setEnabledCipherSuites(new String[]{"TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256"});
+            assertThatThrownBy(weak::startHandshake).isInstanceOf(java.io.IOException.class);
+        }
+        try (javax.net.ssl.SSLSocket strong = (javax.net.ssl.SSLSocket) context.getSocketFactory()
+                .createSocket("127.0.0.1", server.port(Listener.SUBMISSIONS))) {
+            strong.setEnabledProtocols(new String[]{"TLSv1.2"});
+            strong.startHandshake();
+            assertThat(strong.getSession().getCipherSuite())
+                    .matches("TLS_ECDHE_ECDSA_WITH_(AES_(128|256)_GCM|CHACHA20_POLY1305)_SHA(256|384)");
+        }
+    }
+
+    @Test
     void shouldNotOfferAuthBeforeTls() throws Exception {
         try (Client c = new Client(server.port(Listener.RELAY))) {
             c.reply();
