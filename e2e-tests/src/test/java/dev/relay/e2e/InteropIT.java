@@ -343,7 +343,7 @@ class InteropIT {
     }
 
     private void attempt(Entry entry, Trick trick) throws IOException {
-        try (TlsSmtpDialogue smtp = open(entry, ATTACKER_HELO)) {
+        try (SmtpDialogue smtp = open(entry, ATTACKER_HELO)) {
             String mail = smtp.send("MAIL FROM:<" + trick.mailFrom() + ">");
             String rcpt = smtp.send("RCPT TO:<" + trick.rcpt() + ">");
             String data = smtp.send("DATA");
@@ -377,7 +377,7 @@ class InteropIT {
     }
 
     private void norelay(Entry entry) throws IOException {
-        try (TlsSmtpDialogue smtp = open(entry, "norelay-" + RUN + ".example")) {
+        try (SmtpDialogue smtp = open(entry, "norelay-" + RUN + ".example")) {
             String auth = entry == Entry.SUBMISSIONS_TLS ? smtp.authLogin("norelay", "norelay-password")
                     : smtp.authPlain("norelay", "norelay-password");
             String mail = smtp.send("MAIL FROM:<norelay@example.test>");
@@ -395,11 +395,11 @@ class InteropIT {
     }
 
     /** Connects as {@code entry} says, reads the greeting and says EHLO (again after STARTTLS). */
-    private static TlsSmtpDialogue open(Entry entry, String helo) throws IOException {
-        TlsSmtpDialogue smtp = switch (entry) {
-            case RELAY_PLAIN, RELAY_STARTTLS -> TlsSmtpDialogue.plain(relayPort);
-            case SUBMISSION_STARTTLS -> TlsSmtpDialogue.plain(submissionPort);
-            case SUBMISSIONS_TLS -> TlsSmtpDialogue.implicitTls(submissionsPort);
+    private static SmtpDialogue open(Entry entry, String helo) throws IOException {
+        SmtpDialogue smtp = switch (entry) {
+            case RELAY_PLAIN, RELAY_STARTTLS -> SmtpDialogue.plain(relayPort);
+            case SUBMISSION_STARTTLS -> SmtpDialogue.plain(submissionPort);
+            case SUBMISSIONS_TLS -> SmtpDialogue.implicitTls(submissionsPort);
         };
         try {
             assertThat(smtp.reply()).as(smtp.transcript()).startsWith("220 ");
@@ -423,7 +423,7 @@ class InteropIT {
             throws IOException {
         // a legitimate message afterwards: once it has been delivered, anything accepted before it had its chance
         String canary = "canary-" + RUN;
-        try (TlsSmtpDialogue smtp = open(Entry.RELAY_PLAIN, canary + ".example")) {
+        try (SmtpDialogue smtp = open(Entry.RELAY_PLAIN, canary + ".example")) {
             assertThat(smtp.send("MAIL FROM:<someone@outside.example>")).as(smtp.transcript()).startsWith("250 ");
             assertThat(smtp.send("RCPT TO:<postmaster@example.test>")).as(smtp.transcript()).startsWith("250 ");
             assertThat(smtp.send("DATA")).as(smtp.transcript()).startsWith("354");
