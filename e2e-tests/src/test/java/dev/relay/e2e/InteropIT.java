@@ -75,13 +75,17 @@ class InteropIT {
         CompletableFuture<KeycloakServer> keycloak = CompletableFuture.supplyAsync(KeycloakServer::shared);
         kafka = KafkaBroker.shared();
         KafkaBroker.createRelayTopics(kafka.bootstrapServers());
+        // rules of this class's own: a rule set another test (or an earlier run on a reused broker) left on
+        // relay.rules.v1 must not decide what this open-relay test sees
+        String rulesTopic = "interop-" + RUN + ".rules";
+        kafka.createCompactedTopic(rulesTopic);
         capture = CaptureMx.start(0, null);
         relayPort = RelayService.freePort();
         submissionPort = RelayService.freePort();
         submissionsPort = RelayService.freePort();
         // the three start side by side: on 2 cores this is still faster than one after the other
         CompletableFuture<RelayService> p = CompletableFuture.supplyAsync(() -> RelayService.start("policy-service",
-                Map.of("KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers())));
+                Map.of("KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers(), "RELAY_RULES_TOPIC", rulesTopic)));
         CompletableFuture<RelayService> d = CompletableFuture.supplyAsync(() -> RelayService.start("delivery-service",
                 Map.of("KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers(),
                         "RELAY_DELIVERY_SMARTHOST", "127.0.0.1:" + capture.port(),
@@ -94,6 +98,7 @@ class InteropIT {
             env.put("RELAY_INGRESS_SMTP_SUBMISSION_PORT", String.valueOf(submissionPort));
             env.put("RELAY_INGRESS_SMTP_SUBMISSIONS_PORT", String.valueOf(submissionsPort));
             env.put("RELAY_INGRESS_SMTP_INSTANCES", "1");
+            env.put("RELAY_RULES_TOPIC", rulesTopic);
             return RelayService.start("ingress-service", env);
         });
         RuntimeException failure = null;

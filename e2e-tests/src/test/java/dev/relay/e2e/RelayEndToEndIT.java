@@ -45,18 +45,22 @@ class RelayEndToEndIT {
     private static RelayService policy;
     private static RelayService delivery;
     private static final Map<String, Integer> SMTP = new HashMap<>();
+    /** Rules of this class's own, so that no rule set left on relay.rules.v1 decides what these tests see. */
+    private static final String RULES_TOPIC = "e2e-" + java.util.UUID.randomUUID().toString().substring(0, 8) + ".rules";
 
     @BeforeAll
     static void startRelay() {
         kafka = KafkaBroker.shared();
         KafkaBroker.createRelayTopics(kafka.bootstrapServers());
+        kafka.createCompactedTopic(RULES_TOPIC);
         KeycloakServer keycloak = KeycloakServer.shared();
         capture = CaptureMx.start(0, null);
         SMTP.put("relay", RelayService.freePort());
         SMTP.put("submission", RelayService.freePort());
         SMTP.put("submissions", RelayService.freePort());
         ingress = RelayService.start("ingress-service", ingressEnv(kafka.bootstrapServers(), keycloak.url()));
-        policy = RelayService.start("policy-service", Map.of("KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers()));
+        policy = RelayService.start("policy-service", Map.of("KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers(),
+                "RELAY_RULES_TOPIC", RULES_TOPIC));
         delivery = RelayService.start("delivery-service", Map.of(
                 "KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers(),
                 "RELAY_DELIVERY_SMARTHOST", "127.0.0.1:" + capture.port(),
@@ -71,6 +75,7 @@ class RelayEndToEndIT {
         env.put("RELAY_INGRESS_SMTP_SUBMISSION_PORT", String.valueOf(SMTP.get("submission")));
         env.put("RELAY_INGRESS_SMTP_SUBMISSIONS_PORT", String.valueOf(SMTP.get("submissions")));
         env.put("RELAY_INGRESS_SMTP_INSTANCES", "1");
+        env.put("RELAY_RULES_TOPIC", RULES_TOPIC);
         return env;
     }
 

@@ -23,6 +23,20 @@ public interface PolicyConfig {
     @WithDefault("opportunistic")
     String routeTls();
 
+    /**
+     * A rule-set JSON file ({@link dev.relay.common.rules.RuleSet}) stored in the rules topic on first start, when
+     * the topic holds no rule set yet. When absent, the {@code relay.rules.*} configuration is the seed.
+     */
+    Optional<String> rulesFile();
+
+    /** Keycloak base URL for the admin API's token verification (realm {@code relay}). */
+    @WithDefault("http://127.0.0.1:8180")
+    String keycloakUrl();
+
+    /** How long startup waits for the rules topic to be read before the service runs with the seed rules. */
+    @WithDefault("30s")
+    java.time.Duration rulesStartupTimeout();
+
     /** Topic names; application.properties maps the messaging channels to them (the same keys). */
     TopicNames topics();
 

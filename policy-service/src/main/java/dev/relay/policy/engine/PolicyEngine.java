@@ -13,26 +13,53 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * Re-evaluates every recipient of an accepted message with the shared rule engine (the ingress decided with
- * the same rules in the session; this is the authority), then groups the allowed ones by next hop. Pure.
+ * the same rules in the session; this is the authority), then groups the allowed ones by next hop. Evaluates
+ * with the rules in force at the time ({@code rules.get()} per message) and the routes of that rule set, or the
+ * configured fallback routes when the rule set has none. Otherwise pure.
+ *
+ * <p>Besides the per-recipient decision it enforces what the session cannot know for sure: the sender grants
+ * of the rule set (rule {@code sender-not-owned}), and the rule set's per-message limits (the rule named is the
+ * limit's path, e.g. {@code grants[0].limits.maxRecipients}).
  */
 public final class PolicyEngine {
 
-    private final RelayRules rules;
-    private final Router router;
+    private final Supplier<RelayRules> rules;
+    private final Router fallbackRouter;
+    private final String defaultTls;
+    private volatile Compiled compiled;
 
-    public PolicyEngine(RelayRules rules, Router router) {
+    private record Compiled(RelayRules rules, Router router) {
+    }
+
+    public PolicyEngine(Supplier<RelayRules> rules, Router fallbackRouter, String defaultTls) {
         this.rules = rules;
-        this.router = router;
+        this.fallbackRouter = fallbackRouter;
+        this.defaultTls = defaultTls;
+    }
+
+    /** Fixed rules (tests, tools). */
+    public PolicyEngine(RelayRules rules, Router router) {
+        this(() -> rules, router, "opportunistic");
     }
 
     public PolicyDecision decide(Envelope envelope) {
+        Compiled now = current();
+        RelayRules rules = now.rules();
         Map<Route, List<String>> hops = new LinkedHashMap<>();
         List<PolicyDecision.Refusal> refused = new ArrayList<>();
         Map<String, String> allowedBy = new LinkedHashMap<>();
+        Optional<PolicyDecision.Refusal> whole = wholeMessage(rules, envelope);
+        Optional<RelayRules.Limit> maxRecipients = rules.maxRecipients(envelope.identity());
         for (String recipient : envelope.recipients()) {
+            if (whole.isPresent()) {
+                refused.add(new PolicyDecision.Refusal(recipient, whole.get().rule(), whole.get().reason()));
+                continue;
+            }
             ParsedAddress parsed = AddressParser.parse(recipient, envelope.smtputf8());
             if (parsed instanceof ParsedAddress.Invalid invalid) {
                 refused.add(new PolicyDecision.Refusal(recipient, "address-syntax", invalid.reason()));
@@ -44,9 +71,46 @@ public final class PolicyEngine {
                 refused.add(new PolicyDecision.Refusal(recipient, deny.rule(), deny.reason()));
                 continue;
             }
+            if (maxRecipients.isPresent() && allowedBy.size() >= maxRecipients.get().value()) {
+                refused.add(new PolicyDecision.Refusal(recipient, maxRecipients.get().rule(),
+                        "too many recipients (at most " + maxRecipients.get().value() + ")"));
+                continue;
+            }
             allowedBy.put(recipient, decision.rule());
-            hops.computeIfAbsent(router.route(address.domainLower()), r -> new ArrayList<>()).add(recipient);
+            hops.computeIfAbsent(now.router().route(address.domainLower()), r -> new ArrayList<>()).add(recipient);
         }
         return new PolicyDecision(hops, refused, allowedBy);
+    }
+
+    /** A reason that refuses every recipient: a sender the identity may not use, or a message too large. */
+    private static Optional<PolicyDecision.Refusal> wholeMessage(RelayRules rules, Envelope envelope) {
+        if (envelope.identity() != null && !envelope.nullSender()) {
+            ParsedAddress sender = AddressParser.parse(envelope.mailFrom(), envelope.smtputf8());
+            if (sender instanceof ParsedAddress.Valid valid) {
+                RelayDecision decision = rules.sender(envelope.identity(), valid.address());
+                if (decision instanceof RelayDecision.Deny deny) {
+                    return Optional.of(new PolicyDecision.Refusal(null, deny.rule(), deny.reason()));
+                }
+            } else {
+                return Optional.of(new PolicyDecision.Refusal(null, "address-syntax",
+                        ((ParsedAddress.Invalid) sender).reason()));
+            }
+        }
+        Optional<RelayRules.Limit> maxSize = rules.maxMessageSize(envelope.identity());
+        if (maxSize.isPresent() && envelope.size() > maxSize.get().value()) {
+            return Optional.of(new PolicyDecision.Refusal(null, maxSize.get().rule(),
+                    "message too large (at most " + maxSize.get().value() + " bytes)"));
+        }
+        return Optional.empty();
+    }
+
+    private Compiled current() {
+        RelayRules now = rules.get();
+        Compiled c = compiled;
+        if (c == null || c.rules() != now) {
+            c = new Compiled(now, Router.of(now.ruleSet(), fallbackRouter, defaultTls));
+            compiled = c;
+        }
+        return c;
     }
 }

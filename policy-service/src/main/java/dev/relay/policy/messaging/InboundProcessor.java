@@ -5,12 +5,13 @@ import dev.relay.common.envelope.EnvelopeCodec;
 import dev.relay.common.envelope.Route;
 import dev.relay.common.event.RelayEvent;
 import dev.relay.common.kafka.Topics;
-import dev.relay.common.rules.RulesConfig;
+import dev.relay.common.rules.RelayDecision;
 import dev.relay.policy.config.PolicyConfig;
 import dev.relay.policy.engine.PolicyDecision;
 import dev.relay.policy.engine.PolicyEngine;
 import dev.relay.policy.metrics.PolicyMetrics;
 import dev.relay.policy.routing.Router;
+import dev.relay.policy.rules.RuleStore;
 import io.micrometer.core.instrument.Timer;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
@@ -48,16 +49,22 @@ public class InboundProcessor {
     private final MutinyEmitter<byte[]> events;
     private final MutinyEmitter<byte[]> dlq;
 
-    public InboundProcessor(RulesConfig rules, PolicyConfig config, PolicyMetrics metrics,
+    public InboundProcessor(RuleStore rules, PolicyConfig config, PolicyMetrics metrics,
                             @Channel("outbound") MutinyEmitter<byte[]> outbound,
                             @Channel("events") MutinyEmitter<byte[]> events,
                             @Channel("dlq") MutinyEmitter<byte[]> dlq) {
-        this.engine = new PolicyEngine(rules.toRules(), new Router(config.routes(), config.smarthost(),
-                config.routeTls()));
+        // the rules in force (newest valid rule set in the rules topic); its routes, else the configured ones
+        this.engine = new PolicyEngine(rules.holder(), new Router(config.routes(), config.smarthost(),
+                config.routeTls()), config.routeTls());
         this.metrics = metrics;
         this.outbound = outbound;
         this.events = events;
         this.dlq = dlq;
+    }
+
+    /** The engine deciding with the rules in force (shared with the admin API's dry run). */
+    public PolicyEngine engine() {
+        return engine;
     }
 
     @Incoming("inbound")
@@ -80,12 +87,12 @@ public class InboundProcessor {
                     ruleNames(decision, hop.getValue()), hop.getKey().hopKey())));
         }
         for (PolicyDecision.Refusal refusal : decision.refused()) {
-            metrics.decision(refusal.rule(), "deny");
+            metrics.decision(RelayDecision.kind(refusal.rule()), "deny");
             // TODO(policy issue): an RFC 3464 DSN to authenticated or local senders for refusals after acceptance.
             sends.add(event(RelayEvent.of("rejected", envelope.messageId(), "policy", List.of(refusal.recipient()),
                     refusal.rule() + ": " + refusal.reason(), null)));
         }
-        decision.rules().values().forEach(rule -> metrics.decision(rule, "allow"));
+        decision.rules().values().forEach(rule -> metrics.decision(RelayDecision.kind(rule), "allow"));
         log(envelope, decision);
         return Uni.join().all(sends).andFailFast().replaceWithVoid()
                 .onFailure().invoke(e -> LOG.warnf("message %s: producing failed, retrying: %s",

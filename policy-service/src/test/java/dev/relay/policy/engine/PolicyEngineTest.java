@@ -44,13 +44,13 @@ class PolicyEngineTest {
     void shouldRefuseRelayForUnauthenticatedOutsiders() {
         PolicyDecision d = engine.decide(envelope(null, "192.0.2.1", "victim@remote.example", "postmaster@example.test"));
         assertThat(d.refused()).extracting(PolicyDecision.Refusal::recipient).containsExactly("victim@remote.example");
-        assertThat(d.rules()).containsEntry("postmaster@example.test", "local-domain");
+        assertThat(d.rules()).containsEntry("postmaster@example.test", "localDomains[0]");
     }
 
     @Test
     void shouldRefuseAddressTricksEvenIfTheIngressLetThemThrough() {
         PolicyDecision d = engine.decide(envelope(null, "10.1.1.1", "user%victim@example.test", "a@trusted.example"));
         assertThat(d.refused()).extracting(PolicyDecision.Refusal::rule).containsExactly("address-syntax");
-        assertThat(d.rules()).containsEntry("a@trusted.example", "trusted-network");
+        assertThat(d.rules()).containsEntry("a@trusted.example", "trustedNetworks[0]");
     }
 }

@@ -7,6 +7,10 @@ import dev.relay.common.envelope.Route;
 import dev.relay.common.kafka.Topics;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import dev.relay.common.rules.RuleSet;
+import dev.relay.common.rules.RuleSetCodec;
+import dev.relay.policy.rules.RuleStore;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -36,6 +40,9 @@ class InboundProcessorTest {
     @ConfigProperty(name = "kafka.bootstrap.servers")
     String bootstrap;
 
+    @Inject
+    RuleStore store;
+
     private static final Identity DEMO = new Identity("demo", "s", "demo@example.test", List.of("smtp-relay"),
             List.of(), List.of());
 
@@ -56,7 +63,7 @@ class InboundProcessorTest {
 
         List<ConsumerRecord<String, byte[]>> events = consume("events", 2, id);
         assertThat(events).extracting(r -> new String(r.value(), StandardCharsets.UTF_8))
-                .anySatisfy(e -> assertThat(e).contains("\"type\":\"routed\"").contains("local-domain"))
+                .anySatisfy(e -> assertThat(e).contains("\"type\":\"routed\"").contains("localDomains[0]"))
                 .anySatisfy(e -> assertThat(e).contains("\"type\":\"rejected\"").contains("default-deny")
                         .contains("victim@remote.example"));
     }
@@ -72,6 +79,32 @@ class InboundProcessorTest {
         assertThat(outbound).extracting(r -> EnvelopeCodec.decode(r.headers().lastHeader(Topics.ENVELOPE_HEADER)
                 .value()).recipients()).containsExactlyInAnyOrder(List.of("a@one.example", "c@one.example"),
                 List.of("b@two.example"));
+    }
+
+    @Test
+    void shouldDecideWithTheRulesInTheRulesTopicAndRouteByThem() throws Exception {
+        RuleSet before = store.holder().current().rules().ruleSet();
+        store.publish(RuleSetCodec.parse("""
+                {"version":1,"localDomains":["example.test"],"relayRoles":["smtp-relay"],
+                 "recipients":{"deny":["@now-denied.example"]},
+                 "routes":[{"domain":"*.routed.example","nextHop":"gw.routed.example:2526","tls":"verify"}]}"""));
+        try {
+            String id = "T" + UUID.randomUUID();
+            Envelope inbound = new Envelope(Envelope.VERSION, id, 0, "192.0.2.9", "helo", "submission", true, DEMO,
+                    "demo@example.test", List.of("a@now-denied.example", "b@x.routed.example"), false, "7BIT", 3,
+                    null, 0);
+            produce(id, "x\r\n".getBytes(StandardCharsets.US_ASCII), EnvelopeCodec.encode(inbound));
+            Envelope out = EnvelopeCodec.decode(consume("outbound", 1, id).get(0).headers()
+                    .lastHeader(Topics.ENVELOPE_HEADER).value());
+            assertThat(out.recipients()).containsExactly("b@x.routed.example");
+            assertThat(out.route()).isEqualTo(new Route("x.routed.example", Route.Kind.STATIC, "gw.routed.example",
+                    2526, "verify"));
+            assertThat(consume("events", 2, id)).extracting(r -> new String(r.value(), StandardCharsets.UTF_8))
+                    .anySatisfy(e -> assertThat(e).contains("\"type\":\"rejected\"").contains("recipients.deny[0]")
+                            .contains("a@now-denied.example"));
+        } finally {
+            store.publish(before);
+        }
     }
 
     @Test

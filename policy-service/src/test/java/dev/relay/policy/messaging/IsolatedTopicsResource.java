@@ -1,6 +1,7 @@
 package dev.relay.policy.messaging;
 
 import dev.relay.testkit.KafkaBroker;
+import dev.relay.testkit.KeycloakServer;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 
 import java.util.List;
@@ -9,18 +10,22 @@ import java.util.UUID;
 
 /**
  * The build-wide real Kafka broker, with topics of this test run's own, so that records other modules' tests
- * left on the shared relay.* topics cannot reach this test's policy service.
+ * left on the shared relay.* topics cannot reach this test's policy service; and the build-wide real Keycloak
+ * for the admin API.
  */
 public class IsolatedTopicsResource implements QuarkusTestResourceLifecycleManager {
 
-    static final String PREFIX = "policy-test-" + UUID.randomUUID().toString().substring(0, 8) + ".";
+    public static final String PREFIX = "policy-test-" + UUID.randomUUID().toString().substring(0, 8) + ".";
 
     @Override
     public Map<String, String> start() {
         KafkaBroker kafka = KafkaBroker.shared();
+        kafka.createCompactedTopic(PREFIX + "rules");
         kafka.createTopics(List.of(PREFIX + "inbound", PREFIX + "outbound", PREFIX + "events", PREFIX + "dlq"), 3);
         return Map.of(
                 "kafka.bootstrap.servers", kafka.bootstrapServers(),
+                "relay.rules.topic", PREFIX + "rules",
+                "relay.policy.keycloak-url", KeycloakServer.shared().url(),
                 "relay.policy.topics.inbound", PREFIX + "inbound",
                 "relay.policy.topics.outbound", PREFIX + "outbound",
                 "relay.policy.topics.events", PREFIX + "events",

@@ -5,30 +5,48 @@ import dev.relay.common.envelope.Identity;
 
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
-import java.util.stream.Collectors;
+import java.util.Optional;
 
 /**
  * The relay rule engine shared by the ingress (in-session, to refuse at RCPT) and the policy service
- * (authoritative, after acceptance). Default is deny: a recipient outside the local domains is relayed only
- * for an identity holding a relay role or for a client inside a trusted network. The order of checks cannot
- * turn this into an open relay: every allow names a positive reason.
+ * (authoritative, after acceptance), compiled from a valid {@link RuleSet}.
  *
- * @param localDomains    domains Relay accepts mail for from anyone (the MX role), lower case
- * @param trustedNetworks client networks that may relay without authentication
- * @param relayRoles      Keycloak roles that grant relaying
+ * <p>Order of evaluation for one recipient, which cannot turn into an open relay whatever the order of the
+ * entries in the rule set: (1) a matching deny entry (global, or of a grant the identity holds) refuses;
+ * (2) a local domain is accepted; (3) relaying needs a positive reason: a relay role or group, an allow entry of
+ * a grant the identity holds, a global allow entry for an authenticated identity, or a trusted client network;
+ * (4) otherwise {@code default-deny}. Every decision names the rule that decided as its path in the rule set,
+ * e.g. {@code relayRoles[0]} or {@code grants[1].recipients.deny[0]}.
  */
-public record RelayRules(Set<String> localDomains, List<Cidr> trustedNetworks, Set<String> relayRoles) {
+public final class RelayRules {
 
-    public RelayRules {
-        localDomains = localDomains.stream().map(d -> d.toLowerCase(Locale.ROOT)).collect(Collectors.toSet());
-        trustedNetworks = List.copyOf(trustedNetworks);
-        relayRoles = Set.copyOf(relayRoles);
+    public static final String DEFAULT_DENY = "default-deny";
+
+    private final RuleSet set;
+    private final List<Cidr> networks;
+
+    private RelayRules(RuleSet set) {
+        this.set = set;
+        this.networks = set.trustedNetworks().stream().map(Cidr::parse).toList();
     }
 
+    /** @throws RuleSetException when the set is not valid */
+    public static RelayRules from(RuleSet set) {
+        List<RuleProblem> problems = RuleSetValidator.validate(set);
+        if (!problems.isEmpty()) {
+            throw new RuleSetException(problems);
+        }
+        return new RelayRules(set);
+    }
+
+    /** The rules of the {@code relay.rules.*} configuration: the seed when the rules topic is empty. */
     public static RelayRules of(List<String> localDomains, List<String> trustedNetworks, List<String> relayRoles) {
-        return new RelayRules(Set.copyOf(localDomains), trustedNetworks.stream().map(Cidr::parse).toList(),
-                Set.copyOf(relayRoles));
+        return from(new RuleSet(RuleSet.FORMAT_VERSION, localDomains, trustedNetworks, relayRoles, null, null, null,
+                null, null, null));
+    }
+
+    public RuleSet ruleSet() {
+        return set;
     }
 
     /**
@@ -37,20 +55,161 @@ public record RelayRules(Set<String> localDomains, List<Cidr> trustedNetworks, S
      * @param recipient     a recipient that passed the address parser
      */
     public RelayDecision decide(String clientAddress, Identity identity, MailAddress recipient) {
-        if (isLocal(recipient.domainLower())) {
-            return new RelayDecision.Allow("local-domain");
+        String address = (recipient.localPart() + "@" + recipient.domainLower()).toLowerCase(Locale.ROOT);
+        String domain = recipient.domainLower();
+        Optional<String> denied = match(set.recipients().deny(), "recipients.deny", address, domain);
+        for (int g = 0; denied.isEmpty() && g < set.grants().size(); g++) {
+            if (holds(identity, set.grants().get(g))) {
+                denied = match(set.grants().get(g).recipients().deny(), "grants[" + g + "].recipients.deny", address,
+                        domain);
+            }
         }
-        if (identity != null && relayRoles.stream().anyMatch(identity::hasRole)) {
-            return new RelayDecision.Allow("authenticated-relay");
+        if (denied.isPresent()) {
+            return new RelayDecision.Deny(denied.get(), "recipient refused by policy");
         }
-        if (trustedNetworks.stream().anyMatch(n -> n.contains(clientAddress))) {
-            return new RelayDecision.Allow("trusted-network");
+        int local = indexOfIgnoreCase(set.localDomains(), domain);
+        if (local >= 0) {
+            return new RelayDecision.Allow("localDomains[" + local + "]");
         }
-        return new RelayDecision.Deny("default-deny", identity == null
+        if (identity != null) {
+            for (int i = 0; i < set.relayRoles().size(); i++) {
+                if (identity.hasRole(set.relayRoles().get(i))) {
+                    return new RelayDecision.Allow("relayRoles[" + i + "]");
+                }
+            }
+            for (int i = 0; i < set.relayGroups().size(); i++) {
+                if (inGroup(identity, set.relayGroups().get(i))) {
+                    return new RelayDecision.Allow("relayGroups[" + i + "]");
+                }
+            }
+            for (int g = 0; g < set.grants().size(); g++) {
+                if (holds(identity, set.grants().get(g))) {
+                    Optional<String> allowed = match(set.grants().get(g).recipients().allow(),
+                            "grants[" + g + "].recipients.allow", address, domain);
+                    if (allowed.isPresent()) {
+                        return new RelayDecision.Allow(allowed.get());
+                    }
+                }
+            }
+            Optional<String> allowed = match(set.recipients().allow(), "recipients.allow", address, domain);
+            if (allowed.isPresent()) {
+                return new RelayDecision.Allow(allowed.get());
+            }
+        }
+        for (int i = 0; i < networks.size(); i++) {
+            if (networks.get(i).contains(clientAddress)) {
+                return new RelayDecision.Allow("trustedNetworks[" + i + "]");
+            }
+        }
+        return new RelayDecision.Deny(DEFAULT_DENY, identity == null
                 ? "authenticate first" : "this identity may not relay to that domain");
     }
 
+    /**
+     * Whether an authenticated identity may use this MAIL FROM: its own email and {@code smtp_senders}
+     * ({@link SenderPolicy}), or a {@code senders} entry of a grant it holds.
+     */
+    public RelayDecision sender(Identity identity, MailAddress sender) {
+        if (identity == null) {
+            return new RelayDecision.Allow("unauthenticated");
+        }
+        if (SenderPolicy.owns(identity, sender)) {
+            return new RelayDecision.Allow("identity-senders");
+        }
+        String address = (sender.localPart() + "@" + sender.domainLower()).toLowerCase(Locale.ROOT);
+        for (int g = 0; g < set.grants().size(); g++) {
+            if (holds(identity, set.grants().get(g))) {
+                Optional<String> hit = match(set.grants().get(g).senders(), "grants[" + g + "].senders", address,
+                        sender.domainLower());
+                if (hit.isPresent()) {
+                    return new RelayDecision.Allow(hit.get());
+                }
+            }
+        }
+        return new RelayDecision.Deny("sender-not-owned", "this identity may not send as " + sender);
+    }
+
+    /** Convenience for callers that only need a yes/no (e.g. at MAIL FROM). */
+    public boolean mayUseSender(Identity identity, MailAddress sender) {
+        return sender(identity, sender).allowed();
+    }
+
+    /**
+     * The most generous limit among the grants the identity holds, else the global limit; empty when the rule
+     * set sets none (the service's own configured limit applies).
+     */
+    public Optional<Limit> maxRecipients(Identity identity) {
+        return limit(identity, "maxRecipients");
+    }
+
+    public Optional<Limit> maxMessageSize(Identity identity) {
+        return limit(identity, "maxMessageSize");
+    }
+
+    /** A limit and the rule that set it, e.g. {@code grants[0].limits.maxRecipients}. */
+    public record Limit(long value, String rule) {
+    }
+
+    private Optional<Limit> limit(Identity identity, String field) {
+        Limit best = null;
+        for (int g = 0; g < set.grants().size(); g++) {
+            if (holds(identity, set.grants().get(g))) {
+                Long value = value(set.grants().get(g).limits(), field);
+                if (value != null && (best == null || value > best.value())) {
+                    best = new Limit(value, "grants[" + g + "].limits." + field);
+                }
+            }
+        }
+        if (best == null && value(set.limits(), field) != null) {
+            best = new Limit(value(set.limits(), field), "limits." + field);
+        }
+        return Optional.ofNullable(best);
+    }
+
+    private static Long value(RuleSet.Limits limits, String field) {
+        return field.equals("maxRecipients")
+                ? (limits.maxRecipients() == null ? null : limits.maxRecipients().longValue())
+                : limits.maxMessageSize();
+    }
+
     public boolean isLocal(String domainLower) {
-        return localDomains.contains(domainLower);
+        return indexOfIgnoreCase(set.localDomains(), domainLower) >= 0;
+    }
+
+    private static boolean holds(Identity identity, RuleSet.Grant grant) {
+        if (identity == null) {
+            return false;
+        }
+        return grant.role() != null ? identity.hasRole(grant.role()) : inGroup(identity, grant.group());
+    }
+
+    /** Keycloak sends group paths ({@code /a/b}) or names depending on the mapper: accept both spellings. */
+    private static boolean inGroup(Identity identity, String group) {
+        String path = group.startsWith("/") ? group : "/" + group;
+        return identity.groups().stream().anyMatch(g -> g.equals(group) || g.equals(path)
+                || ("/" + g).equals(path));
+    }
+
+    /** First pattern ({@code local@domain}, {@code @domain} or {@code domain}) matching, as its rule path. */
+    private static Optional<String> match(List<String> patterns, String path, String addressLower,
+                                          String domainLower) {
+        for (int i = 0; i < patterns.size(); i++) {
+            String p = patterns.get(i).trim().toLowerCase(Locale.ROOT);
+            boolean hit = p.indexOf('@') > 0 ? p.equals(addressLower)
+                    : (p.startsWith("@") ? p.substring(1) : p).equals(domainLower);
+            if (hit) {
+                return Optional.of(path + "[" + i + "]");
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static int indexOfIgnoreCase(List<String> values, String value) {
+        for (int i = 0; i < values.size(); i++) {
+            if (values.get(i).equalsIgnoreCase(value)) {
+                return i;
+            }
+        }
+        return -1;
     }
 }

@@ -6,8 +6,10 @@ import io.smallrye.config.WithDefault;
 import java.util.List;
 
 /**
- * The relay rules while they are configuration: shared keys {@code relay.rules.*}, read by the ingress and the
- * policy service alike (relay-common is a bean archive, so Quarkus finds this mapping in both).
+ * The relay rules' configuration: shared keys {@code relay.rules.*}, read by the ingress and the policy service
+ * alike (relay-common is a bean archive, so Quarkus finds this mapping in both). The lists are the seed: the
+ * rules in force until the rule set in {@link #topic()} was read, and what the policy service stores there when
+ * the topic holds none yet.
  */
 @ConfigMapping(prefix = "relay.rules")
 public interface RulesConfig {
@@ -23,6 +25,10 @@ public interface RulesConfig {
     /** Keycloak realm roles that may relay to any domain. */
     @WithDefault("smtp-relay")
     List<String> relayRoles();
+
+    /** The compacted topic holding the rule sets (key: rule-set id, value: {@link RuleSet} JSON). */
+    @WithDefault("relay.rules.v1")
+    String topic();
 
     default RelayRules toRules() {
         return RelayRules.of(localDomains(),

@@ -3,10 +3,10 @@ package dev.relay.ingress.smtp.server;
 import dev.relay.ingress.auth.CredentialVerifier;
 import dev.relay.ingress.config.IngressConfig;
 import dev.relay.common.rules.Cidr;
-import dev.relay.common.rules.RulesConfig;
 import dev.relay.ingress.metrics.IngressMetrics;
 import dev.relay.ingress.publish.KafkaInboundPublisher;
 import dev.relay.ingress.publish.KafkaReadiness;
+import dev.relay.ingress.rules.LiveRules;
 import dev.relay.ingress.smtp.protocol.MemoryBudget;
 import dev.relay.ingress.smtp.protocol.Replies;
 import dev.relay.ingress.smtp.protocol.Reply;
@@ -67,7 +67,7 @@ public class SmtpServer {
     private volatile boolean accepting = true;
     private String deploymentId;
 
-    public SmtpServer(Vertx vertx, IngressConfig config, RulesConfig rules, CredentialVerifier credentials,
+    public SmtpServer(Vertx vertx, IngressConfig config, LiveRules rules, CredentialVerifier credentials,
                       KafkaInboundPublisher publisher, IngressMetrics metrics, KafkaReadiness readiness) {
         this.vertx = vertx;
         this.config = config;
@@ -83,7 +83,7 @@ public class SmtpServer {
         this.tls = TlsMaterial.resolve(config.tls(), config.serverName());
         this.settings = new SessionSettings(config.serverName(), smtp.maxMessageSize(), smtp.maxRecipients(),
                 smtp.maxErrors(), smtp.maxLineLength(), smtp.maxHeaderSize(), smtp.maxHops(), tls.isPresent(),
-                rules.toRules(), new MemoryBudget(smtp.maxBufferedBytes()));
+                rules, new MemoryBudget(smtp.maxBufferedBytes()));
     }
 
     void onStart(@Observes StartupEvent event) throws Exception {

@@ -7,7 +7,7 @@ import dev.relay.common.envelope.Dsn;
 import dev.relay.common.envelope.Envelope;
 import dev.relay.common.envelope.Identity;
 import dev.relay.common.rules.RelayDecision;
-import dev.relay.common.rules.SenderPolicy;
+import dev.relay.common.rules.RelayRules;
 import dev.relay.ingress.smtp.protocol.Command;
 import dev.relay.ingress.smtp.protocol.CommandParser;
 import dev.relay.ingress.smtp.protocol.DataDecoder;
@@ -177,7 +177,7 @@ public final class SmtpSession {
             return error(Replies.NESTED_MAIL);
         }
         EnvelopeParameters.Parsed<EnvelopeParameters.Mail> params =
-                EnvelopeParameters.mail(mail.params(), settings.maxMessageSize());
+                EnvelopeParameters.mail(mail.params(), maxMessageSize());
         if (params.refusal() != null) {
             return error(params.refusal());
         }
@@ -188,7 +188,7 @@ public final class SmtpSession {
                 return error(addressRefusal(invalid));
             }
             MailAddress sender = ((ParsedAddress.Valid) parsed).address();
-            if (identity != null && !SenderPolicy.owns(identity, sender)) {
+            if (identity != null && !settings.rules().mayUseSender(identity, sender)) {
                 return error(Replies.SENDER_NOT_OWNED);
             }
             from = sender.toString();
@@ -205,7 +205,7 @@ public final class SmtpSession {
         if (params.refusal() != null) {
             return error(params.refusal());
         }
-        if (transaction.recipients.size() >= settings.maxRecipients()) {
+        if (transaction.recipients.size() >= maxRecipients()) {
             return send(Replies.TOO_MANY_RECIPIENTS);
         }
         ParsedAddress parsed = AddressParser.parse(rcpt.path(), transaction.params.smtputf8());
@@ -222,6 +222,17 @@ public final class SmtpSession {
             transaction.dsnRecipients.put(recipient.toString(), params.value());
         }
         return send(Replies.RECIPIENT_OK);
+    }
+
+    /** The rules may set lower limits per role or group; the configured limits are the hard ceilings. */
+    private long maxMessageSize() {
+        return Math.min(settings.maxMessageSize(), settings.rules().maxMessageSize(identity)
+                .map(RelayRules.Limit::value).orElse(Long.MAX_VALUE));
+    }
+
+    private int maxRecipients() {
+        return (int) Math.min(settings.maxRecipients(), settings.rules().maxRecipients(identity)
+                .map(RelayRules.Limit::value).orElse(Long.MAX_VALUE));
     }
 
     private static Reply addressRefusal(ParsedAddress.Invalid invalid) {
@@ -321,7 +332,8 @@ public final class SmtpSession {
         Transaction tx = transaction;
         transaction = null;
         state = State.READY;
-        Reply refusal = MessageChecks.refusal(buffer, settings);
+        Reply refusal = buffer.size() > maxMessageSize() ? Replies.MESSAGE_TOO_BIG
+                : MessageChecks.refusal(buffer, settings);
         if (refusal != null) {
             buffer.release();
             return send(refusal);

@@ -1,0 +1,129 @@
+package dev.relay.ingress.rules;
+
+import dev.relay.ingress.smtp.server.SmtpServer;
+import dev.relay.ingress.smtp.session.Listener;
+import dev.relay.testkit.RelayInfraResource;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.Test;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** A rule set written to the rules topic changes what the running ingress refuses at RCPT, without a restart. */
+@QuarkusTest
+@QuarkusTestResource(value = RelayInfraResource.class, initArgs = @ResourceArg(name = "keycloak", value = "false"))
+@QuarkusTestResource(IsolatedRulesTopicResource.class)
+class LiveRulesTest {
+
+    @Inject
+    SmtpServer server;
+
+    @Inject
+    LiveRules rules;
+
+    @ConfigProperty(name = "kafka.bootstrap.servers")
+    String bootstrap;
+
+    /** A line-oriented SMTP client: one command, one (possibly multi-line) reply. */
+    private static final class Client implements AutoCloseable {
+        private final Socket socket;
+        private final BufferedReader in;
+        private final OutputStream out;
+
+        Client(int port) throws IOException {
+            socket = new Socket("127.0.0.1", port);
+            socket.setSoTimeout(15000);
+            in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+            out = socket.getOutputStream();
+            reply();
+        }
+
+        String reply() throws IOException {
+            StringBuilder all = new StringBuilder();
+            String line;
+            do {
+                line = in.readLine();
+                all.append(line).append('\n');
+            } while (line != null && line.length() > 3 && line.charAt(3) == '-');
+            return all.toString();
+        }
+
+        String send(String command) throws IOException {
+            out.write((command + "\r\n").getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            return reply();
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
+        }
+    }
+
+    private Client transaction() throws IOException {
+        Client c = new Client(server.port(Listener.RELAY));
+        c.send("EHLO client.example");
+        assertThat(c.send("MAIL FROM:<someone@outside.example>")).startsWith("250");
+        return c;
+    }
+
+    private String rcpt(String recipient) throws IOException {
+        try (Client c = transaction()) {
+            return c.send("RCPT TO:<" + recipient + ">");
+        }
+    }
+
+    @Test
+    void shouldRefuseAtRcptBecauseOfARuleChangedThroughTheTopic() throws Exception {
+        assertThat(rcpt("postmaster@example.test")).startsWith("250");
+        try (Client open = transaction()) {
+            assertThat(open.send("RCPT TO:<sales@example.test>")).startsWith("250");
+
+            long before = rules.current().revision();
+            try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of("bootstrap.servers", bootstrap,
+                    "acks", "all"), new StringSerializer(), new StringSerializer())) {
+                producer.send(new ProducerRecord<>(IsolatedRulesTopicResource.TOPIC, "default", """
+                        {"version":1,"localDomains":["example.test"],"relayRoles":["smtp-relay"],
+                         "recipients":{"deny":["@example.test"]}}""")).get();
+            }
+            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> rcpt("postmaster@example.test").startsWith("554 5.7.1"));
+            assertThat(rules.current().revision()).isGreaterThan(before);
+            // the session that was open before the change sees it too, at its next RCPT
+            assertThat(open.send("RCPT TO:<postmaster@example.test>")).startsWith("554 5.7.1");
+        }
+    }
+
+    @Test
+    void shouldKeepTheRulesInForceWhenTheTopicGetsAnInvalidRuleSet() throws Exception {
+        long before = rules.current().revision();
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of("bootstrap.servers", bootstrap,
+                "acks", "all"), new StringSerializer(), new StringSerializer())) {
+            producer.send(new ProducerRecord<>(IsolatedRulesTopicResource.TOPIC, "default",
+                    "{\"version\":1,\"trustedNetworks\":[\"0.0.0.0/0\"]}")).get();
+            // a valid record behind the invalid one proves the follower read past it
+            producer.send(new ProducerRecord<>(IsolatedRulesTopicResource.TOPIC, "default",
+                    "{\"version\":1,\"localDomains\":[\"example.test\"],\"relayRoles\":[\"smtp-relay\"],"
+                            + "\"recipients\":{\"deny\":[\"blocked@example.test\"]}}")).get();
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> rules.current().revision() >= before + 2);
+        assertThat(rules.current().rules().ruleSet().trustedNetworks()).isEmpty();
+        assertThat(rcpt("victim@remote.example")).startsWith("554 5.7.1");
+    }
+}

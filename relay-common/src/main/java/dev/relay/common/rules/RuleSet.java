@@ -1,0 +1,98 @@
+package dev.relay.common.rules;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * The relay rules as data: the JSON document stored under key {@code default} in the compacted topic
+ * {@code relay.rules.v1} and served by the policy admin API. Format version {@value #FORMAT_VERSION}.
+ *
+ * <pre>{@code
+ * { "version": 1,
+ *   "localDomains": ["example.test"],              // accepted from anyone (the MX role)
+ *   "trustedNetworks": ["10.0.0.0/8"],             // may relay without AUTH
+ *   "relayRoles": ["smtp-relay"],                  // realm roles that may relay to any domain
+ *   "relayGroups": ["/mail-senders"],              // group paths that may relay to any domain
+ *   "recipients": {"allow": ["@partner.example"],  // any authenticated identity may relay to these
+ *                  "deny": ["@blocked.example", "ceo@example.test"]},  // refused for everyone, always
+ *   "limits": {"maxRecipients": 100, "maxMessageSize": 10485760},     // defaults
+ *   "grants": [ {"role": "apps", "senders": ["@apps.example.test"],
+ *                "recipients": {"allow": ["@partner.example"], "deny": []},
+ *                "limits": {"maxRecipients": 500}} ],               // or "group": "/path" instead of "role"
+ *   "routes": [ {"domain": "partner.example", "nextHop": "mx.partner.example:25", "tls": "required"},
+ *               {"domain": "*.corp.example", "nextHop": "gw.corp.example:25", "tls": "verify"} ],
+ *   "smarthost": {"nextHop": "smarthost.example:587", "tls": "verify"} }
+ * }</pre>
+ *
+ * Lists may be absent (empty). Patterns are {@code local@domain} (an address, case-insensitive) or
+ * {@code @domain} / {@code domain} (every address of exactly that domain). {@link RuleSetValidator} checks a
+ * document; {@link RelayRules#from(RuleSet)} compiles a valid one.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record RuleSet(Integer version, List<String> localDomains, List<String> trustedNetworks,
+                      List<String> relayRoles, List<String> relayGroups, RecipientLists recipients, Limits limits,
+                      List<Grant> grants, List<RouteRule> routes, NextHop smarthost) {
+
+    public static final int FORMAT_VERSION = 1;
+    public static final List<String> TLS_POLICIES = List.of("none", "opportunistic", "required", "verify");
+
+    public RuleSet {
+        localDomains = list(localDomains);
+        trustedNetworks = list(trustedNetworks);
+        relayRoles = list(relayRoles);
+        relayGroups = list(relayGroups);
+        recipients = recipients == null ? RecipientLists.EMPTY : recipients;
+        limits = limits == null ? Limits.NONE : limits;
+        grants = list(grants);
+        routes = list(routes);
+    }
+
+    /**
+     * Recipient patterns. {@code deny} refuses matching recipients for everyone (even local domains);
+     * {@code allow} lets an identity relay to matching recipients without a relay role (globally: any
+     * authenticated identity; in a grant: identities holding that role or group). Never the unauthenticated.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record RecipientLists(List<String> allow, List<String> deny) {
+        public static final RecipientLists EMPTY = new RecipientLists(null, null);
+
+        public RecipientLists {
+            allow = list(allow);
+            deny = list(deny);
+        }
+    }
+
+    /** Per-message limits; null means "not set here" (falls back to the global limits, then the service). */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Limits(Integer maxRecipients, Long maxMessageSize) {
+        public static final Limits NONE = new Limits(null, null);
+    }
+
+    /** What holders of one realm role or one group (exactly one of the two) may additionally do. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Grant(String role, String group, List<String> senders, RecipientLists recipients, Limits limits) {
+        public Grant {
+            senders = list(senders);
+            recipients = recipients == null ? RecipientLists.EMPTY : recipients;
+            limits = limits == null ? Limits.NONE : limits;
+        }
+    }
+
+    /** A static route: {@code domain} or {@code *.domain} (its subdomains) to {@code host:port}. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record RouteRule(String domain, String nextHop, String tls) {
+    }
+
+    /** A next hop {@code host:port} with its TLS policy (none, opportunistic, required, verify). */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record NextHop(String nextHop, String tls) {
+    }
+
+    /** Null-tolerant unmodifiable copy: null elements survive so that the validator can name them. */
+    private static <T> List<T> list(List<T> in) {
+        return in == null ? List.of() : Collections.unmodifiableList(new ArrayList<>(in));
+    }
+}

@@ -1,0 +1,154 @@
+package dev.relay.common.rules;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Follows the compacted rules topic on a dedicated thread: reads every partition from the beginning without a
+ * consumer group (assign, no commits), and puts the newest <em>valid</em> rule set under {@code ruleSetId} into a
+ * {@link RulesHolder}. An invalid or undecodable record is logged and skipped: the rules in force stay.
+ */
+public final class RulesFollower implements AutoCloseable {
+
+    public static final String DEFAULT_RULE_SET = "default";
+    private static final System.Logger LOG = System.getLogger(RulesFollower.class.getName());
+
+    private final String topic;
+    private final String ruleSetId;
+    private final RulesHolder holder;
+    private final KafkaConsumer<String, byte[]> consumer;
+    private final CountDownLatch caughtUp = new CountDownLatch(1);
+    private final Thread thread;
+    private volatile boolean running = true;
+    private volatile boolean sawRuleSet;
+
+    public RulesFollower(String bootstrapServers, String topic, String ruleSetId, RulesHolder holder) {
+        this(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers), topic, ruleSetId, holder);
+    }
+
+    /**
+     * @param kafka client properties (every {@code kafka.*} property of the service: bootstrap servers and, in a
+     *              cluster, the security settings); group and commit settings are overridden
+     */
+    public RulesFollower(Map<String, Object> kafka, String topic, String ruleSetId, RulesHolder holder) {
+        this.topic = topic;
+        this.ruleSetId = ruleSetId;
+        this.holder = holder;
+        Properties props = new Properties();
+        props.putAll(kafka);
+        props.remove(ConsumerConfig.GROUP_ID_CONFIG);
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        props.put(ConsumerConfig.CLIENT_ID_CONFIG, "relay-rules-follower-" + topic);
+        this.consumer = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
+        this.thread = new Thread(this::run, "relay-rules-follower");
+        this.thread.setDaemon(true);
+    }
+
+    public RulesFollower start() {
+        thread.start();
+        return this;
+    }
+
+    /** Waits until everything in the topic at start was read. @return whether that happened in time */
+    public boolean awaitCaughtUp(Duration timeout) throws InterruptedException {
+        return caughtUp.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Whether a valid rule set was found in the topic (meaningful after {@link #awaitCaughtUp}). */
+    public boolean sawRuleSet() {
+        return sawRuleSet;
+    }
+
+    private void run() {
+        try {
+            List<TopicPartition> partitions = assign();
+            if (partitions.isEmpty()) {
+                return;
+            }
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            while (running) {
+                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+                    apply(record);
+                }
+                if (caughtUp.getCount() > 0 && end.entrySet().stream()
+                        .allMatch(e -> consumer.position(e.getKey()) >= e.getValue())) {
+                    caughtUp.countDown();
+                }
+            }
+        } catch (WakeupException e) {
+            // closing
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "rules follower for " + topic + " stopped", e);
+        } finally {
+            consumer.close(Duration.ofSeconds(2));
+        }
+    }
+
+    /** Waits for the topic to exist (the policy service creates it), then takes all its partitions. */
+    private List<TopicPartition> assign() throws WakeupException {
+        while (running) {
+            List<PartitionInfo> infos;
+            try {
+                infos = consumer.partitionsFor(topic, Duration.ofSeconds(5));
+            } catch (org.apache.kafka.common.errors.TimeoutException e) {
+                infos = List.of();
+            }
+            if (infos != null && !infos.isEmpty()) {
+                List<TopicPartition> partitions = infos.stream()
+                        .map(i -> new TopicPartition(i.topic(), i.partition())).toList();
+                consumer.assign(partitions);
+                consumer.seekToBeginning(partitions);
+                return partitions;
+            }
+            LOG.log(System.Logger.Level.WARNING, "rules topic " + topic + " not there yet; using the rules in force");
+            try {
+                Thread.sleep(1000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return List.of();
+            }
+        }
+        return List.of();
+    }
+
+    private void apply(ConsumerRecord<String, byte[]> record) {
+        if (!ruleSetId.equals(record.key()) || record.value() == null) {
+            return;
+        }
+        try {
+            RelayRules rules = RelayRules.from(RuleSetCodec.parse(record.value()));
+            holder.update(rules, record.offset());
+            sawRuleSet = true;
+            LOG.log(System.Logger.Level.INFO, "relay rules revision " + record.offset() + " in force");
+        } catch (RuleSetException e) {
+            LOG.log(System.Logger.Level.WARNING, "ignoring invalid rule set at " + topic + "@" + record.offset()
+                    + ": " + e.getMessage());
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        consumer.wakeup();
+        try {
+            thread.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
