@@ -1,6 +1,7 @@
 package dev.relay.delivery.messaging;
 
 import dev.relay.common.event.RelayEvent;
+import dev.relay.delivery.dsn.BounceNotifier;
 import dev.relay.delivery.metrics.DeliveryMetrics;
 import dev.relay.delivery.retry.KafkaRetryPublisher;
 import dev.relay.delivery.transport.DeliveryStatus;
@@ -18,7 +19,8 @@ import java.util.concurrent.CompletionStage;
 /**
  * Makes the result of one delivery attempt durable: a {@code delivered}, {@code deferred} or {@code bounced}
  * event per group of recipients that share result, remote host and reply; a retry record for the deferred
- * recipients. Completes only when Kafka acknowledged all of it.
+ * recipients; an RFC 3464 DSN to the envelope sender for the permanently failed recipients
+ * ({@link BounceNotifier}, never for the null sender). Completes only when Kafka acknowledged all of it.
  */
 @ApplicationScoped
 public class OutcomePublisher {
@@ -26,11 +28,14 @@ public class OutcomePublisher {
     private final KafkaEventPublisher events;
     private final KafkaRetryPublisher retry;
     private final DeliveryMetrics metrics;
+    private final BounceNotifier bounces;
 
-    public OutcomePublisher(KafkaEventPublisher events, KafkaRetryPublisher retry, DeliveryMetrics metrics) {
+    public OutcomePublisher(KafkaEventPublisher events, KafkaRetryPublisher retry, DeliveryMetrics metrics,
+                            BounceNotifier bounces) {
         this.events = events;
         this.retry = retry;
         this.metrics = metrics;
+        this.bounces = bounces;
     }
 
     public CompletionStage<Void> publish(OutboundRecord record, List<RecipientResult> results) {
@@ -41,7 +46,10 @@ public class OutcomePublisher {
             acks.add(retry.publish(record.key(), record.envelope(), deferred, record.data(), record.headers())
                     .toCompletableFuture());
         }
-        // TODO(later issue): permanent failures also produce an RFC 3464 DSN to the envelope sender (dsn package).
+        List<RecipientResult> failed = results.stream().filter(r -> r.status().isPermanent()).toList();
+        if (!failed.isEmpty()) {
+            acks.add(bounces.publish(record.envelope(), record.data(), failed).toCompletableFuture());
+        }
         for (Map.Entry<Group, List<String>> group : groups(results).entrySet()) {
             Group g = group.getKey();
             acks.add(events.publish(RelayEvent.of(DeliveryMetrics.result(g.status()), record.envelope().messageId(),

@@ -84,6 +84,12 @@ final class KafkaTestClient implements AutoCloseable {
             return seen.stream().filter(r -> key.equals(r.key())).toList();
         }
 
+        /** Everything read so far whose key starts with {@code prefix}, polling once more first. */
+        synchronized List<ConsumerRecord<String, byte[]>> withKeyPrefix(String prefix) {
+            consumer.poll(Duration.ofMillis(200)).forEach(seen::add);
+            return seen.stream().filter(r -> r.key() != null && r.key().startsWith(prefix)).toList();
+        }
+
         @Override
         public synchronized void close() {
             consumer.close();

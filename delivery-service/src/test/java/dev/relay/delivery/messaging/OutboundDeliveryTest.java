@@ -129,6 +129,67 @@ class OutboundDeliveryTest {
     }
 
     @Test
+    void shouldBounceAPermanentFailureWithADsnToTheSenderOnTheOutboundTopic() throws Exception {
+        String id = newId();
+        String bad = "nobody+" + id + "@example.org";
+        String good = "bob+" + id + "@example.org";
+        capture.setRcptReply(r -> r.equals(bad) ? "550 5.1.1 no such user" : null);
+        byte[] body = eightBitMessage(id);
+        try (KafkaTestClient.Tail outbound = kafka.tail(Topics.OUTBOUND)) {
+
+            RecordMetadata sent = kafka.send(outbound(id, "alice@relay.test", List.of(bad, good), body,
+                    staticRoute(capture.port())));
+
+            ConsumerRecord<String, byte[]> dsn = await().atMost(WAIT)
+                    .until(() -> outbound.withKeyPrefix(id + "-dsn"), list -> !list.isEmpty()).get(0);
+            Envelope envelope = EnvelopeCodec.decode(dsn.headers().lastHeader(Topics.ENVELOPE_HEADER).value());
+            assertThat(envelope.mailFrom()).isEmpty();
+            assertThat(envelope.recipients()).containsExactly("alice@relay.test");
+            assertThat(envelope.route()).isEqualTo(Route.mx("relay.test"));
+            assertThat(envelope.messageId()).startsWith(id + "-dsn");
+            assertThat(dsn.key()).isEqualTo(envelope.messageId() + "/" + envelope.route().hopKey());
+            String text = new String(dsn.value(), StandardCharsets.UTF_8);
+            assertThat(text).contains("Content-Type: multipart/report; report-type=delivery-status")
+                    .contains("To: <alice@relay.test>")
+                    .contains("Auto-Submitted: auto-replied")
+                    .contains("Content-Type: message/delivery-status")
+                    .contains("Reporting-MTA: dns; delivery.test")
+                    .contains("Final-Recipient: rfc822; " + bad)
+                    .doesNotContain("Final-Recipient: rfc822; " + good)
+                    .contains("Action: failed")
+                    .contains("Status: 5.1.1")
+                    .contains("Remote-MTA: dns; ")
+                    .contains("Diagnostic-Code: smtp; 550 5.1.1 no such user")
+                    .contains("Content-Type: text/rfc822-headers");
+            // the original is acknowledged (committed) only once the DSN is on the topic
+            await().atMost(WAIT).until(() -> kafka.committed(GROUP, Topics.OUTBOUND, sent.partition()),
+                    committed -> committed > sent.offset());
+        }
+    }
+
+    @Test
+    void shouldNeverBounceToTheNullSender() throws Exception {
+        String id = newId();
+        String bad = "nobody+" + id + "@example.org";
+        capture.setRcptReply(r -> r.equals(bad) ? "550 5.1.1 no such user" : null);
+        try (KafkaTestClient.Tail events = kafka.tail(Topics.EVENTS);
+             KafkaTestClient.Tail outbound = kafka.tail(Topics.OUTBOUND)) {
+
+            RecordMetadata sent = kafka.send(outbound(id, "", List.of(bad), eightBitMessage(id),
+                    staticRoute(capture.port())));
+
+            await().atMost(WAIT).until(() -> event(events, id, "bounced"), Optional::isPresent);
+            // committed means every output of the record was acknowledged: a DSN would be on the topic by now
+            await().atMost(WAIT).until(() -> kafka.committed(GROUP, Topics.OUTBOUND, sent.partition()),
+                    committed -> committed > sent.offset());
+            for (int i = 0; i < 10; i++) {
+                assertThat(outbound.withKeyPrefix(id + "-dsn")).isEmpty();
+            }
+            assertThat(outbound.withKeyPrefix(id)).hasSize(1);
+        }
+    }
+
+    @Test
     void shouldHandDeferredRecipientsToRetryTopic() throws Exception {
         String id = newId();
         String rcpt = "carol+" + id + "@example.org";
@@ -184,8 +245,13 @@ class OutboundDeliveryTest {
 
     private static ProducerRecord<String, byte[]> outbound(String id, List<String> recipients, byte[] body,
                                                            Route route) {
+        return outbound(id, "alice@relay.test", recipients, body, route);
+    }
+
+    private static ProducerRecord<String, byte[]> outbound(String id, String sender, List<String> recipients,
+                                                           byte[] body, Route route) {
         Envelope envelope = new Envelope(Envelope.VERSION, id, System.currentTimeMillis(), "192.0.2.10",
-                "client.test", "submission", true, null, "alice@relay.test", recipients, false, "8BITMIME",
+                "client.test", "submission", true, null, sender, recipients, false, "8BITMIME",
                 body.length, route, 0);
         ProducerRecord<String, byte[]> record = new ProducerRecord<>(Topics.OUTBOUND, id + ":" + route.hopKey(),
                 body);

@@ -37,6 +37,18 @@ public interface PolicyConfig {
     @WithDefault("30s")
     java.time.Duration rulesStartupTimeout();
 
+    /** Delivery status notifications for recipients refused after acceptance. */
+    DsnSettings dsn();
+
+    interface DsnSettings {
+        /** Our name in Reporting-MTA and in {@code MAILER-DAEMON@<name>}; default: this machine's host name. */
+        Optional<String> reportingMta();
+
+        /** The largest original returned in full when the sender asked for RET=FULL; larger: headers only. */
+        @WithDefault("1048576")
+        long maxFullOriginal();
+    }
+
     /** Topic names; application.properties maps the messaging channels to them (the same keys). */
     TopicNames topics();
 

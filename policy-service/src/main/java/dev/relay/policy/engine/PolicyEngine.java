@@ -104,6 +104,16 @@ public final class PolicyEngine {
         return Optional.empty();
     }
 
+    /** The rules in force now. */
+    public RelayRules rules() {
+        return current().rules();
+    }
+
+    /** The next hop for a domain with the routes in force now (the same router {@link #decide} uses). */
+    public Route route(String domainLower) {
+        return current().router().route(domainLower);
+    }
+
     private Compiled current() {
         RelayRules now = rules.get();
         Compiled c = compiled;

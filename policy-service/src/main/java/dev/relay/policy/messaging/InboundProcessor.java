@@ -1,5 +1,6 @@
 package dev.relay.policy.messaging;
 
+import dev.relay.common.dsn.DsnComposer;
 import dev.relay.common.envelope.Envelope;
 import dev.relay.common.envelope.EnvelopeCodec;
 import dev.relay.common.envelope.Route;
@@ -7,6 +8,7 @@ import dev.relay.common.event.RelayEvent;
 import dev.relay.common.kafka.Topics;
 import dev.relay.common.rules.RelayDecision;
 import dev.relay.policy.config.PolicyConfig;
+import dev.relay.policy.dsn.RefusalNotifier;
 import dev.relay.policy.engine.PolicyDecision;
 import dev.relay.policy.engine.PolicyEngine;
 import dev.relay.policy.metrics.PolicyMetrics;
@@ -26,15 +28,21 @@ import org.eclipse.microprofile.reactive.messaging.Message;
 import org.jboss.logging.Logger;
 import org.jboss.logging.MDC;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Consumes {@code relay.inbound.v1}, decides authoritatively, and produces one {@code relay.outbound.v1} record
- * per next hop plus events. The input record is acknowledged (so its offset may be committed) only after every
+ * per next hop plus events, and for recipients refused after acceptance an RFC 3464 DSN to the sender when it
+ * is one the relay can vouch for ({@link RefusalNotifier}), produced as an outbound record routed to the
+ * sender's domain, with a {@code bounced} event naming the rule. The input record is acknowledged (so its offset may be committed) only after every
  * output record was acknowledged by Kafka; if producing fails, it is retried with back-off rather than dropped,
  * so a crash or an outage leads to reprocessing (duplicates carry the same message id), never to loss.
  */
@@ -44,6 +52,7 @@ public class InboundProcessor {
     private static final Logger LOG = Logger.getLogger(InboundProcessor.class);
 
     private final PolicyEngine engine;
+    private final RefusalNotifier refusals;
     private final PolicyMetrics metrics;
     private final MutinyEmitter<byte[]> outbound;
     private final MutinyEmitter<byte[]> events;
@@ -56,6 +65,10 @@ public class InboundProcessor {
         // the rules in force (newest valid rule set in the rules topic); its routes, else the configured ones
         this.engine = new PolicyEngine(rules.holder(), new Router(config.routes(), config.smarthost(),
                 config.routeTls()), config.routeTls());
+        String reportingMta = config.dsn().reportingMta().filter(s -> !s.isBlank())
+                .orElseGet(InboundProcessor::localHostName);
+        this.refusals = new RefusalNotifier(engine, new DsnComposer(reportingMta, reportingMta,
+                config.dsn().maxFullOriginal(), Clock.systemUTC()));
         this.metrics = metrics;
         this.outbound = outbound;
         this.events = events;
@@ -88,12 +101,17 @@ public class InboundProcessor {
         }
         for (PolicyDecision.Refusal refusal : decision.refused()) {
             metrics.decision(RelayDecision.kind(refusal.rule()), "deny");
-            // TODO(policy issue): an RFC 3464 DSN to authenticated or local senders for refusals after acceptance.
             sends.add(event(RelayEvent.of("rejected", envelope.messageId(), "policy", List.of(refusal.recipient()),
                     refusal.rule() + ": " + refusal.reason(), null)));
         }
+        Optional<RefusalNotifier.Notice> notice = refusals.notice(envelope, message.getPayload(), decision);
+        notice.ifPresent(n -> {
+            sends.add(send(outbound, n.key(), n.dsn().bytes(), n.envelope()));
+            sends.add(event(RelayEvent.of("bounced", envelope.messageId(), "policy", n.dsn().recipients(),
+                    n.rules() + ": DSN " + n.envelope().messageId() + " to the sender", n.envelope().route().hopKey())));
+        });
         decision.rules().values().forEach(rule -> metrics.decision(RelayDecision.kind(rule), "allow"));
-        log(envelope, decision);
+        log(envelope, decision, notice);
         return Uni.join().all(sends).andFailFast().replaceWithVoid()
                 .onFailure().invoke(e -> LOG.warnf("message %s: producing failed, retrying: %s",
                         envelope.messageId(), e.toString()))
@@ -130,16 +148,26 @@ public class InboundProcessor {
                 .chain(() -> Uni.createFrom().completionStage(message.ack()));
     }
 
+    private static String localHostName() {
+        try {
+            return InetAddress.getLocalHost().getCanonicalHostName();
+        } catch (UnknownHostException e) {
+            return "localhost";
+        }
+    }
+
     private static String ruleNames(PolicyDecision decision, List<String> recipients) {
         return String.join(",", recipients.stream().map(r -> decision.rules().get(r)).distinct().toList());
     }
 
-    private static void log(Envelope envelope, PolicyDecision decision) {
+    private static void log(Envelope envelope, PolicyDecision decision, Optional<RefusalNotifier.Notice> notice) {
         MDC.put("messageId", envelope.messageId());
         try {
-            LOG.infof("decided %s: %d hop(s) %s, refused %s", envelope.messageId(), decision.hops().size(),
+            LOG.infof("decided %s: %d hop(s) %s, refused %s%s", envelope.messageId(), decision.hops().size(),
                     decision.hops().keySet().stream().map(Route::hopKey).toList(),
-                    decision.refused().stream().map(r -> r.recipient() + "(" + r.rule() + ")").toList());
+                    decision.refused().stream().map(r -> r.recipient() + "(" + r.rule() + ")").toList(),
+                    notice.map(n -> ", DSN " + n.envelope().messageId() + " via " + n.envelope().route().hopKey())
+                            .orElse(""));
         } finally {
             MDC.remove("messageId");
         }

@@ -94,14 +94,21 @@ class InboundProcessorTest {
                     "demo@example.test", List.of("a@now-denied.example", "b@x.routed.example"), false, "7BIT", 3,
                     null, 0);
             produce(id, "x\r\n".getBytes(StandardCharsets.US_ASCII), EnvelopeCodec.encode(inbound));
-            Envelope out = EnvelopeCodec.decode(consume("outbound", 1, id).get(0).headers()
-                    .lastHeader(Topics.ENVELOPE_HEADER).value());
+            // the routed recipient, and a DSN to the authenticated sender for the refused one
+            List<ConsumerRecord<String, byte[]>> outbound = consume("outbound", 2, id);
+            Envelope out = EnvelopeCodec.decode(outbound.stream().filter(r -> !r.key().startsWith(id + "-dsn"))
+                    .findFirst().orElseThrow().headers().lastHeader(Topics.ENVELOPE_HEADER).value());
+            Envelope dsn = EnvelopeCodec.decode(outbound.stream().filter(r -> r.key().startsWith(id + "-dsn"))
+                    .findFirst().orElseThrow().headers().lastHeader(Topics.ENVELOPE_HEADER).value());
+            assertThat(dsn.recipients()).containsExactly("demo@example.test");
+            assertThat(dsn.route()).isEqualTo(Route.mx("example.test"));
             assertThat(out.recipients()).containsExactly("b@x.routed.example");
             assertThat(out.route()).isEqualTo(new Route("x.routed.example", Route.Kind.STATIC, "gw.routed.example",
                     2526, "verify"));
-            assertThat(consume("events", 2, id)).extracting(r -> new String(r.value(), StandardCharsets.UTF_8))
+            assertThat(consume("events", 3, id)).extracting(r -> new String(r.value(), StandardCharsets.UTF_8))
                     .anySatisfy(e -> assertThat(e).contains("\"type\":\"rejected\"").contains("recipients.deny[0]")
-                            .contains("a@now-denied.example"));
+                            .contains("a@now-denied.example"))
+                    .anySatisfy(e -> assertThat(e).contains("\"type\":\"bounced\"").contains("recipients.deny[0]"));
         } finally {
             store.publish(before);
         }

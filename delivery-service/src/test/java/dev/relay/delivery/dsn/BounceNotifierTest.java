@@ -1,0 +1,62 @@
+package dev.relay.delivery.dsn;
+
+import dev.relay.common.dsn.DsnComposer;
+import dev.relay.common.envelope.Dsn;
+import dev.relay.common.envelope.Envelope;
+import dev.relay.common.envelope.Route;
+import dev.relay.delivery.transport.DeliveryStatus;
+import dev.relay.delivery.transport.RecipientResult;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class BounceNotifierTest {
+
+    private static final DsnComposer COMPOSER = new DsnComposer("out.relay.test");
+    private static final byte[] BODY = "Subject: x\r\n\r\nhi\r\n".getBytes(StandardCharsets.US_ASCII);
+
+    @Test
+    void shouldCoverOnlyThePermanentFailuresOfTheRecord() {
+        Envelope original = envelope("alice@relay.test", null);
+        BounceNotifier.Notice notice = BounceNotifier.notice(COMPOSER, original, BODY, List.of(
+                new RecipientResult("a@example.org", DeliveryStatus.PERMANENT, "550 5.1.1 no such user",
+                        "mx.example.org[192.0.2.1]:25"),
+                new RecipientResult("b@example.org", DeliveryStatus.DELIVERED, "250 ok", "mx.example.org[192.0.2.1]:25"),
+                new RecipientResult("c@example.org", DeliveryStatus.TRANSIENT, "451 later", "mx.example.org[192.0.2.1]:25"),
+                new RecipientResult("d@example.org", DeliveryStatus.PERMANENT, "550 destination not allowed", null)))
+                .orElseThrow();
+        assertThat(notice.dsn().recipients()).containsExactly("a@example.org", "d@example.org");
+        assertThat(notice.envelope().route()).isEqualTo(Route.mx("relay.test"));
+        assertThat(notice.envelope().mailFrom()).isEmpty();
+        String text = new String(notice.dsn().bytes(), StandardCharsets.UTF_8);
+        assertThat(text).contains("Remote-MTA: dns; mx.example.org\r\nDiagnostic-Code: smtp; 550 5.1.1 no such user")
+                .contains("Status: 5.0.0\r\nDiagnostic-Code: X-Relay; 550 destination not allowed");
+    }
+
+    @Test
+    void shouldSendNothingForTheNullSenderNotifyNeverOrNoPermanentFailure() {
+        RecipientResult failed = new RecipientResult("a@example.org", DeliveryStatus.PERMANENT, "550 no", null);
+        assertThat(BounceNotifier.notice(COMPOSER, envelope("", null), BODY, List.of(failed))).isEmpty();
+        Dsn never = new Dsn(null, null, Map.of("a@example.org", new Dsn.Recipient(List.of("NEVER"), null)));
+        assertThat(BounceNotifier.notice(COMPOSER, envelope("alice@relay.test", never), BODY, List.of(failed)))
+                .isEmpty();
+        assertThat(BounceNotifier.notice(COMPOSER, envelope("alice@relay.test", null), BODY, List.of(
+                new RecipientResult("a@example.org", DeliveryStatus.TRANSIENT, "451 later", null)))).isEmpty();
+    }
+
+    @Test
+    void shouldNameTheRemoteHost() {
+        assertThat(BounceNotifier.remoteHost("mx.example.org[192.0.2.1]:25")).isEqualTo("mx.example.org");
+        assertThat(BounceNotifier.remoteHost("[192.0.2.1]:25")).isEqualTo("192.0.2.1");
+        assertThat(BounceNotifier.remoteHost("mx.example.org:2525")).isEqualTo("mx.example.org");
+    }
+
+    private static Envelope envelope(String sender, Dsn dsn) {
+        return new Envelope(Envelope.VERSION, "M1", 1, "192.0.2.1", "c", "submission", true, null, sender,
+                List.of("a@example.org"), false, "7BIT", BODY.length, Route.mx("example.org"), 0, dsn);
+    }
+}

@@ -1,0 +1,79 @@
+package dev.relay.policy.dsn;
+
+import dev.relay.common.address.AddressParser;
+import dev.relay.common.address.MailAddress;
+import dev.relay.common.address.ParsedAddress;
+import dev.relay.common.dsn.DsnComposer;
+import dev.relay.common.dsn.DsnMessage;
+import dev.relay.common.dsn.RecipientStatus;
+import dev.relay.common.envelope.Envelope;
+import dev.relay.common.envelope.Route;
+import dev.relay.common.rules.RelayRules;
+import dev.relay.policy.engine.PolicyDecision;
+import dev.relay.policy.engine.PolicyEngine;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The DSN (RFC 3464) for recipients the policy refuses after the message was accepted: Action failed, Status
+ * 5.7.1, the deciding rule in the diagnostic, routed with the engine's router to the sender's domain.
+ *
+ * <p>So that Relay produces no backscatter, a DSN goes only to a sender the relay can vouch for: an
+ * authenticated identity sending as an address it may use (rule set sender grants; an identity refused as
+ * {@code sender-not-owned} does not make the forged address a DSN target), or an address in a local domain of
+ * the rules in force. Never to the null sender, and never against the recipients' NOTIFY.
+ */
+public final class RefusalNotifier {
+
+    /** The SMTP reply the session would have given for the same refusal. */
+    static final String REPLY = "554 5.7.1";
+
+    private final PolicyEngine engine;
+    private final DsnComposer composer;
+
+    public RefusalNotifier(PolicyEngine engine, DsnComposer composer) {
+        this.engine = engine;
+        this.composer = composer;
+    }
+
+    /**
+     * @param envelope the envelope of the refused recipients
+     * @param dsn      the notification
+     * @param rules    the deciding rules of the reported recipients, distinct, comma separated
+     */
+    public record Notice(Envelope envelope, DsnMessage dsn, String rules) {
+        /** The outbound record key, in the form the processor gives outbound records. */
+        public String key() {
+            return envelope.messageId() + "/" + envelope.route().hopKey();
+        }
+    }
+
+    public Optional<Notice> notice(Envelope original, byte[] message, PolicyDecision decision) {
+        if (decision.refused().isEmpty() || original.nullSender()) {
+            return Optional.empty();
+        }
+        if (!(AddressParser.parse(original.mailFrom(), original.smtputf8()) instanceof ParsedAddress.Valid valid)) {
+            return Optional.empty();
+        }
+        MailAddress sender = valid.address();
+        RelayRules rules = engine.rules();
+        boolean vouched = original.identity() != null && rules.sender(original.identity(), sender).allowed();
+        if (!vouched && !rules.isLocal(sender.domainLower())) {
+            return Optional.empty();
+        }
+        List<RecipientStatus> statuses = decision.refused().stream()
+                .filter(r -> r.recipient() != null)
+                .map(r -> new RecipientStatus(r.recipient(), RecipientStatus.Action.FAILED, "5.7.1", null, "smtp",
+                        REPLY + " " + r.reason() + " (rule " + r.rule() + ")"))
+                .toList();
+        return composer.compose(original, message, statuses).map(dsn -> {
+            Route route = engine.route(sender.domainLower());
+            Envelope routed = dsn.envelope().forHop(route, dsn.envelope().recipients());
+            String ruleNames = String.join(",", decision.refused().stream()
+                    .filter(r -> dsn.recipients().contains(r.recipient())).map(PolicyDecision.Refusal::rule)
+                    .distinct().toList());
+            return new Notice(routed, dsn, ruleNames);
+        });
+    }
+}
