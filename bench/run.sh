@@ -319,6 +319,7 @@ log "ingress pid $(cat .run/ingress.pid), RSS $(( $(rss_kb) / 1024 )) MiB"
 
 log "idle test: $IDLE_N idle connections to :$RELAY_PORT (fresh ingress)"
 read -r IDLE1_BEFORE IDLE1_WITH IDLE1_GREETED IDLE1_ALIVE IDLE1_ACTIVE <<<"$(idle_test fresh)"
+log "  RSS before $IDLE1_BEFORE kB, with $IDLE_N idle $IDLE1_WITH kB, greeted $IDLE1_GREETED, alive $IDLE1_ALIVE"
 
 log "warm-up: 2000 messages of 10 KiB over 20 sessions to each (not measured)"
 smtp_source $RELAY_PORT 20 10240 2000 >/dev/null
@@ -355,6 +356,7 @@ done
 
 log "idle test: $IDLE_N idle connections to :$RELAY_PORT (after the load)"
 read -r IDLE2_BEFORE IDLE2_WITH IDLE2_GREETED IDLE2_ALIVE IDLE2_ACTIVE <<<"$(idle_test after-load)"
+log "  RSS before $IDLE2_BEFORE kB, with $IDLE_N idle $IDLE2_WITH kB, greeted $IDLE2_GREETED, alive $IDLE2_ALIVE"
 HWM=$(hwm_kb)
 LOAD_END=$(cat /proc/loadavg)
 
@@ -381,6 +383,8 @@ mib() { awk -v k="$1" 'BEGIN { printf "%.0f", k / 1024 }'; }
   echo "  figures are ingress + Kafka: what it takes to answer 250; the services behind would process the backlog on the"
   echo "  same 2 cores afterwards). *policy drain* = seconds the policy service needed after a run to route what the"
   echo "  ingress accepted (\"-\" when it was stopped)."
+  echo "- The 1-minute load after a run counts the benchmark itself (its client threads, Postfix's smtpd processes, the"
+  echo "  ingress): it is high with 20-50 sessions by construction; foreign activity shows as a \\* (next line)."
   echo "- A \\* after a load value: someone else's Maven build ran on the machine during that measurement (the script"
   echo "  waits up to BENCH_WAIT_BUILDS before each cell for other builds to end, but cannot prevent them)."
   echo "- Top CPU consumers when the run started (%CPU since process start, elapsed, command):"
@@ -416,6 +420,9 @@ mib() { awk -v k="$1" 'BEGIN { printf "%.0f", k / 1024 }'; }
   echo "## Authenticated submission (bench/loadgen: STARTTLS + AUTH PLAIN on $SUBMISSION_PORT as demo)"
   echo "Connections are set up (TLS, AUTH) before the clock starts when reused for all messages; with 1 message per"
   echo "connection every message pays TCP + EHLO + STARTTLS + AUTH (successful AUTHs are cached by the ingress for 30 s)."
+  echo
+  echo "A row with failures is not a throughput figure: see bench/README.md (Keycloak brute-force detection) for why"
+  echo "concurrent AUTHs of one user can fail."
   echo
   echo "| size | sessions | messages per connection | messages | msg/s | p50 ms | p99 ms | max ms | failed | successful AUTHs | load 1m |"
   echo "|---|---|---|---|---|---|---|---|---|---|---|"
