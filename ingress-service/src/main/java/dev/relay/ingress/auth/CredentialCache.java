@@ -86,7 +86,7 @@ public class CredentialCache {
     }
 
     /** Null (not cacheable) when the username holds a NUL, which would make "username NUL password" ambiguous. */
-    private String key(String username, String password) {
+    String key(String username, String password) {
         if (username == null || password == null || username.indexOf('\0') >= 0) {
             return null;
         }

@@ -26,6 +26,8 @@ public class CredentialVerifier {
     private final CredentialCache cache;
     private final KeycloakPasswordVerifier passwords;
     private final KeycloakTokenVerifier tokens;
+    private final java.util.concurrent.ConcurrentHashMap<String, Future<AuthResult>> inFlight =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     @Inject
     public CredentialVerifier(AuthThrottle throttle, CredentialCache cache, KeycloakPasswordVerifier passwords,
@@ -47,7 +49,7 @@ public class CredentialVerifier {
             return Future.succeededFuture(new AuthResult.Success(cached.get()));
         }
         // map, not onSuccess: the outcome is recorded before the caller sees it
-        return passwords.verify(username, password).map(result -> {
+        return grant(username, password).map(result -> {
             if (result instanceof AuthResult.Success success) {
                 cache.store(username, password, success.identity());
                 throttle.succeeded(clientAddress, username);
@@ -56,6 +58,22 @@ public class CredentialVerifier {
             }
             return result;
         });
+    }
+
+    /**
+     * One password grant per distinct credential at a time: sessions that authenticate as the same user with
+     * the same password while a grant is in flight share its answer. Concurrent grants for one user make
+     * Keycloak's brute-force detector lock the account even when every password is right (seen here with 20
+     * parallel sessions: 2 granted, 18 "temporarily disabled").
+     */
+    private Future<AuthResult> grant(String username, String password) {
+        String key = cache.key(username, password);
+        if (key == null) {
+            return passwords.verify(username, password);
+        }
+        Future<AuthResult> shared = inFlight.computeIfAbsent(key, k -> passwords.verify(username, password));
+        shared.onComplete(done -> inFlight.remove(key, shared));
+        return shared;
     }
 
     /** AUTH XOAUTH2 / OAUTHBEARER: the user is unknown until the token is verified, so only the client is counted. */

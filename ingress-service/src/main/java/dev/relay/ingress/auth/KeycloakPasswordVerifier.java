@@ -60,6 +60,12 @@ public class KeycloakPasswordVerifier {
                         return (AuthResult) new AuthResult.Success(identity(response.bodyAsJsonObject()));
                     }
                     JsonObject body = safeJson(response.bodyAsString());
+                    String description = body.getString("error_description", "");
+                    if ("user_temporarily_disabled".equals(body.getString("error"))
+                            || description.toLowerCase(java.util.Locale.ROOT).contains("temporarily")) {
+                        // Keycloak's brute-force lock: not a verdict on this password; 454, and not counted
+                        return new AuthResult.Unavailable("account temporarily locked by Keycloak");
+                    }
                     if ((status == 400 || status == 401) && "invalid_grant".equals(body.getString("error"))) {
                         return new AuthResult.Invalid();
                     }

@@ -108,6 +108,19 @@ class CredentialVerifierTest {
         assertThat(keycloakGrants).as("only the first reached Keycloak").hasValue(1);
     }
 
+    /** Twenty sessions authenticating at once: one grant, twenty successes, and no Keycloak lockout. */
+    @Test
+    void shouldShareOneGrantAmongConcurrentSessionsWithTheSameCredentials() throws Exception {
+        java.util.List<Future<AuthResult>> all = new java.util.ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            all.add(verifier.verifyPassword("192.0.2." + (30 + i), "demo", "demo-password"));
+        }
+        for (Future<AuthResult> f : all) {
+            assertThat(await(f)).isInstanceOf(AuthResult.Success.class);
+        }
+        assertThat(keycloakGrants).hasValue(1);
+    }
+
     @Test
     void shouldAskKeycloakForAPasswordThatIsNotTheCachedOne() throws Exception {
         assertThat(await(verifier.verifyPassword("192.0.2.30", "relayadmin", "relayadmin-password")))
