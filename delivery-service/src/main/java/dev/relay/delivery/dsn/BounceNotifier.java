@@ -11,16 +11,14 @@ import dev.relay.common.envelope.EnvelopeCodec;
 import dev.relay.common.envelope.Route;
 import dev.relay.common.kafka.Topics;
 import dev.relay.delivery.config.DeliveryConfig;
+import dev.relay.delivery.messaging.KafkaAckedSend;
 import dev.relay.delivery.transport.RecipientResult;
-import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Emitter;
-import org.eclipse.microprofile.reactive.messaging.Message;
-import org.eclipse.microprofile.reactive.messaging.Metadata;
 import org.eclipse.microprofile.reactive.messaging.OnOverflow;
 import org.jboss.logging.Logger;
 
@@ -141,24 +139,7 @@ public class BounceNotifier {
     private CompletionStage<Void> send(String key, byte[] value, Envelope envelope) {
         RecordHeaders headers = new RecordHeaders();
         headers.add(Topics.ENVELOPE_HEADER, EnvelopeCodec.encode(envelope));
-        CompletableFuture<Void> acked = new CompletableFuture<>();
-        OutgoingKafkaRecordMetadata<String> meta = OutgoingKafkaRecordMetadata.<String>builder().withTopic(topic)
-                .withKey(key).withHeaders(headers).build();
-        Message<byte[]> message = Message.of(value, Metadata.of(meta),
-                () -> {
-                    acked.complete(null);
-                    return CompletableFuture.completedFuture(null);
-                },
-                failure -> {
-                    acked.completeExceptionally(failure);
-                    return CompletableFuture.completedFuture(null);
-                });
-        try {
-            records.send(message);
-        } catch (RuntimeException e) {
-            acked.completeExceptionally(e);
-        }
-        return acked;
+        return KafkaAckedSend.send(records, topic, key, value, headers);
     }
 
     private static String localHostName() {

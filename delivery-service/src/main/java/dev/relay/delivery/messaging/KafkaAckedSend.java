@@ -20,9 +20,18 @@ public final class KafkaAckedSend {
     }
 
     public static CompletionStage<Void> send(Emitter<byte[]> emitter, String key, byte[] value, Headers headers) {
+        return send(emitter, null, key, value, headers);
+    }
+
+    /** @param topic overrides the channel's topic for this record; null keeps it */
+    public static CompletionStage<Void> send(Emitter<byte[]> emitter, String topic, String key, byte[] value,
+                                             Headers headers) {
         CompletableFuture<Void> acked = new CompletableFuture<>();
         OutgoingKafkaRecordMetadata.OutgoingKafkaRecordMetadataBuilder<String> meta =
                 OutgoingKafkaRecordMetadata.<String>builder().withKey(key);
+        if (topic != null) {
+            meta.withTopic(topic);
+        }
         if (headers != null) {
             meta.withHeaders(headers);
         }
