@@ -14,12 +14,8 @@ import dev.relay.policy.rules.RuleStore;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
@@ -130,16 +126,7 @@ class InboundProcessorTest {
     }
 
     private void produce(String key, byte[] value, byte[] envelope) throws Exception {
-        Properties props = new Properties();
-        props.put("bootstrap.servers", bootstrap);
-        props.put("acks", "all");
-        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(props, new StringSerializer(),
-                new ByteArraySerializer())) {
-            ProducerRecord<String, byte[]> record = new ProducerRecord<>(IsolatedTopicsResource.PREFIX + "inbound",
-                    key, value);
-            record.headers().add(Topics.ENVELOPE_HEADER, envelope);
-            producer.send(record).get();
-        }
+        IsolatedTopicsResource.produceInbound(bootstrap, key, value, envelope);
     }
 
     /** Reads the topic from the start until {@code count} records whose key starts with {@code id} are seen. */

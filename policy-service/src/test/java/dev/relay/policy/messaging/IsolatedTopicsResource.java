@@ -37,4 +37,20 @@ public class IsolatedTopicsResource implements QuarkusTestResourceLifecycleManag
     public void stop() {
         // the shared broker outlives this test; the topics are unique to this run
     }
+
+    /** Puts one record on this run's inbound topic, as the ingress would: bytes as value, envelope in the header. */
+    static void produceInbound(String bootstrap, String key, byte[] value, byte[] envelope) throws Exception {
+        java.util.Properties props = new java.util.Properties();
+        props.put("bootstrap.servers", bootstrap);
+        props.put("acks", "all");
+        try (org.apache.kafka.clients.producer.KafkaProducer<String, byte[]> producer =
+                     new org.apache.kafka.clients.producer.KafkaProducer<>(props,
+                             new org.apache.kafka.common.serialization.StringSerializer(),
+                             new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+            org.apache.kafka.clients.producer.ProducerRecord<String, byte[]> record =
+                    new org.apache.kafka.clients.producer.ProducerRecord<>(PREFIX + "inbound", key, value);
+            record.headers().add(dev.relay.common.kafka.Topics.ENVELOPE_HEADER, envelope);
+            producer.send(record).get();
+        }
+    }
 }

@@ -21,12 +21,8 @@ import jakarta.mail.util.ByteArrayDataSource;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
@@ -141,16 +137,7 @@ class RefusalDsnTest {
     }
 
     private void produce(String key, byte[] value, Envelope envelope) throws Exception {
-        Properties props = new Properties();
-        props.put("bootstrap.servers", bootstrap);
-        props.put("acks", "all");
-        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(props, new StringSerializer(),
-                new ByteArraySerializer())) {
-            ProducerRecord<String, byte[]> record = new ProducerRecord<>(IsolatedTopicsResource.PREFIX + "inbound",
-                    key, value);
-            record.headers().add(Topics.ENVELOPE_HEADER, EnvelopeCodec.encode(envelope));
-            producer.send(record).get();
-        }
+        IsolatedTopicsResource.produceInbound(bootstrap, key, value, EnvelopeCodec.encode(envelope));
     }
 
     /** Reads the topic from the start, keeping records that match {@code keep}, until one matches {@code until}. */
