@@ -2,6 +2,7 @@ package dev.relay.common.rules;
 
 import dev.relay.common.address.MailAddress;
 import dev.relay.common.envelope.Identity;
+import dev.relay.common.limits.RateLimits;
 
 import java.util.List;
 import java.util.Locale;
@@ -24,10 +25,12 @@ public final class RelayRules {
 
     private final RuleSet set;
     private final List<Cidr> networks;
+    private final RateLimits rateLimits;
 
     private RelayRules(RuleSet set) {
         this.set = set;
         this.networks = set.trustedNetworks().stream().map(Cidr::parse).toList();
+        this.rateLimits = new RateLimits(set.rateLimits());
     }
 
     /** @throws RuleSetException when the set is not valid */
@@ -47,6 +50,11 @@ public final class RelayRules {
 
     public RuleSet ruleSet() {
         return set;
+    }
+
+    /** The cluster-wide rate limits of this rule set (empty when it has none). */
+    public RateLimits rateLimits() {
+        return rateLimits;
     }
 
     /**
@@ -184,7 +192,7 @@ public final class RelayRules {
     }
 
     /** Keycloak sends group paths ({@code /a/b}) or names depending on the mapper: accept both spellings. */
-    private static boolean inGroup(Identity identity, String group) {
+    public static boolean inGroup(Identity identity, String group) {
         String path = group.startsWith("/") ? group : "/" + group;
         return identity.groups().stream().anyMatch(g -> g.equals(group) || g.equals(path)
                 || ("/" + g).equals(path));

@@ -1,6 +1,7 @@
 package dev.relay.common.rules;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.relay.common.limits.RateLimitRule;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -24,17 +25,21 @@ import java.util.List;
  *                "limits": {"maxRecipients": 500}} ],               // or "group": "/path" instead of "role"
  *   "routes": [ {"domain": "partner.example", "nextHop": "mx.partner.example:25", "tls": "required"},
  *               {"domain": "*.corp.example", "nextHop": "gw.corp.example:25", "tls": "verify"} ],
- *   "smarthost": {"nextHop": "smarthost.example:587", "tls": "verify"} }
+ *   "smarthost": {"nextHop": "smarthost.example:587", "tls": "verify"},
+ *   "rateLimits": [ {"name": "per-user", "per": "identity", "roles": ["apps"],     // cluster-wide, per UTC
+ *                    "messages": {"minute": 10, "hour": 200}, "recipients": {"day": 5000}} ] }  // window
  * }</pre>
  *
  * Lists may be absent (empty). Patterns are {@code local@domain} (an address, case-insensitive) or
  * {@code @domain} / {@code domain} (every address of exactly that domain). {@link RuleSetValidator} checks a
- * document; {@link RelayRules#from(RuleSet)} compiles a valid one.
+ * document; {@link RelayRules#from(RuleSet)} compiles a valid one. {@code rateLimits} ({@link RateLimitRule}) are
+ * counted per identity, sender domain or client address across the cluster (absent: no rate limits).
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RuleSet(Integer version, List<String> localDomains, List<String> trustedNetworks,
                       List<String> relayRoles, List<String> relayGroups, RecipientLists recipients, Limits limits,
-                      List<Grant> grants, List<RouteRule> routes, NextHop smarthost) {
+                      List<Grant> grants, List<RouteRule> routes, NextHop smarthost,
+                      List<RateLimitRule> rateLimits) {
 
     public static final int FORMAT_VERSION = 1;
     public static final List<String> TLS_POLICIES = List.of("none", "opportunistic", "required", "verify");
@@ -48,6 +53,15 @@ public record RuleSet(Integer version, List<String> localDomains, List<String> t
         limits = limits == null ? Limits.NONE : limits;
         grants = list(grants);
         routes = list(routes);
+        rateLimits = list(rateLimits);
+    }
+
+    /** A rule set without rate limits. */
+    public RuleSet(Integer version, List<String> localDomains, List<String> trustedNetworks,
+                   List<String> relayRoles, List<String> relayGroups, RecipientLists recipients, Limits limits,
+                   List<Grant> grants, List<RouteRule> routes, NextHop smarthost) {
+        this(version, localDomains, trustedNetworks, relayRoles, relayGroups, recipients, limits, grants, routes,
+                smarthost, null);
     }
 
     /**

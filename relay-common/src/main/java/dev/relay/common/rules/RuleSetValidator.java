@@ -1,5 +1,7 @@
 package dev.relay.common.rules;
 
+import dev.relay.common.limits.RateLimitValidator;
+
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -49,6 +51,7 @@ public final class RuleSetValidator {
         if (set.smarthost() != null) {
             nextHop(set.smarthost().nextHop(), set.smarthost().tls(), "smarthost", problems);
         }
+        RateLimitValidator.validate(set.rateLimits(), problems);
         return problems;
     }
 

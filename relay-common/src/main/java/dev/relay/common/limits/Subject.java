@@ -1,0 +1,28 @@
+package dev.relay.common.limits;
+
+import dev.relay.common.envelope.Identity;
+
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * Who a message counts against: the authenticated identity (by username), the sender's domain (none for the
+ * null sender {@code <>}: bounces are not limited) and the client address.
+ */
+public record Subject(Identity identity, String senderDomain, String clientAddress) {
+
+    /** @param mailFrom the reverse path without brackets; "" for {@code <>} */
+    public static Subject of(Identity identity, String mailFrom, String clientAddress) {
+        int at = mailFrom == null ? -1 : mailFrom.lastIndexOf('@');
+        String domain = at < 0 ? null : mailFrom.substring(at + 1).toLowerCase(Locale.ROOT);
+        return new Subject(identity, domain, clientAddress);
+    }
+
+    public Optional<String> key(Per per) {
+        return Optional.ofNullable(switch (per) {
+            case IDENTITY -> identity == null ? null : identity.username().toLowerCase(Locale.ROOT);
+            case SENDER_DOMAIN -> senderDomain;
+            case CLIENT_ADDRESS -> clientAddress;
+        });
+    }
+}

@@ -1,0 +1,189 @@
+package dev.relay.common.limits;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Follows the compacted usage topic on a dedicated thread (every partition from the beginning, no consumer
+ * group, no commits, like the rules follower) and sums the latest count of every policy instance per
+ * {@link Slot}. Records of {@code ownInstance} are skipped: the policy instance that writes them knows its own
+ * counts exactly ({@link UsageCounter}). Slots whose window ended are forgotten.
+ *
+ * <p>What it sums lags the writers by the propagation delay (typically well under a second), so limits can be
+ * overshot by what other instances routed within that delay.
+ */
+public final class UsageFollower implements Usage, AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(UsageFollower.class.getName());
+    private static final Duration PRUNE_EVERY = Duration.ofSeconds(30);
+
+    private record Latest(Slot slot, Count count) {
+    }
+
+    private final String topic;
+    private final String ownInstance;
+    private final Clock clock;
+    private final KafkaConsumer<String, byte[]> consumer;
+    private final Map<String, Latest> latest = new ConcurrentHashMap<>();
+    private final Map<Slot, Count> totals = new ConcurrentHashMap<>();
+    private final CountDownLatch caughtUp = new CountDownLatch(1);
+    private final Thread thread;
+    private volatile boolean running = true;
+    private Instant lastPrune = Instant.EPOCH;
+
+    /**
+     * @param kafka       client properties (bootstrap servers, security); group and commit settings are overridden
+     * @param ownInstance the instance id whose records to skip, or null to sum all (the ingress)
+     */
+    public UsageFollower(Map<String, Object> kafka, String topic, String ownInstance, Clock clock) {
+        this.topic = topic;
+        this.ownInstance = ownInstance;
+        this.clock = clock;
+        Properties props = new Properties();
+        props.putAll(kafka);
+        props.remove(ConsumerConfig.GROUP_ID_CONFIG);
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        props.put(ConsumerConfig.CLIENT_ID_CONFIG, "relay-usage-follower-" + topic);
+        this.consumer = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
+        this.thread = new Thread(this::run, "relay-usage-follower");
+        this.thread.setDaemon(true);
+    }
+
+    public UsageFollower start() {
+        thread.start();
+        return this;
+    }
+
+    /** Waits until everything in the topic at start was read. @return whether that happened in time */
+    public boolean awaitCaughtUp(Duration timeout) throws InterruptedException {
+        return caughtUp.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public Count used(Slot slot) {
+        return totals.getOrDefault(slot, Count.ZERO);
+    }
+
+    private void run() {
+        try {
+            List<TopicPartition> partitions = assign();
+            if (partitions.isEmpty()) {
+                return;
+            }
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            while (running) {
+                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+                    apply(record);
+                }
+                if (caughtUp.getCount() > 0 && end.entrySet().stream()
+                        .allMatch(e -> consumer.position(e.getKey()) >= e.getValue())) {
+                    caughtUp.countDown();
+                }
+                prune();
+            }
+        } catch (WakeupException e) {
+            // closing
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "usage follower for " + topic + " stopped", e);
+        } finally {
+            consumer.close(Duration.ofSeconds(2));
+        }
+    }
+
+    private List<TopicPartition> assign() {
+        while (running) {
+            List<PartitionInfo> infos;
+            try {
+                infos = consumer.partitionsFor(topic, Duration.ofSeconds(5));
+            } catch (org.apache.kafka.common.errors.TimeoutException e) {
+                infos = List.of();
+            }
+            if (infos != null && !infos.isEmpty()) {
+                List<TopicPartition> partitions = infos.stream()
+                        .map(i -> new TopicPartition(i.topic(), i.partition())).toList();
+                consumer.assign(partitions);
+                consumer.seekToBeginning(partitions);
+                return partitions;
+            }
+            LOG.log(System.Logger.Level.WARNING, "usage topic " + topic + " not there yet; counting from zero");
+            try {
+                Thread.sleep(1000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return List.of();
+            }
+        }
+        return List.of();
+    }
+
+    private void apply(ConsumerRecord<String, byte[]> record) {
+        if (record.key() == null || (ownInstance != null && record.key().startsWith(ownInstance + "|"))) {
+            return;
+        }
+        if (record.value() == null) { // tombstone: the writer removed its slot
+            Latest old = latest.remove(record.key());
+            if (old != null) {
+                totals.computeIfPresent(old.slot(), (s, c) -> c.minus(old.count()));
+            }
+            return;
+        }
+        UsageRecord usage;
+        try {
+            usage = UsageRecord.parse(record.value());
+        } catch (IllegalArgumentException e) {
+            LOG.log(System.Logger.Level.WARNING, "ignoring " + topic + "@" + record.offset() + ": " + e.getMessage());
+            return;
+        }
+        Slot slot = usage.slot();
+        if (expired(slot, clock.instant())) {
+            return;
+        }
+        Latest now = new Latest(slot, usage.count());
+        Latest old = latest.put(record.key(), now);
+        Count delta = old == null ? now.count() : now.count().minus(old.count());
+        totals.merge(slot, delta, Count::plus);
+    }
+
+    private void prune() {
+        Instant now = clock.instant();
+        if (now.isBefore(lastPrune.plus(PRUNE_EVERY))) {
+            return;
+        }
+        lastPrune = now;
+        latest.values().removeIf(l -> expired(l.slot(), now));
+        totals.keySet().removeIf(s -> expired(s, now));
+    }
+
+    /** A minute of margin: instances whose clocks differ slightly still agree on the recent buckets. */
+    static boolean expired(Slot slot, Instant now) {
+        return slot.window().end(slot.bucket()).plus(Duration.ofMinutes(1)).isBefore(now);
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        consumer.wakeup();
+        try {
+            thread.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
