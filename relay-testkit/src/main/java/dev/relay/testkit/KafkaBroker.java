@@ -36,8 +36,11 @@ public final class KafkaBroker extends LocalServer {
             "relay.outbound.v1", 3,
             "relay.retry.v1", 3,
             "relay.events.v1", 3,
-            "relay.dlq.v1", 3);
+            "relay.dlq.v1", 3,
+            "relay.held.v1", 3);
     public static final String RELAY_RULES_TOPIC = "relay.rules.v1";
+    /** Per-instance rate-limit counts: compacted, and old windows deleted after two days. */
+    public static final String RELAY_USAGE_TOPIC = "relay.usage.v1";
 
     static final Duration START_TIMEOUT = Duration.ofSeconds(120);
     private static final Duration STOP_GRACE = Duration.ofSeconds(30);
@@ -286,8 +289,8 @@ public final class KafkaBroker extends LocalServer {
     }
 
     /**
-     * Creates the relay's topics on {@code bootstrap}: relay.inbound/outbound/retry/events/dlq.v1 with 3 partitions and
-     * the compacted relay.rules.v1 with 1, all allowing 16 MiB records. Idempotent.
+     * Creates the relay's topics on {@code bootstrap}: relay.inbound/outbound/retry/events/dlq/held.v1 with 3 partitions,
+     * the compacted relay.rules.v1 with 1 and relay.usage.v1 (compact,delete) with 3, all allowing 16 MiB records. Idempotent.
      */
     public static void createRelayTopics(String bootstrap) {
         Map<String, String> max = Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(MAX_MESSAGE_BYTES));
@@ -296,7 +299,19 @@ public final class KafkaBroker extends LocalServer {
         topics.add(new NewTopic(RELAY_RULES_TOPIC, 1, (short) 1).configs(Map.of(
                 TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(MAX_MESSAGE_BYTES),
                 TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
+        topics.add(usageTopic(RELAY_USAGE_TOPIC, 3));
         createTopics(bootstrap, topics);
+    }
+
+    /** Creates a usage topic like relay.usage.v1 (compact,delete; 2 days), unless it exists. */
+    public void createUsageTopic(String name) {
+        createTopics(bootstrapServers(), List.of(usageTopic(name, 3)));
+    }
+
+    private static NewTopic usageTopic(String name, int partitions) {
+        return new NewTopic(name, partitions, (short) 1).configs(Map.of(
+                TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT + "," + TopicConfig.CLEANUP_POLICY_DELETE,
+                TopicConfig.RETENTION_MS_CONFIG, Long.toString(Duration.ofDays(2).toMillis())));
     }
 
     static void createTopics(String bootstrap, List<NewTopic> topics) {

@@ -64,5 +64,25 @@ public interface PolicyConfig {
 
         @WithDefault("relay.dlq.v1")
         String dlq();
+
+        /** Messages held by a rate limit, with their re-check time (see {@link LimitSettings}). */
+        @WithDefault("relay.held.v1")
+        String held();
+    }
+
+    /** Holding and releasing messages that exceed a rate limit after acceptance. */
+    LimitSettings limits();
+
+    interface LimitSettings {
+        /**
+         * How long a held message waits before it is re-checked. One fixed delay, so due times on the held topic
+         * never decrease within a partition (what the due-time consumer needs).
+         */
+        @WithDefault("30s")
+        java.time.Duration recheck();
+
+        /** Consumer group of the held-message releasers (all policy instances share the held topic's work). */
+        @WithDefault("relay-policy-held")
+        String heldGroup();
     }
 }

@@ -5,12 +5,16 @@ import dev.relay.common.envelope.Envelope;
 import dev.relay.common.envelope.EnvelopeCodec;
 import dev.relay.common.envelope.Route;
 import dev.relay.common.event.RelayEvent;
+import dev.relay.common.kafka.DueTimeConsumer;
 import dev.relay.common.kafka.Topics;
+import dev.relay.common.limits.Exceeded;
 import dev.relay.common.rules.RelayDecision;
 import dev.relay.policy.config.PolicyConfig;
 import dev.relay.policy.dsn.RefusalNotifier;
 import dev.relay.policy.engine.PolicyDecision;
 import dev.relay.policy.engine.PolicyEngine;
+import dev.relay.policy.limits.HeldReleaser;
+import dev.relay.policy.limits.RateLimiter;
 import dev.relay.policy.metrics.PolicyMetrics;
 import dev.relay.policy.routing.Router;
 import dev.relay.policy.rules.RuleStore;
@@ -33,6 +37,7 @@ import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -42,7 +47,8 @@ import java.util.Optional;
  * Consumes {@code relay.inbound.v1}, decides authoritatively, and produces one {@code relay.outbound.v1} record
  * per next hop plus events, and for recipients refused after acceptance an RFC 3464 DSN to the sender when it
  * is one the relay can vouch for ({@link RefusalNotifier}), produced as an outbound record routed to the
- * sender's domain, with a {@code bounced} event naming the rule. The input record is acknowledged (so its offset may be committed) only after every
+ * sender's domain, with a {@code bounced} event naming the rule. A message that would exceed a rate limit
+ * ({@link RateLimiter}) is held on the held topic instead and routed when the window allows ({@link HeldReleaser}). The input record is acknowledged (so its offset may be committed) only after every
  * output record was acknowledged by Kafka; if producing fails, it is retried with back-off rather than dropped,
  * so a crash or an outage leads to reprocessing (duplicates carry the same message id), never to loss.
  */
@@ -50,6 +56,8 @@ import java.util.Optional;
 public class InboundProcessor {
 
     private static final Logger LOG = Logger.getLogger(InboundProcessor.class);
+    /** On held records: the name of the rate limit that held the message. */
+    public static final String HELD_LIMIT_HEADER = "relay-held-limit";
 
     private final PolicyEngine engine;
     private final RefusalNotifier refusals;
@@ -57,11 +65,17 @@ public class InboundProcessor {
     private final MutinyEmitter<byte[]> outbound;
     private final MutinyEmitter<byte[]> events;
     private final MutinyEmitter<byte[]> dlq;
+    private final MutinyEmitter<byte[]> held;
+    private final RateLimiter limiter;
+    private final PolicyConfig.LimitSettings limitSettings;
+    private final Clock clock;
 
-    public InboundProcessor(RuleStore rules, PolicyConfig config, PolicyMetrics metrics,
+    public InboundProcessor(RuleStore rules, PolicyConfig config, PolicyMetrics metrics, RateLimiter limiter,
+                            Clock clock,
                             @Channel("outbound") MutinyEmitter<byte[]> outbound,
                             @Channel("events") MutinyEmitter<byte[]> events,
-                            @Channel("dlq") MutinyEmitter<byte[]> dlq) {
+                            @Channel("dlq") MutinyEmitter<byte[]> dlq,
+                            @Channel("held") MutinyEmitter<byte[]> held) {
         // the rules in force (newest valid rule set in the rules topic); its routes, else the configured ones
         this.engine = new PolicyEngine(rules.holder(), new Router(config.routes(), config.smarthost(),
                 config.routeTls()), config.routeTls());
@@ -73,6 +87,10 @@ public class InboundProcessor {
         this.outbound = outbound;
         this.events = events;
         this.dlq = dlq;
+        this.held = held;
+        this.limiter = limiter;
+        this.limitSettings = config.limits();
+        this.clock = clock;
     }
 
     /** The engine deciding with the rules in force (shared with the admin API's dry run). */
@@ -90,12 +108,27 @@ public class InboundProcessor {
         } catch (IllegalArgumentException e) {
             return deadLetter(message, meta, e.getMessage());
         }
+        return handle(envelope, message.getPayload(), false)
+                .chain(() -> Uni.createFrom().completionStage(message.ack()));
+    }
+
+    /**
+     * Decides one message and routes it, or — when routing it now would exceed a rate limit — holds it on the
+     * held topic until the window allows ({@link HeldReleaser} calls this again with {@code released} true).
+     * Completes when every output record was acknowledged by Kafka; the caller commits its input only then.
+     */
+    public Uni<Void> handle(Envelope envelope, byte[] payload, boolean released) {
         Timer.Sample sample = metrics.start();
         PolicyDecision decision = engine.decide(envelope);
+        RateLimiter.Admission admission = limiter.admit(envelope, decision.rules().size());
+        if (admission instanceof RateLimiter.Admission.Refused refused) {
+            return hold(envelope, payload, refused.exceeded(), released);
+        }
         List<Uni<Void>> sends = new ArrayList<>();
+        sends.add(limiter.publish(((RateLimiter.Admission.Admitted) admission).slots()));
         for (Map.Entry<Route, List<String>> hop : decision.hops().entrySet()) {
             Envelope out = envelope.forHop(hop.getKey(), hop.getValue());
-            sends.add(send(outbound, envelope.messageId() + "/" + hop.getKey().hopKey(), message.getPayload(), out));
+            sends.add(send(outbound, envelope.messageId() + "/" + hop.getKey().hopKey(), payload, out));
             sends.add(event(RelayEvent.of("routed", envelope.messageId(), "policy", hop.getValue(),
                     ruleNames(decision, hop.getValue()), hop.getKey().hopKey())));
         }
@@ -104,20 +137,55 @@ public class InboundProcessor {
             sends.add(event(RelayEvent.of("rejected", envelope.messageId(), "policy", List.of(refusal.recipient()),
                     refusal.rule() + ": " + refusal.reason(), null)));
         }
-        Optional<RefusalNotifier.Notice> notice = refusals.notice(envelope, message.getPayload(), decision);
+        Optional<RefusalNotifier.Notice> notice = refusals.notice(envelope, payload, decision);
         notice.ifPresent(n -> {
             sends.add(send(outbound, n.key(), n.dsn().bytes(), n.envelope()));
             sends.add(event(RelayEvent.of("bounced", envelope.messageId(), "policy", n.dsn().recipients(),
                     n.rules() + ": DSN " + n.envelope().messageId() + " to the sender", n.envelope().route().hopKey())));
         });
         decision.rules().values().forEach(rule -> metrics.decision(RelayDecision.kind(rule), "allow"));
+        if (released) {
+            metrics.released();
+        }
         log(envelope, decision, notice);
-        return Uni.join().all(sends).andFailFast().replaceWithVoid()
-                .onFailure().invoke(e -> LOG.warnf("message %s: producing failed, retrying: %s",
+        return retried(envelope, Uni.join().all(sends).andFailFast().replaceWithVoid())
+                .invoke(() -> metrics.processed(sample));
+    }
+
+    /**
+     * Parks the message, bytes and envelope unchanged, on the held topic, due after the re-check delay. The
+     * first hold emits a {@code held} event naming the limit; re-checks that still do not fit only re-park it.
+     */
+    private Uni<Void> hold(Envelope envelope, byte[] payload, Exceeded exceeded, boolean again) {
+        Instant due = clock.instant().plus(limitSettings.recheck());
+        RecordHeaders headers = new RecordHeaders();
+        headers.add(Topics.ENVELOPE_HEADER, EnvelopeCodec.encode(envelope));
+        headers.add(DueTimeConsumer.DUE_AT_HEADER, DueTimeConsumer.dueAtValue(due));
+        headers.add(HELD_LIMIT_HEADER, exceeded.limit().getBytes(StandardCharsets.UTF_8));
+        List<Uni<Void>> sends = new ArrayList<>();
+        sends.add(Uni.createFrom().deferred(() -> held.sendMessage(Message.of(payload).addMetadata(
+                OutgoingKafkaRecordMetadata.<String>builder().withKey(envelope.messageId()).withHeaders(headers)
+                        .build()))));
+        if (!again) {
+            metrics.held(exceeded.limit());
+            sends.add(event(RelayEvent.of("held", envelope.messageId(), "policy", envelope.recipients(),
+                    exceeded.rule() + ": " + exceeded.describe(), null)));
+        }
+        MDC.put("messageId", envelope.messageId());
+        try {
+            LOG.infof("%s %s: %s; re-checked at %s", again ? "still holding" : "holding", envelope.messageId(),
+                    exceeded.describe(), due);
+        } finally {
+            MDC.remove("messageId");
+        }
+        return retried(envelope, Uni.join().all(sends).andFailFast().replaceWithVoid());
+    }
+
+    /** Producing is retried with back-off rather than given up: the input stays uncommitted meanwhile. */
+    private static Uni<Void> retried(Envelope envelope, Uni<Void> sends) {
+        return sends.onFailure().invoke(e -> LOG.warnf("message %s: producing failed, retrying: %s",
                         envelope.messageId(), e.toString()))
-                .onFailure().retry().withBackOff(Duration.ofMillis(500), Duration.ofSeconds(30)).indefinitely()
-                .invoke(() -> metrics.processed(sample))
-                .chain(() -> Uni.createFrom().completionStage(message.ack()));
+                .onFailure().retry().withBackOff(Duration.ofMillis(500), Duration.ofSeconds(30)).indefinitely();
     }
 
     private Uni<Void> send(MutinyEmitter<byte[]> emitter, String key, byte[] value, Envelope envelope) {

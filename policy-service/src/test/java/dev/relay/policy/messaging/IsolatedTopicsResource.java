@@ -21,16 +21,22 @@ public class IsolatedTopicsResource implements QuarkusTestResourceLifecycleManag
     public Map<String, String> start() {
         KafkaBroker kafka = KafkaBroker.shared();
         kafka.createCompactedTopic(PREFIX + "rules");
-        kafka.createTopics(List.of(PREFIX + "inbound", PREFIX + "outbound", PREFIX + "events", PREFIX + "dlq"), 3);
-        return Map.of(
-                "kafka.bootstrap.servers", kafka.bootstrapServers(),
-                "relay.rules.topic", PREFIX + "rules",
-                "relay.policy.keycloak-url", KeycloakServer.shared().url(),
-                "relay.policy.topics.inbound", PREFIX + "inbound",
-                "relay.policy.topics.outbound", PREFIX + "outbound",
-                "relay.policy.topics.events", PREFIX + "events",
-                "relay.policy.topics.dlq", PREFIX + "dlq",
-                "mp.messaging.incoming.inbound.group.id", PREFIX + "group");
+        kafka.createTopics(List.of(PREFIX + "inbound", PREFIX + "outbound", PREFIX + "events", PREFIX + "dlq",
+                PREFIX + "held"), 3);
+        kafka.createUsageTopic(PREFIX + "usage");
+        return Map.ofEntries(Map.entry("kafka.bootstrap.servers", kafka.bootstrapServers()),
+                Map.entry("relay.rules.topic", PREFIX + "rules"),
+                Map.entry("relay.policy.keycloak-url", KeycloakServer.shared().url()),
+                Map.entry("relay.policy.topics.inbound", PREFIX + "inbound"),
+                Map.entry("relay.policy.topics.outbound", PREFIX + "outbound"),
+                Map.entry("relay.policy.topics.events", PREFIX + "events"),
+                Map.entry("relay.policy.topics.dlq", PREFIX + "dlq"),
+                Map.entry("mp.messaging.incoming.inbound.group.id", PREFIX + "group"),
+                // rate limits: this run's usage and held topics; held messages re-checked every second
+                Map.entry("relay.limits.usage-topic", PREFIX + "usage"),
+                Map.entry("relay.policy.topics.held", PREFIX + "held"),
+                Map.entry("relay.policy.limits.held-group", PREFIX + "held-group"),
+                Map.entry("relay.policy.limits.recheck", "1s"));
     }
 
     @Override

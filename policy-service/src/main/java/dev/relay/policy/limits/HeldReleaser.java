@@ -1,0 +1,87 @@
+package dev.relay.policy.limits;
+
+import dev.relay.common.envelope.Envelope;
+import dev.relay.common.envelope.EnvelopeCodec;
+import dev.relay.common.kafka.DueTimeConsumer;
+import dev.relay.common.kafka.Topics;
+import dev.relay.policy.config.PolicyConfig;
+import dev.relay.policy.messaging.InboundProcessor;
+import dev.relay.policy.metrics.PolicyMetrics;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.smallrye.common.annotation.Identifier;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.header.Header;
+import org.jboss.logging.Logger;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * Consumes the held topic (one consumer group shared by all policy instances) with the {@link DueTimeConsumer}:
+ * each held message, once due, is decided again ({@link InboundProcessor#handle}) — routed and counted if the
+ * window now admits it, else parked again with a new due time. Its offset is committed only after that outcome
+ * was acknowledged, so a held message is never lost and never bounced by the limit.
+ */
+@ApplicationScoped
+public class HeldReleaser {
+
+    private static final Logger LOG = Logger.getLogger(HeldReleaser.class);
+
+    private final InboundProcessor processor;
+    private final PolicyConfig config;
+    private final PolicyMetrics metrics;
+    private final Clock clock;
+    private final Map<String, Object> kafka;
+    private DueTimeConsumer consumer;
+
+    public HeldReleaser(InboundProcessor processor, PolicyConfig config, PolicyMetrics metrics, Clock clock,
+                        @Identifier("default-kafka-broker") Map<String, Object> kafka) {
+        this.processor = processor;
+        this.config = config;
+        this.metrics = metrics;
+        this.clock = clock;
+        this.kafka = kafka;
+    }
+
+    void onStart(@Observes StartupEvent event) {
+        Map<String, Object> props = new HashMap<>(kafka);
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, config.limits().heldGroup());
+        props.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, "10000");
+        props.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, "3000");
+        props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, "17825792");
+        String topic = config.topics().held();
+        // one at a time: held messages of one partition are released in the order they were held
+        consumer = new DueTimeConsumer("policy-held", props, List.of(topic), this::release, 1, clock).start();
+        metrics.heldBacklog(() -> consumer.lagByTopic().getOrDefault(topic, 0L));
+    }
+
+    void onStop(@Observes ShutdownEvent event) {
+        if (consumer != null) {
+            consumer.close(Duration.ofSeconds(10));
+        }
+    }
+
+    private CompletionStage<Void> release(ConsumerRecord<byte[], byte[]> record) {
+        Header header = record.headers().lastHeader(Topics.ENVELOPE_HEADER);
+        Envelope envelope;
+        try {
+            envelope = EnvelopeCodec.decode(header == null ? null : header.value());
+        } catch (IllegalArgumentException e) {
+            // only the policy writes this topic, so this is a bug or tampering: keep it visible, do not loop
+            LOG.errorf("undecodable held record %s-%d@%d skipped: %s", record.topic(), record.partition(),
+                    record.offset(), e.getMessage());
+            metrics.dlq();
+            return CompletableFuture.completedFuture(null);
+        }
+        return processor.handle(envelope, record.value(), true).subscribeAsCompletionStage();
+    }
+}
