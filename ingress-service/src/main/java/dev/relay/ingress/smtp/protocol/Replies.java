@@ -97,4 +97,18 @@ public final class Replies {
     public static Reply queued(String id) {
         return Reply.of(250, "2.0.0", "Ok: queued as " + id);
     }
+
+    /** MAIL while a rate limit's message count for the window is reached (RFC 3463 §3.8: 4.7.1, temporary). */
+    public static Reply messageRateLimited(String limit) {
+        return Reply.of(450, "4.7.1", capitalised(limit) + ", try again later");
+    }
+
+    /** RCPT beyond a rate limit's recipient count for the window (RFC 5321 §4.5.3.1.10: 452, retry later). */
+    public static Reply recipientRateLimited(String limit) {
+        return Reply.of(452, "4.5.3", capitalised(limit) + ", try again later");
+    }
+
+    private static String capitalised(String text) {
+        return text.isEmpty() ? text : Character.toUpperCase(text.charAt(0)) + text.substring(1);
+    }
 }

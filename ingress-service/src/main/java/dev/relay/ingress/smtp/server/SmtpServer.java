@@ -7,10 +7,12 @@ import dev.relay.ingress.metrics.IngressMetrics;
 import dev.relay.ingress.publish.KafkaInboundPublisher;
 import dev.relay.ingress.publish.KafkaReadiness;
 import dev.relay.ingress.rules.LiveRules;
+import dev.relay.ingress.rules.LiveUsage;
 import dev.relay.ingress.smtp.protocol.MemoryBudget;
 import dev.relay.ingress.smtp.protocol.Replies;
 import dev.relay.ingress.smtp.protocol.Reply;
 import dev.relay.ingress.smtp.session.Listener;
+import dev.relay.ingress.smtp.session.RateLimitGate;
 import dev.relay.ingress.smtp.session.SessionSettings;
 import dev.relay.ingress.smtp.session.SmtpSession;
 import dev.relay.ingress.tls.TlsMaterial;
@@ -30,6 +32,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
 
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.EnumSet;
@@ -67,7 +70,8 @@ public class SmtpServer {
     private volatile boolean accepting = true;
     private String deploymentId;
 
-    public SmtpServer(Vertx vertx, IngressConfig config, LiveRules rules, CredentialVerifier credentials,
+    public SmtpServer(Vertx vertx, IngressConfig config, LiveRules rules, LiveUsage usage,
+                      CredentialVerifier credentials,
                       KafkaInboundPublisher publisher, IngressMetrics metrics, KafkaReadiness readiness) {
         this.vertx = vertx;
         this.config = config;
@@ -83,7 +87,7 @@ public class SmtpServer {
         this.tls = TlsMaterial.resolve(config.tls(), config.serverName());
         this.settings = new SessionSettings(config.serverName(), smtp.maxMessageSize(), smtp.maxRecipients(),
                 smtp.maxErrors(), smtp.maxLineLength(), smtp.maxHeaderSize(), smtp.maxHops(), tls.isPresent(),
-                rules, new MemoryBudget(smtp.maxBufferedBytes()));
+                rules, new MemoryBudget(smtp.maxBufferedBytes()), new RateLimitGate(usage, Clock.systemUTC()));
     }
 
     void onStart(@Observes StartupEvent event) throws Exception {

@@ -19,10 +19,19 @@ import java.util.function.Supplier;
  * @param tlsAvailable   whether a certificate is configured (STARTTLS offered)
  * @param rulesSource    the relay rules in force (e.g. {@code dev.relay.ingress.rules.LiveRules})
  * @param memory         the ceiling on message bytes held across all sessions
+ * @param rateLimits     the cluster-wide usage the rule set's rate limits are checked against at MAIL and RCPT
  */
 public record SessionSettings(String serverName, long maxMessageSize, int maxRecipients, int maxErrors,
                               int maxLineLength, int maxHeaderSize, int maxHops, boolean tlsAvailable,
-                              Supplier<RelayRules> rulesSource, MemoryBudget memory) {
+                              Supplier<RelayRules> rulesSource, MemoryBudget memory, RateLimitGate rateLimits) {
+
+    /** Without rate-limit usage (every rate limit admits). */
+    public SessionSettings(String serverName, long maxMessageSize, int maxRecipients, int maxErrors,
+                           int maxLineLength, int maxHeaderSize, int maxHops, boolean tlsAvailable,
+                           Supplier<RelayRules> rulesSource, MemoryBudget memory) {
+        this(serverName, maxMessageSize, maxRecipients, maxErrors, maxLineLength, maxHeaderSize, maxHops,
+                tlsAvailable, rulesSource, memory, RateLimitGate.NONE);
+    }
 
     /** Fixed rules (tests). */
     public SessionSettings(String serverName, long maxMessageSize, int maxRecipients, int maxErrors,

@@ -6,6 +6,9 @@ import dev.relay.common.address.ParsedAddress;
 import dev.relay.common.envelope.Dsn;
 import dev.relay.common.envelope.Envelope;
 import dev.relay.common.envelope.Identity;
+import dev.relay.common.limits.Exceeded;
+import dev.relay.common.limits.RateLimits;
+import dev.relay.common.limits.Subject;
 import dev.relay.common.rules.RelayDecision;
 import dev.relay.common.rules.RelayRules;
 import dev.relay.ingress.smtp.protocol.Command;
@@ -17,6 +20,7 @@ import dev.relay.ingress.smtp.protocol.Reply;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The SMTP server state machine for one connection (RFC 5321, 3207, 3030, 3461, 4954, 6409, 7628). Pure: it never
@@ -193,6 +197,10 @@ public final class SmtpSession {
             }
             from = sender.toString();
         }
+        Optional<Exceeded> limited = rateLimit(from, 1, 0);
+        if (limited.isPresent()) {
+            return send(Replies.messageRateLimited(limited.get().describe()));
+        }
         transaction = new Transaction(from, params.value());
         return send(Replies.SENDER_OK);
     }
@@ -217,11 +225,30 @@ public final class SmtpSession {
         if (decision instanceof RelayDecision.Deny deny) {
             return error(Replies.relayDenied(deny.reason()));
         }
+        Optional<Exceeded> limited = rateLimit(transaction.mailFrom, 0, transaction.recipients.size() + 1);
+        if (limited.isPresent()) {
+            return send(Replies.recipientRateLimited(limited.get().describe()));
+        }
         transaction.recipients.add(recipient);
         if (params.value() != null) {
             transaction.dsnRecipients.put(recipient.toString(), params.value());
         }
         return send(Replies.RECIPIENT_OK);
+    }
+
+    /**
+     * The rule set's cluster-wide rate limits against the usage the policy service counted: whether this
+     * message (at MAIL) or this many recipients (at RCPT) still fit. The policy checks again after acceptance
+     * and holds what no longer fits, so a stale view here costs a hold, never a lost or bounced message.
+     */
+    private Optional<Exceeded> rateLimit(String mailFrom, int messages, int recipients) {
+        RateLimits limits = settings.rules().rateLimits();
+        if (limits.isEmpty()) {
+            return Optional.empty();
+        }
+        RateLimitGate gate = settings.rateLimits();
+        return limits.admit(Subject.of(identity, mailFrom, clientAddress), gate.usage(), gate.now(), messages,
+                recipients);
     }
 
     /** The rules may set lower limits per role or group; the configured limits are the hard ceilings. */
