@@ -57,6 +57,15 @@ class KafkaTest {
         assertThat(used).contains("relay.inbound.v1", "relay.outbound.v1", "relay.retry.v1", "relay.events.v1", "relay.dlq.v1");
         // README "Topics": the rules topic is compacted; deferred mail outlives the retry max-age
         assertThat(Topics.topic(r, "relay.rules.v1").getSpec().getConfig()).containsEntry("cleanup.policy", "compact");
+        // rate limits: usage counts are compacted and outlive the longest window (a day) with a margin; held
+        // messages carry whole messages and last as long as inbound ones
+        Map<String, Object> usage = Topics.topic(r, "relay.usage.v1").getSpec().getConfig();
+        assertThat(String.valueOf(usage.get("cleanup.policy"))).contains("compact");
+        assertThat(Duration.ofMillis(Long.parseLong(String.valueOf(usage.get("retention.ms")))))
+                .isGreaterThan(Duration.ofDays(1).plusHours(1));
+        assertThat(Long.parseLong(String.valueOf(Topics.topic(r, "relay.held.v1").getSpec().getConfig()
+                .get("retention.ms")))).isGreaterThanOrEqualTo(Long.parseLong(String.valueOf(
+                Topics.topic(r, "relay.inbound.v1").getSpec().getConfig().get("retention.ms"))));
         String maxAge = ServiceModule.of("relay-delivery").value("relay.delivery.retry.max-age",
                 ManifestStructureTest.env(r.deployment("relay-delivery").getSpec().getTemplate().getSpec().getContainers().get(0)));
         long retention = Long.parseLong(String.valueOf(Topics.topic(r, "relay.retry.v1").getSpec().getConfig().get("retention.ms")));
@@ -97,10 +106,13 @@ class KafkaTest {
 
     /** What the issue grants each service; everything it is configured to use must be inside, nothing else. */
     static final Map<String, Set<String>> GRANTED = Map.of(
-            "relay-ingress", Set.of("topic relay.inbound.v1 Write", "topic relay.rules.v1 Read"),
+            "relay-ingress", Set.of("topic relay.inbound.v1 Write", "topic relay.rules.v1 Read",
+                    "topic relay.usage.v1 Read"),
             "relay-policy", Set.of("topic relay.inbound.v1 Read", "group relay-policy Read",
                     "topic relay.outbound.v1 Write", "topic relay.events.v1 Write", "topic relay.dlq.v1 Write",
-                    "topic relay.rules.v1 Read", "topic relay.rules.v1 Write"),
+                    "topic relay.rules.v1 Read", "topic relay.rules.v1 Write",
+                    "topic relay.usage.v1 Read", "topic relay.usage.v1 Write", "topic relay.held.v1 Read",
+                    "topic relay.held.v1 Write", "group relay-policy-held Read"),
             "relay-delivery", Set.of("topic relay.outbound.v1 Read", "group relay-delivery Read",
                     "topic relay.retry.v1 Write", "topic relay.retry.v1 Read", "topic relay.events.v1 Write",
                     "topic relay.dlq.v1 Write"));
