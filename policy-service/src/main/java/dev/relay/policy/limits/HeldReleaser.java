@@ -15,14 +15,12 @@ import jakarta.enterprise.event.Observes;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Header;
-import org.jboss.logging.Logger;
 
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -34,14 +32,13 @@ import java.util.concurrent.CompletionStage;
 @ApplicationScoped
 public class HeldReleaser {
 
-    private static final Logger LOG = Logger.getLogger(HeldReleaser.class);
-
     private final InboundProcessor processor;
     private final PolicyConfig config;
     private final PolicyMetrics metrics;
     private final Clock clock;
     private final Map<String, Object> kafka;
     private DueTimeConsumer consumer;
+    private HeldBacklog backlog;
 
     public HeldReleaser(InboundProcessor processor, PolicyConfig config, PolicyMetrics metrics, Clock clock,
                         @Identifier("default-kafka-broker") Map<String, Object> kafka) {
@@ -61,12 +58,16 @@ public class HeldReleaser {
         String topic = config.topics().held();
         // one at a time: held messages of one partition are released in the order they were held
         consumer = new DueTimeConsumer("policy-held", props, List.of(topic), this::release, 1, clock).start();
-        metrics.heldBacklog(() -> consumer.lagByTopic().getOrDefault(topic, 0L));
+        backlog = new HeldBacklog(kafka, topic, config.limits().heldGroup()).start();
+        metrics.heldBacklog(backlog::value);
     }
 
     void onStop(@Observes ShutdownEvent event) {
         if (consumer != null) {
             consumer.close(Duration.ofSeconds(10));
+        }
+        if (backlog != null) {
+            backlog.close();
         }
     }
 
@@ -76,11 +77,7 @@ public class HeldReleaser {
         try {
             envelope = EnvelopeCodec.decode(header == null ? null : header.value());
         } catch (IllegalArgumentException e) {
-            // only the policy writes this topic, so this is a bug or tampering: keep it visible, do not loop
-            LOG.errorf("undecodable held record %s-%d@%d skipped: %s", record.topic(), record.partition(),
-                    record.offset(), e.getMessage());
-            metrics.dlq();
-            return CompletableFuture.completedFuture(null);
+            return processor.deadLetterHeld(record, e.getMessage()).subscribeAsCompletionStage();
         }
         return processor.handle(envelope, record.value(), true).subscribeAsCompletionStage();
     }

@@ -24,6 +24,7 @@ import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.eclipse.microprofile.reactive.messaging.Channel;
@@ -214,6 +215,24 @@ public class InboundProcessor {
                         OutgoingKafkaRecordMetadata.builder().withKey(key).withHeaders(headers).build())))
                 .onFailure().retry().withBackOff(Duration.ofMillis(500), Duration.ofSeconds(30)).indefinitely()
                 .chain(() -> Uni.createFrom().completionStage(message.ack()));
+    }
+
+    /**
+     * A held record that cannot be decoded (only the policy writes the held topic: a bug or tampering): kept on
+     * the DLQ with its headers and the reason, counted; completes when the DLQ acknowledged it.
+     */
+    public Uni<Void> deadLetterHeld(ConsumerRecord<byte[], byte[]> record, String reason) {
+        metrics.dlq();
+        LOG.errorf("undecodable held record %s-%d@%d sent to the DLQ: %s", record.topic(), record.partition(),
+                record.offset(), reason);
+        RecordHeaders headers = new RecordHeaders(record.headers().toArray());
+        headers.add("relay-dlq-reason", reason.getBytes(StandardCharsets.UTF_8));
+        headers.add("relay-dlq-source", (record.topic() + "-" + record.partition() + "@" + record.offset())
+                .getBytes(StandardCharsets.UTF_8));
+        String key = record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8);
+        return Uni.createFrom().deferred(() -> dlq.sendMessage(Message.of(record.value()).addMetadata(
+                        OutgoingKafkaRecordMetadata.<String>builder().withKey(key).withHeaders(headers).build())))
+                .onFailure().retry().withBackOff(Duration.ofMillis(500), Duration.ofSeconds(30)).indefinitely();
     }
 
     private static String localHostName() {

@@ -103,6 +103,26 @@ class RateLimitHoldTest {
         }
     }
 
+    @Test
+    void shouldKeepAnUndecodableHeldRecordOnTheDeadLetterTopic() throws Exception {
+        String key = "HBAD" + UUID.randomUUID();
+        try (org.apache.kafka.clients.producer.KafkaProducer<String, byte[]> producer =
+                     new org.apache.kafka.clients.producer.KafkaProducer<>(java.util.Map.of("bootstrap.servers",
+                             bootstrap, "acks", "all"), new org.apache.kafka.common.serialization.StringSerializer(),
+                             new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+            var record = new org.apache.kafka.clients.producer.ProducerRecord<String, byte[]>(
+                    IsolatedTopicsResource.PREFIX + "held", key, "junk".getBytes(StandardCharsets.US_ASCII));
+            record.headers().add(dev.relay.common.kafka.Topics.ENVELOPE_HEADER,
+                    "{not json".getBytes(StandardCharsets.US_ASCII));
+            producer.send(record).get();
+        }
+        List<ConsumerRecord<String, byte[]>> dlq = consume("dlq", 1, key, Duration.ofSeconds(30));
+        assertThat(dlq).hasSize(1);
+        assertThat(dlq.get(0).value()).isEqualTo("junk".getBytes(StandardCharsets.US_ASCII));
+        assertThat(new String(dlq.get(0).headers().lastHeader("relay-dlq-source").value(), StandardCharsets.UTF_8))
+                .startsWith(IsolatedTopicsResource.PREFIX + "held-");
+    }
+
     private List<ConsumerRecord<String, byte[]>> consumeEvents(String containing, int count, String run) {
         return consume("events", count, run, Duration.ofSeconds(30), containing);
     }
