@@ -61,6 +61,7 @@ final class MailLoad implements AutoCloseable {
     private final AtomicInteger nextNumber = new AtomicInteger();
     private volatile boolean running = true;
     private volatile boolean paused;
+    private volatile int limit = Integer.MAX_VALUE;
 
     /**
      * @param recipientFor message number → recipient address (called again for a retried message, so a message can
@@ -76,6 +77,18 @@ final class MailLoad implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+    }
+
+    /** Sends messages 0 … {@code messages - 1} only; {@link #awaitFinished} waits for them. */
+    MailLoad limit(int messages) {
+        this.limit = messages;
+        return this;
+    }
+
+    /** Waits until every client finished (after {@link #limit}, or a permanent failure). */
+    boolean awaitFinished(Duration timeout) throws InterruptedException {
+        threads.shutdown();
+        return threads.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     MailLoad start() {
@@ -145,6 +158,9 @@ final class MailLoad implements AutoCloseable {
             }
             if (number < 0) {
                 number = nextNumber.getAndIncrement();
+                if (number >= limit) {
+                    break;
+                }
             }
             try {
                 if (session == null) {
