@@ -1,7 +1,6 @@
 package dev.relay.e2e;
 
 import dev.relay.testkit.CaptureMx;
-import dev.relay.testkit.CapturedMessage;
 import dev.relay.testkit.KafkaBroker;
 import dev.relay.testkit.KeycloakServer;
 import dev.relay.testkit.RelayRoot;
@@ -10,7 +9,6 @@ import org.junit.jupiter.api.Timeout;
 
 import java.io.IOException;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -21,10 +19,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
+import static dev.relay.e2e.Waits.awaitOrFail;
+import static dev.relay.e2e.Waits.awaitQuietly;
+import static dev.relay.e2e.Waits.capturedIds;
+import static dev.relay.e2e.Waits.seconds;
+import static dev.relay.e2e.Waits.sleep;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -47,7 +47,6 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class FaultMatrixIT {
 
-    private static final Pattern RECEIVED_ID = Pattern.compile("with [A-Z]+ id ([0-9A-Z]{20})");
     private static final Duration KAFKA_OUTAGE = Duration.ofSeconds(30);
     private static final String DOMAIN = "example.net";
 
@@ -259,51 +258,8 @@ class FaultMatrixIT {
         return byClient;
     }
 
-    /** Queue id (from Relay's Received: header) → how many copies the receiver got. */
-    private static Map<String, Integer> capturedIds(CaptureMx capture) {
-        Map<String, Integer> ids = new HashMap<>();
-        for (CapturedMessage m : capture.messages()) {
-            Matcher id = RECEIVED_ID.matcher(new String(m.data(), 0, Math.min(m.data().length, 2048),
-                    StandardCharsets.US_ASCII));
-            ids.merge(id.find() ? id.group(1) : "?", 1, Integer::sum);
-        }
-        return ids;
-    }
-
     private static int count(Map<String, Integer> counts, String key) {
         return counts.getOrDefault(key, 0);
-    }
-
-    private static void awaitOrFail(String what, Duration timeout, BooleanSupplier condition) {
-        if (!awaitQuietly(timeout, condition)) {
-            throw new AssertionError("timed out after " + timeout.toSeconds() + " s waiting for " + what);
-        }
-    }
-
-    private static boolean awaitQuietly(Duration timeout, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (condition.getAsBoolean()) {
-                return true;
-            }
-            sleep(Duration.ofMillis(250));
-        }
-        return condition.getAsBoolean();
-    }
-
-    private static void sleep(Duration d) {
-        if (d.isNegative() || d.isZero()) {
-            return;
-        }
-        try {
-            Thread.sleep(d.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    private static long seconds(long sinceNanos) {
-        return TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - sinceNanos);
     }
 
     private static void log(String format, Object... args) {

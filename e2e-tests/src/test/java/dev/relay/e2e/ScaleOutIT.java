@@ -1,7 +1,6 @@
 package dev.relay.e2e;
 
 import dev.relay.testkit.CaptureMx;
-import dev.relay.testkit.CapturedMessage;
 import dev.relay.testkit.KafkaBroker;
 import dev.relay.testkit.KeycloakServer;
 import org.apache.kafka.clients.admin.Admin;
@@ -13,7 +12,6 @@ import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -25,11 +23,15 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
+import static dev.relay.e2e.Waits.awaitOrFail;
+import static dev.relay.e2e.Waits.awaitQuietly;
+import static dev.relay.e2e.Waits.capturedIds;
+import static dev.relay.e2e.Waits.seconds;
+import static dev.relay.e2e.Waits.sleep;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -53,7 +55,6 @@ class ScaleOutIT {
     private static final Duration PACE = Duration.ofMillis(400);
     private static final List<String> DEFAULT_TOPICS = List.of("relay.inbound.v1", "relay.outbound.v1",
             "relay.retry.v1", "relay.events.v1", "relay.dlq.v1");
-    private static final Pattern RECEIVED_ID = Pattern.compile("with [A-Z]+ id ([0-9A-Z]{20})");
     private static final Pattern POLICY_DECIDED = Pattern.compile("decided ([0-9A-Z]{20}):");
     private static final Pattern DELIVERY_DONE =
             Pattern.compile("\\[([0-9A-Z]{20})\\] attempt \\d+: delivered=([1-9])");
@@ -324,50 +325,6 @@ class ScaleOutIT {
     private static Set<String> keysOn(String bootstrap, String topic) {
         return TopicRecords.since(bootstrap, topic, Map.of()).stream()
                 .filter(e -> e.key() != null).map(e -> e.key().split("/")[0]).collect(Collectors.toSet());
-    }
-
-    // ---- capture MX ------------------------------------------------------------------------------------------
-
-    /** Queue id (from Relay's Received: header) → how many copies the capture MX received. */
-    private static Map<String, Integer> capturedIds(CaptureMx capture) {
-        Map<String, Integer> ids = new HashMap<>();
-        for (CapturedMessage m : capture.messages()) {
-            Matcher id = RECEIVED_ID.matcher(new String(m.data(), 0, Math.min(m.data().length, 2048),
-                    StandardCharsets.US_ASCII));
-            ids.merge(id.find() ? id.group(1) : "?", 1, Integer::sum);
-        }
-        return ids;
-    }
-
-    // ---- small helpers ---------------------------------------------------------------------------------------
-
-    private static void awaitOrFail(String what, Duration timeout, BooleanSupplier condition) {
-        if (!awaitQuietly(timeout, condition)) {
-            throw new AssertionError("timed out after " + timeout.toSeconds() + " s waiting for " + what);
-        }
-    }
-
-    private static boolean awaitQuietly(Duration timeout, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (condition.getAsBoolean()) {
-                return true;
-            }
-            sleep(Duration.ofMillis(250));
-        }
-        return condition.getAsBoolean();
-    }
-
-    private static void sleep(Duration d) {
-        try {
-            Thread.sleep(d.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    private static long seconds(long sinceNanos) {
-        return TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - sinceNanos);
     }
 
     private static void log(String format, Object... args) {
