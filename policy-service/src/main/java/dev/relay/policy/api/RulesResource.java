@@ -38,8 +38,8 @@ import java.util.OptionalLong;
 /**
  * The admin API for the relay rules. A bearer token from Keycloak is required (none: 401); whether it may use the
  * API is Keycloak's decision (Authorization Services: the permission on the resource {@code relay-rules} of the
- * client {@code relay-policy}, by default "realm role relay-admin"), enforced by the policy enforcer before any
- * method here runs (not permitted: 403). Invalid input answers 400 with the problems, each naming the rule and
+ * client {@code relay-policy}, by default "realm role relay-admin"), asked by {@link KeycloakPermissionPolicy}
+ * before any method here runs (not permitted: 403). Invalid input answers 400 with the problems, each naming the rule and
  * field, and changes nothing.
  *
  * <p>Optimistic concurrency: {@code GET} answers the revision as a strong {@code ETag}; {@code PUT} with
