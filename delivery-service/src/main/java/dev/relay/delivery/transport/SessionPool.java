@@ -68,7 +68,15 @@ final class SessionPool {
             session.quit();
             return;
         }
-        session.readyForNext().onComplete(ready -> {
+        if (!session.usable()) {
+            session.quit();
+            return;
+        }
+        if (session.clean()) {
+            park(session); // at once: the next message may already be on its way
+            return;
+        }
+        session.reset().onComplete(ready -> {
             if (ready.failed() || !ready.result()) {
                 session.quit();
                 return;

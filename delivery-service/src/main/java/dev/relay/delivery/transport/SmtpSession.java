@@ -106,19 +106,26 @@ final class SmtpSession {
         return conn.tlsSession();
     }
 
+    /** The last transaction ended with the reply to the final dot: the server is ready for the next MAIL. */
+    boolean clean() {
+        return last == null || last.completed();
+    }
+
     /**
-     * Makes the session ready for another transaction: nothing to do after a completed one, RSET after an aborted
-     * one (RFC 5321 §4.1.1.5). False when it cannot be reused; the caller closes it then.
+     * RSET after an aborted transaction (RFC 5321 §4.1.1.5), so that the session can carry another one. False
+     * when it cannot be reused; the caller closes it then.
      */
-    Future<Boolean> readyForNext() {
+    Future<Boolean> reset() {
         return conn.onLoop(() -> {
             if (!usable()) {
                 return Future.succeededFuture(false);
             }
-            if (last == null || last.completed()) {
-                return Future.succeededFuture(true);
-            }
-            return conn.command("RSET", timeouts.command()).map(SmtpReply::isPositive).otherwise(false);
+            return conn.command("RSET", timeouts.command()).map(reply -> {
+                if (reply.isPositive()) {
+                    last = null;
+                }
+                return reply.isPositive();
+            }).otherwise(false);
         });
     }
 
