@@ -149,7 +149,12 @@ public final class ScriptedSmtpServer implements AutoCloseable {
     }
 
     public ScriptedSmtpServer start() throws IOException {
-        server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        return start(InetAddress.getLoopbackAddress(), 0);
+    }
+
+    /** Listens on this address and port (several servers on one port, each on its own loopback address). */
+    public ScriptedSmtpServer start(InetAddress address, int port) throws IOException {
+        server = new ServerSocket(port, 50, address);
         acceptor = new Thread(this::acceptLoop, "scripted-smtp-" + server.getLocalPort());
         acceptor.setDaemon(true);
         acceptor.start();
