@@ -7,6 +7,7 @@ import dev.relay.common.kafka.Topics;
 import dev.relay.testkit.RelayInfraResource;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -24,6 +25,11 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.URL;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -54,6 +60,9 @@ class DkimByteExactDeliveryTest {
     private static final String PYTHON = Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3"
             : "python3";
     private static final Duration WAIT = Duration.ofSeconds(60);
+
+    @TestHTTPResource("/q/metrics")
+    URL metrics;
 
     private static Path dir;
     private static Path tool;
@@ -108,6 +117,18 @@ class DkimByteExactDeliveryTest {
         tampered[tampered.length - 3] ^= 0x01;
         Files.write(dir.resolve(id + ".tampered"), tampered);
         assertThat(verify(dir.resolve(id + ".tampered"))).isFalse();
+        // the transport's metrics are on the service's Prometheus endpoint
+        assertThat(scrape()).contains("relay_delivery_connections_opened_total")
+                .contains("relay_delivery_connections_open ")
+                .contains("relay_delivery_connections_reused_total")
+                .containsPattern("relay_delivery_tls_total\\{cipher=\"none\",protocol=\"none\"} [1-9]")
+                .contains("relay_delivery_dns_lookups_total{result=\"servfail\",type=\"mx\"}")
+                .contains("relay_delivery_destinations_backoff ");
+    }
+
+    private String scrape() throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(metrics.toString())).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
     }
 
     /** CRLF, UTF-8 and a raw Latin-1 byte in headers and body, lines starting with dots, a long line. */

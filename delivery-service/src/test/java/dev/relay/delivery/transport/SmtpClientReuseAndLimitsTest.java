@@ -253,6 +253,24 @@ class SmtpClientReuseAndLimitsTest {
         assertThat(backup.connections()).isEqualTo(2);
     }
 
+    @Test
+    void shouldSpreadMessagesOverTheMinuteUnderMessagesPerMinute() throws Exception {
+        ScriptedSmtpServer server = start(new ScriptedSmtpServer());
+        SmtpClient client = client(new ConnectionReuse(100, Duration.ofSeconds(5)),
+                new DestinationLimits(10, 100, 120, Duration.ofMinutes(1), Duration.ofMinutes(30)));
+        long start = System.nanoTime();
+
+        List<Future<List<RecipientResult>>> sent = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            sent.add(client.deliver(List.of(target("mx.test", server)), message("m" + i)));
+        }
+        Future.all(new ArrayList<>(sent)).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+
+        sent.forEach(f -> assertDelivered(f.result()));
+        // 120 per minute: one every 500 ms, so the third cannot have started before 1 s (a lower bound only)
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(990));
+    }
+
     private DestinationGate gate;
 
     private SmtpClient client(ConnectionReuse reuse, DestinationLimits limits) {
