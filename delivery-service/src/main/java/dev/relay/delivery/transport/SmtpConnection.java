@@ -39,7 +39,7 @@ final class SmtpConnection {
     private boolean closing;
     /** A throttling reply was seen since the last {@link #clearThrottled()}. */
     private boolean throttled;
-    private Runnable onBroken = () -> { };
+    private volatile Runnable onBroken = () -> { };
 
     private SmtpConnection(Vertx vertx, ContextInternal context, NetSocket socket, SmtpTarget target) {
         this.vertx = vertx;

@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import org.jboss.logging.Logger;
 
 import javax.net.ssl.SSLSession;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Connection scope: one connection that has been greeted, said EHLO and (as its TLS policy demands) started TLS,
@@ -27,7 +28,8 @@ final class SmtpSession {
     private Capabilities caps = Capabilities.none();
     private Transaction last;
     private int transactions;
-    private boolean closed;
+    /** Closed by whoever came first (QUIT, idle expiry, the server): onClosed frees the slot exactly once. */
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private SmtpSession(SmtpConnection conn, String heloName, SmtpTimeouts timeouts, Runnable onClosed) {
         this.conn = conn;
@@ -98,7 +100,7 @@ final class SmtpSession {
     }
 
     boolean usable() {
-        return !closed && conn.usable();
+        return !closed.get() && conn.usable();
     }
 
     /** TLS protocol and cipher suite, or null on plain text. */
@@ -132,7 +134,7 @@ final class SmtpSession {
     /** QUIT (if the channel still works) and close. The outcome is already decided; nothing here changes it. */
     Future<Void> quit() {
         return conn.onLoop(() -> {
-            if (closed) {
+            if (closed.get()) {
                 return Future.succeededFuture();
             }
             Future<Void> quit = conn.usable() ? QuitPhase.run(conn, timeouts.command()) : Future.succeededFuture();
@@ -146,8 +148,7 @@ final class SmtpSession {
     /** Closes without QUIT (the server already went away). */
     void close() {
         conn.close();
-        if (!closed) {
-            closed = true;
+        if (closed.compareAndSet(false, true)) {
             onClosed.run();
         }
     }
