@@ -45,6 +45,7 @@ class MxResolverTest {
                 .mx("loop.example", 10, "mx.loop.example").a("mx.loop.example", "127.0.0.1")
                 .mx("dangling.example", 10, "gone.example")
                 .servfail("broken.example")
+                .silent("silent.example")
                 .exists("nodata.example")
                 .mx("equal.example", 10, "a.equal.example").mx("equal.example", 10, "b.equal.example")
                 .mx("equal.example", 10, "c.equal.example").mx("equal.example", 5, "first.equal.example")
@@ -166,6 +167,18 @@ class MxResolverTest {
         assertThat(lookups("mx", "nxdomain")).isEqualTo(nxBefore + 1);
         assertThat(lookups("mx", "nodata")).isEqualTo(nodataBefore + 1);
         assertThat(lookups("a", "ok")).isPositive();
+    }
+
+    @Test
+    void shouldCountATimeoutAsTimeout() throws Exception {
+        SimpleMeterRegistry own = new SimpleMeterRegistry();
+        MxResolver impatient = new MxResolver(vertx, List.of(new DnsServers.Server("127.0.0.1", dns.port())),
+                Duration.ofMillis(300), new TransportMetrics(own), null);
+
+        assertThat(resolve(impatient, "silent.example")).isInstanceOfSatisfying(Resolution.Unroutable.class,
+                u -> assertThat(u.status()).isEqualTo(DeliveryStatus.TRANSIENT));
+        assertThat(own.find(TransportMetrics.DNS_LOOKUPS).tag("type", "mx").tag("result", "timeout").counter()
+                .count()).isEqualTo(1);
     }
 
     @Test
