@@ -11,12 +11,14 @@ import java.util.Map;
  * At most {@code max} open connections per destination. A delivery that finds every slot taken waits in that
  * destination's own FIFO queue — as a promise, never a blocked thread — so a slow destination holds up only its
  * own deliveries. The queue is bounded; beyond it the delivery is refused at once (and deferred by the caller).
+ * A waiting delivery is woken either with a slot of its own ({@code true}: open a connection) or because an open
+ * connection became idle ({@code false}: take it from the pool; the slot stays with that connection).
  */
 final class ConnectionSlots {
 
     private static final class Slots {
         int open;
-        final ArrayDeque<Promise<Void>> waiting = new ArrayDeque<>();
+        final ArrayDeque<Promise<Boolean>> waiting = new ArrayDeque<>();
     }
 
     private final int max;
@@ -29,21 +31,22 @@ final class ConnectionSlots {
     }
 
     /**
-     * A slot for one more connection: completes at once when one is free, later when one is released, or fails
-     * with {@link DestinationBusyException} when the queue is full.
+     * A slot for one more connection: completes with true at once when one is free or later when one is released,
+     * with false when an idle connection was offered instead ({@link #offerIdle}), or fails with
+     * {@link DestinationBusyException} when the queue is full.
      */
-    Future<Void> acquire(Destination destination) {
+    Future<Boolean> acquire(Destination destination) {
         synchronized (this) {
             Slots s = slots.computeIfAbsent(destination, d -> new Slots());
             if (s.open < max) {
                 s.open++;
-                return Future.succeededFuture();
+                return Future.succeededFuture(true);
             }
             if (s.waiting.size() >= maxQueue) {
                 return Future.failedFuture(new DestinationBusyException(destination + ": " + s.open
                         + " connections open and " + s.waiting.size() + " deliveries waiting"));
             }
-            Promise<Void> promise = Promise.promise();
+            Promise<Boolean> promise = Promise.promise();
             s.waiting.add(promise);
             return promise.future();
         }
@@ -51,7 +54,7 @@ final class ConnectionSlots {
 
     /** Gives a slot back: to the first waiting delivery of the destination, else it becomes free. */
     void release(Destination destination) {
-        Promise<Void> next;
+        Promise<Boolean> next;
         synchronized (this) {
             Slots s = slots.get(destination);
             if (s == null) {
@@ -66,8 +69,21 @@ final class ConnectionSlots {
             }
         }
         if (next != null) {
-            next.complete(); // outside the lock: the waiter goes on to connect right here
+            next.complete(true); // outside the lock: the waiter goes on to connect right here
         }
+    }
+
+    /** A connection of the destination became idle: wakes the first waiting delivery to use it. */
+    boolean offerIdle(Destination destination) {
+        Promise<Boolean> next;
+        synchronized (this) {
+            Slots s = slots.get(destination);
+            next = s == null ? null : s.waiting.poll();
+        }
+        if (next != null) {
+            next.complete(false);
+        }
+        return next != null;
     }
 
     synchronized boolean hasWaiting(Destination destination) {

@@ -66,16 +66,24 @@ public final class DestinationGate {
         return later.future();
     }
 
-    /** A slot for one more connection (see {@link ConnectionSlots#acquire}); give it back with {@link #release}. */
-    public Future<Void> acquireConnection(Destination destination) {
+    /**
+     * A slot for one more connection: true when granted (give it back with {@link #release}), false when an idle
+     * pooled connection of the destination was offered instead; fails with {@link DestinationBusyException}.
+     */
+    public Future<Boolean> acquireConnection(Destination destination) {
         return slots.acquire(destination);
+    }
+
+    /** A pooled connection of the destination became idle: hand it to the first delivery waiting for a slot. */
+    public boolean offerIdle(Destination destination) {
+        return slots.offerIdle(destination);
     }
 
     public void release(Destination destination) {
         slots.release(destination);
     }
 
-    /** Someone waits for a slot of this destination: an idle connection should be closed, not kept. */
+    /** Someone waits for a slot of this destination. */
     public boolean hasWaiting(Destination destination) {
         return slots.hasWaiting(destination);
     }

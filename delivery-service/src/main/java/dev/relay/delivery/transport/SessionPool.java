@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * Idle sessions kept for the next message to the same target (same host name, address, port and TLS policy).
@@ -26,11 +27,14 @@ final class SessionPool {
     private final Vertx vertx;
     private final ConnectionReuse reuse;
     private final Map<SmtpTarget, ArrayDeque<Idle>> idle = new HashMap<>();
+    private final Consumer<SmtpSession> parked;
     private boolean closed;
 
-    SessionPool(Vertx vertx, ConnectionReuse reuse) {
+    /** @param parked told after a session was put into the pool (to wake a delivery waiting for it) */
+    SessionPool(Vertx vertx, ConnectionReuse reuse, Consumer<SmtpSession> parked) {
         this.vertx = vertx;
         this.reuse = reuse;
+        this.parked = parked;
     }
 
     /** An idle usable session to exactly this target, now owned by the caller; null when there is none. */
@@ -61,7 +65,7 @@ final class SessionPool {
 
     /**
      * After a transaction: keep the session for the next message, or QUIT it. {@code keep} is false when the
-     * caller already knows it must not be reused (throttling, someone waits for the destination's slot).
+     * caller already knows it must not be reused (throttling).
      */
     void release(SmtpSession session, boolean keep) {
         if (!keep || !reuse.enabled() || session.transactions() >= reuse.maxMessages()) {
@@ -151,6 +155,7 @@ final class SessionPool {
                 session.close();
             }
         });
+        parked.accept(session);
     }
 
     private void expire(SmtpSession session) {

@@ -29,7 +29,8 @@ import java.util.List;
  *       accepted, a fresh connection is opened instead;</li>
  *   <li>otherwise a connection slot of the destination is taken (waiting in its queue if all are busy) and a new
  *       session opened;</li>
- *   <li>after the transaction the session goes back to the pool, or is QUIT.</li>
+ *   <li>after the transaction the session goes back to the pool (and to the first delivery waiting for a slot of
+ *       its destination), or is QUIT.</li>
  * </ol>
  */
 public final class SmtpClient {
@@ -64,7 +65,7 @@ public final class SmtpClient {
         this.timeouts = timeouts;
         this.gate = gate;
         this.metrics = metrics;
-        this.pool = new SessionPool(vertx, reuse);
+        this.pool = new SessionPool(vertx, reuse, parked -> gate.offerIdle(SessionPool.destinationOf(parked.target())));
         int connectMillis = (int) Math.min(Integer.MAX_VALUE, timeouts.connect().toMillis());
         this.trustAll = vertx.createNetClient(new NetClientOptions()
                 .setConnectTimeout(connectMillis)
@@ -151,13 +152,18 @@ public final class SmtpClient {
     }
 
     private Future<HopOutcome> fresh(SmtpTarget target, Destination destination, OutboundMessage message) {
-        Future<Void> slot = gate.acquireConnection(destination);
+        Future<Boolean> slot = gate.acquireConnection(destination);
         if (!slot.isComplete()) {
             pool.evictOne(destination); // an idle connection of this destination gives its slot to us
         }
         return slot.transform(acquired -> {
             if (acquired.failed()) {
                 return Future.succeededFuture(new HopOutcome.Held(acquired.cause().getMessage()));
+            }
+            if (!acquired.result()) {
+                // woken because a connection of the destination went idle: use it (or, if it is to another
+                // address or someone else was faster, queue again for a slot)
+                return viaPool(target, destination, message);
             }
             return open(target, destination).compose(step -> {
                 if (step instanceof Step.Stop<SmtpSession> stop) {
@@ -207,7 +213,7 @@ public final class SmtpClient {
                     && decided.results().stream().anyMatch(r -> r.status().isDelivered())) {
                 gate.succeeded(destination);
             }
-            pool.release(session, !gate.hasWaiting(destination));
+            pool.release(session, true); // a delivery waiting for the destination is offered it when parked
         }
         return Future.succeededFuture(outcome);
     }

@@ -14,25 +14,39 @@ class ConnectionSlotsTest {
     void shouldQueueBeyondTheLimitAndHandSlotsOverInOrder() {
         ConnectionSlots slots = new ConnectionSlots(2, 10);
 
-        Future<Void> a = slots.acquire(mx);
-        Future<Void> b = slots.acquire(mx);
-        Future<Void> c = slots.acquire(mx);
-        Future<Void> d = slots.acquire(mx);
+        Future<Boolean> a = slots.acquire(mx);
+        Future<Boolean> b = slots.acquire(mx);
+        Future<Boolean> c = slots.acquire(mx);
+        Future<Boolean> d = slots.acquire(mx);
 
         assertThat(a.succeeded() && b.succeeded()).isTrue();
         assertThat(c.isComplete() || d.isComplete()).isFalse();
         assertThat(slots.hasWaiting(mx)).isTrue();
         slots.release(mx);
-        assertThat(c.succeeded()).isTrue();
+        assertThat(c.result()).isTrue();
         assertThat(d.isComplete()).isFalse();
         assertThat(slots.open(mx)).isEqualTo(2);
+    }
+
+    @Test
+    void shouldWakeTheFirstWaiterWhenAConnectionGoesIdle() {
+        ConnectionSlots slots = new ConnectionSlots(1, 10);
+        slots.acquire(mx);
+        Future<Boolean> waiting = slots.acquire(mx);
+
+        assertThat(slots.offerIdle(other)).isFalse();
+        assertThat(slots.offerIdle(mx)).isTrue();
+
+        assertThat(waiting.result()).as("woken for the idle connection, no slot of its own").isFalse();
+        assertThat(slots.open(mx)).isEqualTo(1);
+        assertThat(slots.offerIdle(mx)).isFalse();
     }
 
     @Test
     void shouldNotLetOneDestinationBlockAnother() {
         ConnectionSlots slots = new ConnectionSlots(1, 10);
         slots.acquire(mx);
-        Future<Void> waiting = slots.acquire(mx);
+        Future<Boolean> waiting = slots.acquire(mx);
 
         assertThat(waiting.isComplete()).isFalse();
         assertThat(slots.acquire(other).succeeded()).isTrue();
@@ -44,7 +58,7 @@ class ConnectionSlotsTest {
         slots.acquire(mx);
         slots.acquire(mx);
 
-        Future<Void> refused = slots.acquire(mx);
+        Future<Boolean> refused = slots.acquire(mx);
 
         assertThat(refused.failed()).isTrue();
         assertThat(refused.cause()).isInstanceOf(DestinationBusyException.class);

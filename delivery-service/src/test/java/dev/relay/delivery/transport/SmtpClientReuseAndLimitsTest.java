@@ -166,6 +166,23 @@ class SmtpClientReuseAndLimitsTest {
     }
 
     @Test
+    void shouldHandAnIdleConnectionToADeliveryWaitingForASlot() throws Exception {
+        ScriptedSmtpServer server = start(new ScriptedSmtpServer().dataEndDelay(100));
+        SmtpClient client = client(new ConnectionReuse(100, Duration.ofSeconds(5)),
+                new DestinationLimits(1, 100, 0, Duration.ofMinutes(1), Duration.ofMinutes(30)));
+
+        List<Future<List<RecipientResult>>> sent = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            sent.add(client.deliver(List.of(target("mx.test", server)), message("m" + i)));
+        }
+        Future.all(new ArrayList<>(sent)).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+
+        sent.forEach(f -> assertDelivered(f.result()));
+        assertThat(server.connections()).as("one connection carried all four").isEqualTo(1);
+        assertThat(counter(TransportMetrics.CONNECTIONS_REUSED)).isEqualTo(3);
+    }
+
+    @Test
     void shouldDeferWhenTheDestinationQueueIsFull() throws Exception {
         ScriptedSmtpServer server = start(new ScriptedSmtpServer().dataEndDelay(500));
         SmtpClient client = client(ConnectionReuse.none(),
