@@ -94,6 +94,11 @@ class DkimByteExactDeliveryTest {
             receiver.destroy();
             receiver.waitFor(10, TimeUnit.SECONDS);
         }
+        if (dir != null) {
+            try (var paths = Files.walk(dir)) {
+                paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
     }
 
     @Test
