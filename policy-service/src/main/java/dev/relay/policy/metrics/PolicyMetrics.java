@@ -30,10 +30,29 @@ public class PolicyMetrics {
         registry.counter("relay.policy.released").increment();
     }
 
-    /** The held backlog: records waiting on the held topic in this instance's partitions. */
+    /** The held backlog: records on the held topic the releasers have not committed (cluster-wide). */
     public void heldBacklog(java.util.function.Supplier<Number> backlog) {
         io.micrometer.core.instrument.Gauge.builder("relay.policy.held.messages", backlog)
                 .description("messages held by a rate limit, not yet released").register(registry);
+    }
+
+    /** The revision (rules-topic offset; -1 = the configured seed) of the rule set in force on this instance. */
+    public void rulesRevision(java.util.function.LongSupplier revision) {
+        io.micrometer.core.instrument.Gauge.builder("relay.rules.revision", revision::getAsLong)
+                .description("offset in the rules topic of the rule set in force; -1 while the configured seed is")
+                .register(registry);
+    }
+
+    /** Time to evaluate one message against the rules (the engine only, not the Kafka round trips). */
+    public void evaluated(long nanos) {
+        registry.timer("relay.policy.evaluation.duration").record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    /** A header field removed ({@code strip}) or added ({@code add}) by the rule set's header hygiene. */
+    public void headerEdits(String action, int count) {
+        if (count > 0) {
+            registry.counter("relay.policy.header.edits", "action", action).increment(count);
+        }
     }
 
     public void dlq() {

@@ -26,6 +26,8 @@ import java.util.List;
  *   "routes": [ {"domain": "partner.example", "nextHop": "mx.partner.example:25", "tls": "required"},
  *               {"domain": "*.corp.example", "nextHop": "gw.corp.example:25", "tls": "verify"} ],
  *   "smarthost": {"nextHop": "smarthost.example:587", "tls": "verify"},
+ *   "headers": [ {"strip": ["X-Originating-IP", "User-Agent"]},    // header hygiene, authenticated mail only
+ *                {"role": "apps", "add": [{"name": "X-Relay-Class", "value": "bulk"}]} ],
  *   "rateLimits": [ {"name": "per-user", "per": "identity", "roles": ["apps"],     // cluster-wide, per UTC
  *                    "messages": {"minute": 10, "hour": 200}, "recipients": {"day": 5000}} ] }  // window
  * }</pre>
@@ -39,7 +41,8 @@ import java.util.List;
 public record RuleSet(Integer version, List<String> localDomains, List<String> trustedNetworks,
                       List<String> relayRoles, List<String> relayGroups, RecipientLists recipients, Limits limits,
                       List<Grant> grants, List<RouteRule> routes, NextHop smarthost,
-                      List<RateLimitRule> rateLimits) {
+                      @JsonInclude(JsonInclude.Include.NON_EMPTY) List<HeaderRule> headers,
+                      @JsonInclude(JsonInclude.Include.NON_EMPTY) List<RateLimitRule> rateLimits) {
 
     public static final int FORMAT_VERSION = 1;
     public static final List<String> TLS_POLICIES = List.of("none", "opportunistic", "required", "verify");
@@ -53,15 +56,24 @@ public record RuleSet(Integer version, List<String> localDomains, List<String> t
         limits = limits == null ? Limits.NONE : limits;
         grants = list(grants);
         routes = list(routes);
+        headers = list(headers);
         rateLimits = list(rateLimits);
     }
 
     /** A rule set without rate limits. */
-    public RuleSet(Integer version, List<String> localDomains, List<String> trustedNetworks,
-                   List<String> relayRoles, List<String> relayGroups, RecipientLists recipients, Limits limits,
-                   List<Grant> grants, List<RouteRule> routes, NextHop smarthost) {
+    public RuleSet(Integer version, List<String> localDomains, List<String> trustedNetworks, List<String> relayRoles,
+                   List<String> relayGroups, RecipientLists recipients, Limits limits, List<Grant> grants,
+                   List<RouteRule> routes, NextHop smarthost, List<HeaderRule> headers) {
         this(version, localDomains, trustedNetworks, relayRoles, relayGroups, recipients, limits, grants, routes,
-                smarthost, null);
+                smarthost, headers, null);
+    }
+
+    /** A rule set without header hygiene and rate limits. */
+    public RuleSet(Integer version, List<String> localDomains, List<String> trustedNetworks, List<String> relayRoles,
+                   List<String> relayGroups, RecipientLists recipients, Limits limits, List<Grant> grants,
+                   List<RouteRule> routes, NextHop smarthost) {
+        this(version, localDomains, trustedNetworks, relayRoles, relayGroups, recipients, limits, grants, routes,
+                smarthost, null, null);
     }
 
     /**
@@ -104,6 +116,30 @@ public record RuleSet(Integer version, List<String> localDomains, List<String> t
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record NextHop(String nextHop, String tls) {
     }
+
+    // --- header hygiene -------------------------------------------------------------------------------------
+
+    /**
+     * Header fields the policy service removes ({@code strip}, by name, every instance) from and adds ({@code add},
+     * prepended) to mail submitted by an authenticated identity, before it goes out. Applies to every
+     * authenticated identity, or with {@code role} or {@code group} (at most one) to its holders only. Checked by
+     * {@link RuleSetValidator} (no trace, originator or MIME fields; no CR/LF), applied by the policy service's
+     * {@code HeaderEditor}.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record HeaderRule(String role, String group, List<String> strip, List<HeaderField> add) {
+        public HeaderRule {
+            strip = list(strip);
+            add = list(add);
+        }
+    }
+
+    /** One header field to add: its name and its (unfolded, ASCII) value. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record HeaderField(String name, String value) {
+    }
+
+    // ----------------------------------------------------------------------------------------------------------
 
     /** Null-tolerant unmodifiable copy: null elements survive so that the validator can name them. */
     private static <T> List<T> list(List<T> in) {

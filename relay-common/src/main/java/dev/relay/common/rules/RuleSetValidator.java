@@ -51,6 +51,7 @@ public final class RuleSetValidator {
         if (set.smarthost() != null) {
             nextHop(set.smarthost().nextHop(), set.smarthost().tls(), "smarthost", problems);
         }
+        HeaderRules.validate(set.headers(), problems);
         RateLimitValidator.validate(set.rateLimits(), problems);
         return problems;
     }
