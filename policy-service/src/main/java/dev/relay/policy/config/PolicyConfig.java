@@ -37,6 +37,13 @@ public interface PolicyConfig {
     @WithDefault("30s")
     java.time.Duration rulesStartupTimeout();
 
+    /**
+     * Inbound records processed at the same time by one instance: that many Kafka consumers in the group, each
+     * handling its partitions one record at a time. More than the partitions per instance leaves consumers idle.
+     */
+    @WithDefault("4")
+    int concurrency();
+
     /** Delivery status notifications for recipients refused after acceptance. */
     DsnSettings dsn();
 
