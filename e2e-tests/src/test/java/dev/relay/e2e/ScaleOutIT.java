@@ -40,6 +40,7 @@ import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -64,7 +65,7 @@ class ScaleOutIT {
     private static final Duration PACE = Duration.ofMillis(400);
     private static final Duration PER_MESSAGE_DEADLINE = Duration.ofSeconds(90);
     private static final List<String> DEFAULT_TOPICS = List.of("relay.inbound.v1", "relay.outbound.v1",
-            "relay.retry.v1", "relay.events.v1", "relay.dlq.v1");
+            "relay.retry.v1.1s", "relay.retry.v1.2s", "relay.events.v1", "relay.dlq.v1");
     private static final Pattern QUEUED = Pattern.compile("^250 .*queued as ([0-9A-Z]{20})");
     private static final Pattern RECEIVED_ID = Pattern.compile("with [A-Z]+ id ([0-9A-Z]{20})");
     private static final Pattern POLICY_DECIDED = Pattern.compile("decided ([0-9A-Z]{20}):");
@@ -74,13 +75,16 @@ class ScaleOutIT {
     private final String run = "scale-" + UUID.randomUUID().toString().substring(0, 8);
     private final String inbound = run + ".inbound";
     private final String outbound = run + ".outbound";
+    /** The retry tier prefix ({@code relay.delivery.retry.topic-prefix}); tiers {@code .1s} and {@code .2s}. */
     private final String retry = run + ".retry";
+    private final List<String> retryTiers = List.of(retry + ".1s", retry + ".2s");
     private final String events = run + ".events";
     private final String dlq = run + ".dlq";
     /** The rules topic ({@code relay.rules.topic}), so that rule sets other tests store cannot change ours. */
     private final String rules = run + ".rules";
     private final String policyGroup = run + "-policy";
     private final String deliveryGroup = run + "-delivery";
+    private final String retryGroup = run + "-delivery-retry";
 
     /** Every process this test started, in start order; all stopped in the end, also on failure. */
     private final List<RelayInstance> started = new ArrayList<>();
@@ -246,7 +250,8 @@ class ScaleOutIT {
             log("also: %d connection errors retried, %d sends with unknown outcome (connection cut after the final"
                             + " dot), %d messages delivered without a 250 seen by the client, %d records on %s; "
                             + "all %d in %d s (drain after sending %d s)", connectionErrors.get(),
-                    unknownOutcome.get(), unacknowledged.size(), keysOn(bootstrap, retry).size(), retry, MESSAGES,
+                    unknownOutcome.get(), unacknowledged.size(), retryTiers.stream().mapToInt(t -> keysOn(bootstrap, t).size()).sum(), retryTiers,
+                    MESSAGES,
                     seconds(t0), drainSeconds);
             assertThat(accepted).as("every message was eventually accepted").hasSize(MESSAGES);
             assertThat(lost).as("accepted (250) but never delivered: " + reconciliation).isEmpty();
@@ -356,15 +361,18 @@ class ScaleOutIT {
     }
 
     private Map<String, String> deliveryEnv(String bootstrap, int capturePort) {
-        return Map.of(
-                "KAFKA_BOOTSTRAP_SERVERS", bootstrap,
-                "RELAY_DELIVERY_SMARTHOST", "127.0.0.1:" + capturePort,
-                "RELAY_DELIVERY_ALLOW_PRIVATE_DESTINATIONS", "true",
-                "MP_MESSAGING_INCOMING_OUTBOUND_TOPIC", outbound,
-                "MP_MESSAGING_INCOMING_OUTBOUND_GROUP_ID", deliveryGroup,
-                "MP_MESSAGING_OUTGOING_RETRY_OUT_TOPIC", retry,
-                "MP_MESSAGING_OUTGOING_EVENTS_OUT_TOPIC", events,
-                "MP_MESSAGING_OUTGOING_DLQ_OUT_TOPIC", dlq);
+        return Map.ofEntries(
+                Map.entry("KAFKA_BOOTSTRAP_SERVERS", bootstrap),
+                Map.entry("RELAY_DELIVERY_SMARTHOST", "127.0.0.1:" + capturePort),
+                Map.entry("RELAY_DELIVERY_ALLOW_PRIVATE_DESTINATIONS", "true"),
+                Map.entry("MP_MESSAGING_INCOMING_OUTBOUND_TOPIC", outbound),
+                Map.entry("MP_MESSAGING_INCOMING_OUTBOUND_GROUP_ID", deliveryGroup),
+                Map.entry("MP_MESSAGING_OUTGOING_MAIL_OUT_TOPIC", outbound),
+                Map.entry("RELAY_DELIVERY_RETRY_TOPIC_PREFIX", retry),
+                Map.entry("RELAY_DELIVERY_RETRY_SCHEDULE", "1s,2s"),
+                Map.entry("RELAY_DELIVERY_RETRY_GROUP_ID", retryGroup),
+                Map.entry("MP_MESSAGING_OUTGOING_EVENTS_OUT_TOPIC", events),
+                Map.entry("MP_MESSAGING_OUTGOING_DLQ_OUT_TOPIC", dlq));
     }
 
     private RelayInstance track(RelayInstance instance) {
@@ -429,7 +437,7 @@ class ScaleOutIT {
     private void createTopics(Admin admin) throws Exception {
         Map<String, String> configs = Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
                 Integer.toString(KafkaBroker.MAX_MESSAGE_BYTES));
-        admin.createTopics(List.of(inbound, outbound, retry, events, dlq).stream()
+        admin.createTopics(Stream.concat(Stream.of(inbound, outbound, events, dlq), retryTiers.stream())
                 .map(t -> new NewTopic(t, PARTITIONS, (short) 1).configs(configs)).toList())
                 .all().get(60, TimeUnit.SECONDS);
         admin.createTopics(List.of(new NewTopic(rules, 1, (short) 1).configs(Map.of(
@@ -440,8 +448,9 @@ class ScaleOutIT {
     /** Best effort: the topics and groups of this run are removed from the shared broker. */
     private void cleanUp(String bootstrap) {
         try (Admin admin = admin(bootstrap)) {
-            admin.deleteConsumerGroups(List.of(policyGroup, deliveryGroup)).all().get(30, TimeUnit.SECONDS);
-            admin.deleteTopics(List.of(inbound, outbound, retry, events, dlq, rules)).all().get(30, TimeUnit.SECONDS);
+            admin.deleteConsumerGroups(List.of(policyGroup, deliveryGroup, retryGroup)).all().get(30, TimeUnit.SECONDS);
+            admin.deleteTopics(Stream.concat(Stream.of(inbound, outbound, events, dlq, rules),
+                    retryTiers.stream()).toList()).all().get(30, TimeUnit.SECONDS);
         } catch (Exception e) {
             log("cleanup of %s topics/groups incomplete: %s", run, e);
         }

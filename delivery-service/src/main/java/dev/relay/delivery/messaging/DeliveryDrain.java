@@ -2,6 +2,7 @@ package dev.relay.delivery.messaging;
 
 import dev.relay.delivery.config.DeliveryConfig;
 import dev.relay.delivery.metrics.DeliveryMetrics;
+import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
 import io.quarkus.runtime.ShutdownEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -20,8 +21,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * durable. Whatever is unfinished then stays uncommitted and goes to another instance of the group (a duplicate
  * delivery is possible for a record cut off mid-transaction; a loss is not).
  *
- * <p>Runs on Quarkus' {@link ShutdownEvent}, which comes before the Kafka connector closes its consumers and
- * producers, so outcomes of finishing deliveries can still be published and committed.
+ * <p>Runs at the very start of Quarkus' shutdown ({@link ShutdownDelayInitiatedEvent}, with
+ * {@code quarkus.shutdown.delay-enabled}): the HTTP server still answers then, so the probe sees readiness DOWN
+ * for the whole drain, and the Kafka connector has closed nothing yet, so outcomes of finishing deliveries are
+ * still published and committed. {@link ShutdownEvent} (later) drains too if the first hook did not run.
  */
 @Readiness
 @ApplicationScoped
@@ -41,6 +44,10 @@ public class DeliveryDrain implements HealthCheck {
         this.retry = retry;
         this.grace = config.shutdownGrace();
         metrics.draining(() -> draining.get() ? 1 : 0);
+    }
+
+    void onShutdownStarted(@Observes ShutdownDelayInitiatedEvent event) {
+        drain();
     }
 
     void onShutdown(@Observes ShutdownEvent event) {
