@@ -226,6 +226,27 @@ class RetryLoopTest {
     }
 
     @Test
+    void shouldMoveAnUndecodableRetryRecordToTheDeadLetterTopicAndGoOn() throws Exception {
+        String key = "garbage-" + newId();
+        String id = newId();
+        String rcpt = "after+" + id + "@example.org";
+        try (KafkaTestClient.Tail dlq = kafka.tail(Topics.DLQ)) {
+            ProducerRecord<String, byte[]> bad = new ProducerRecord<>("relay.retry.v1.1s", 2, key,
+                    "not a message".getBytes(StandardCharsets.US_ASCII));
+            bad.headers().add(Topics.ENVELOPE_HEADER, "{not json".getBytes(StandardCharsets.US_ASCII));
+            bad.headers().add(DueTimeConsumer.DUE_AT_HEADER, "soon".getBytes(StandardCharsets.US_ASCII));
+            kafka.send(bad);
+            kafka.send(tier("relay.retry.v1.1s", 2, id, rcpt, Instant.now())); // right behind it
+
+            var dead = await().atMost(WAIT).until(() -> dlq.withKey(key), list -> !list.isEmpty()).get(0);
+            assertThat(new String(dead.headers().lastHeader(KafkaDlqPublisher.SOURCE_HEADER).value(),
+                    StandardCharsets.UTF_8)).startsWith("relay.retry.v1.1s-2@");
+            assertThat(dead.value()).isEqualTo(bad.value());
+            await().atMost(WAIT).until(() -> !captured(mx, rcpt).isEmpty());
+        }
+    }
+
+    @Test
     void shouldCreateTestTopicsForTheConfiguredTiers() {
         List<java.time.Duration> schedule = ConfigProvider.getConfig().getValues("relay.delivery.retry.schedule",
                 java.time.Duration.class);
