@@ -4,6 +4,7 @@ import dev.relay.delivery.config.DeliveryConfig;
 import dev.relay.delivery.metrics.DeliveryMetrics;
 import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
 import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.Startup;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import org.eclipse.microprofile.health.HealthCheck;
@@ -26,6 +27,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * for the whole drain, and the Kafka connector has closed nothing yet, so outcomes of finishing deliveries are
  * still published and committed. {@link ShutdownEvent} (later) drains too if the first hook did not run.
  */
+@Startup // the draining gauge is scraped as 0 from the start
 @Readiness
 @ApplicationScoped
 public class DeliveryDrain implements HealthCheck {

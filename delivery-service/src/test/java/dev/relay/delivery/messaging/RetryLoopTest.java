@@ -66,6 +66,9 @@ class RetryLoopTest {
     @TestHTTPResource("/q/metrics")
     URL metrics;
 
+    @TestHTTPResource("/q/health/ready")
+    URL readiness;
+
     @BeforeAll
     static void start() {
         mx = CaptureMx.start(0, null);
@@ -106,7 +109,9 @@ class RetryLoopTest {
                 .contains("relay_delivery_retry_backlog{tier=\"2s\"}")
                 .contains("relay_delivery_retry_oldest_age_seconds")
                 // the outbound backlog per partition, for autoscaling (Micrometer's Kafka binder)
-                .contains("kafka_consumer_fetch_manager_records_lag");
+                .contains("kafka_consumer_fetch_manager_records_lag")
+                .contains("relay_delivery_draining 0.0");
+        assertThat(get(readiness)).contains("delivery-drain").contains("\"draining\": false");
     }
 
     @Test
