@@ -46,7 +46,7 @@ public class HopDeliverer {
             }
         }
         OutboundMessage message = new OutboundMessage(envelope.messageId(), envelope.mailFrom(), List.of(), data,
-                isEightBit(envelope.body()), envelope.smtputf8());
+                isEightBit(envelope.body()), envelope.smtputf8(), envelope.dsn());
         List<Future<List<RecipientResult>>> hops = new ArrayList<>();
         for (Map.Entry<String, List<String>> domain : byDomain.entrySet()) {
             hops.add(routes.resolve(domain.getKey(), envelope.route())

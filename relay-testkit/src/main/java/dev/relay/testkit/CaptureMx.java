@@ -60,9 +60,10 @@ public final class CaptureMx implements AutoCloseable {
     private final AtomicLong sequence = new AtomicLong();
     private volatile Function<String, String> rcptReply;
     private volatile Supplier<String> dataReply;
+    private volatile long replyDelayMillis;
     private volatile boolean closed;
 
-    private CaptureMx(int port, Path mailDir, boolean keepInMemory) throws IOException {
+    private CaptureMx(InetAddress bind, int port, Path mailDir, boolean keepInMemory) throws IOException {
         this.mailDir = mailDir == null ? null : mailDir.toAbsolutePath().normalize();
         this.keepInMemory = keepInMemory;
         if (this.mailDir != null) {
@@ -70,7 +71,7 @@ public final class CaptureMx implements AutoCloseable {
         }
         server = new ServerSocket();
         server.setReuseAddress(true);
-        server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 100);
+        server.bind(new InetSocketAddress(bind, port), 100);
         AtomicInteger threads = new AtomicInteger();
         connections = Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "capture-mx-" + server.getLocalPort() + "-conn-" + threads.incrementAndGet());
@@ -87,10 +88,18 @@ public final class CaptureMx implements AutoCloseable {
      * {@code mailDirOrNull} if that is not {@code null}, and keeping them in memory.
      */
     public static CaptureMx start(int port, Path mailDirOrNull) {
+        return start(InetAddress.getLoopbackAddress(), port, mailDirOrNull);
+    }
+
+    /**
+     * As {@link #start(int, Path)} on another local address, e.g. {@code 127.0.0.2}: several capture MXs can then
+     * share one port, as MX hosts of different domains do (the sending side uses one remote SMTP port).
+     */
+    public static CaptureMx start(InetAddress bind, int port, Path mailDirOrNull) {
         try {
-            return new CaptureMx(port, mailDirOrNull, true);
+            return new CaptureMx(bind, port, mailDirOrNull, true);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot listen on 127.0.0.1:" + port, e);
+            throw new UncheckedIOException("cannot listen on " + bind.getHostAddress() + ":" + port, e);
         }
     }
 
@@ -138,6 +147,14 @@ public final class CaptureMx implements AutoCloseable {
      */
     public void setDataReply(Supplier<String> dataReply) {
         this.dataReply = dataReply;
+    }
+
+    /**
+     * Waits this long before every reply, the greeting included: a tarpit. {@link Duration#ZERO} (the default)
+     * answers at once.
+     */
+    public void setReplyDelay(Duration delay) {
+        this.replyDelayMillis = delay.toMillis();
     }
 
     @Override
@@ -392,7 +409,16 @@ public final class CaptureMx implements AutoCloseable {
         return n >= 2 && bytes[n - 2] == '\r' && bytes[n - 1] == '\n';
     }
 
-    private static void reply(OutputStream out, String reply) throws IOException {
+    private void reply(OutputStream out, String reply) throws IOException {
+        long delay = replyDelayMillis;
+        if (delay > 0) {
+            try {
+                Thread.sleep(delay);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while tarpitting", e);
+            }
+        }
         out.write(reply.getBytes(StandardCharsets.UTF_8));
         out.write('\r');
         out.write('\n');
@@ -436,7 +462,7 @@ public final class CaptureMx implements AutoCloseable {
         CaptureMx mx;
         try {
             // the messages are in the files; do not keep them in memory in a long-running process
-            mx = new CaptureMx(port, dir, false);
+            mx = new CaptureMx(InetAddress.getLoopbackAddress(), port, dir, false);
         } catch (SocketException e) {
             System.err.println("capture MX: cannot listen on 127.0.0.1:" + port + ": " + e.getMessage());
             System.exit(1);

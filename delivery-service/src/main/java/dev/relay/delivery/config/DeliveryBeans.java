@@ -1,5 +1,8 @@
 package dev.relay.delivery.config;
 
+import dev.relay.delivery.destination.DestinationGate;
+import dev.relay.delivery.destination.DestinationLimits;
+import dev.relay.delivery.metrics.TransportMetrics;
 import dev.relay.delivery.mx.DestinationGuard;
 import dev.relay.delivery.mx.DnsServers;
 import dev.relay.delivery.mx.MxResolver;
@@ -7,8 +10,10 @@ import dev.relay.delivery.mx.NextHopSpec;
 import dev.relay.delivery.mx.RouteResolver;
 import dev.relay.delivery.retry.RetryPolicy;
 import dev.relay.delivery.retry.WaitingMessages;
+import dev.relay.delivery.transport.ConnectionReuse;
 import dev.relay.delivery.transport.SmtpClient;
 import dev.relay.delivery.transport.SmtpTimeouts;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Disposes;
@@ -34,12 +39,32 @@ public class DeliveryBeans {
 
     @Produces
     @Singleton
-    SmtpClient smtpClient(Vertx vertx, DeliveryConfig config) {
+    TransportMetrics transportMetrics(MeterRegistry registry) {
+        return new TransportMetrics(registry);
+    }
+
+    @Produces
+    @Singleton
+    DestinationGate destinationGate(Vertx vertx, DeliveryConfig config, TransportMetrics metrics) {
+        DeliveryConfig.Destination d = config.destination();
+        DestinationGate gate = new DestinationGate(vertx, new DestinationLimits(d.maxConnections(), d.maxQueue(),
+                d.messagesPerMinute(), d.backoff().initial(), d.backoff().max()));
+        metrics.watchBackOff(gate::backingOffCount);
+        return gate;
+    }
+
+    @Produces
+    @Singleton
+    SmtpClient smtpClient(Vertx vertx, DeliveryConfig config, DestinationGate gate, TransportMetrics metrics) {
         String helo = config.heloName().orElseGet(DeliveryBeans::localHostName);
-        LOG.infof("outbound SMTP as %s, port %d, private destinations %s", helo, config.smtp().port(),
-                config.allowPrivateDestinations() ? "ALLOWED" : "refused");
+        LOG.infof("outbound SMTP as %s, port %d, private destinations %s, %d connections per destination, "
+                        + "up to %d messages per connection", helo, config.smtp().port(),
+                config.allowPrivateDestinations() ? "ALLOWED" : "refused", config.destination().maxConnections(),
+                config.connection().maxMessages());
         return new SmtpClient(vertx, helo,
-                new SmtpTimeouts(config.connectTimeout(), config.commandTimeout(), config.dataTimeout()));
+                new SmtpTimeouts(config.connectTimeout(), config.commandTimeout(), config.dataTimeout()),
+                new ConnectionReuse(config.connection().maxMessages(), config.connection().idleTimeout()),
+                gate, metrics);
     }
 
     void closeSmtpClient(@Disposes SmtpClient client) {
@@ -66,9 +91,9 @@ public class DeliveryBeans {
 
     @Produces
     @Singleton
-    MxResolver mxResolver(Vertx vertx, DeliveryConfig config) {
+    MxResolver mxResolver(Vertx vertx, DeliveryConfig config, TransportMetrics metrics) {
         return new MxResolver(vertx, DnsServers.choose(config.dns().servers(), DnsServers.RESOLV_CONF),
-                config.dns().timeout());
+                config.dns().timeout(), metrics, null);
     }
 
     void closeMxResolver(@Disposes MxResolver resolver) {

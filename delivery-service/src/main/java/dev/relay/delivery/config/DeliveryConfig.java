@@ -49,6 +49,52 @@ public interface DeliveryConfig {
 
     Retry retry();
 
+    // ---- outbound transport: connection reuse and per-destination limits (issue #5, transport part) ----
+
+    Connection connection();
+
+    Destination destination();
+
+    /** Reuse of an outbound connection for further messages to the same target. */
+    interface Connection {
+        /** Transactions per connection before it is closed; 1 switches reuse off. */
+        @WithDefault("100")
+        int maxMessages();
+
+        /** An idle pooled connection is closed (QUIT) after this; 0 switches reuse off. */
+        @WithDefault("5s")
+        Duration idleTimeout();
+    }
+
+    /**
+     * Limits per destination (remote host and port: an MX host, a route's or the smarthost's host). They hold
+     * per delivery instance: with N instances a destination may see N times these.
+     */
+    interface Destination {
+        /** Open connections per destination, idle pooled ones included. */
+        @WithDefault("10")
+        int maxConnections();
+
+        /** Deliveries waiting for a connection slot of one destination; beyond, deferred (451 4.4.5). */
+        @WithDefault("100")
+        int maxQueue();
+
+        /** Messages started per minute per destination; 0 = unlimited. */
+        @WithDefault("0")
+        int messagesPerMinute();
+
+        Backoff backoff();
+
+        /** After a throttling reply (421, 4.7.x) the destination is left alone; the period doubles up to max. */
+        interface Backoff {
+            @WithDefault("1m")
+            Duration initial();
+
+            @WithDefault("30m")
+            Duration max();
+        }
+    }
+
     DelayNotice delayNotice();
 
     /**

@@ -1,6 +1,8 @@
 package dev.relay.delivery.mx;
 
 import dev.relay.common.rules.Cidr;
+import dev.relay.delivery.metrics.TransportMetrics;
+import dev.relay.delivery.metrics.TransportMetrics.DnsResult;
 import dev.relay.delivery.transport.SmtpTarget;
 import dev.relay.delivery.transport.TlsPolicy;
 import io.vertx.core.Future;
@@ -9,23 +11,41 @@ import io.vertx.core.dns.DnsClient;
 import io.vertx.core.dns.DnsClientOptions;
 import io.vertx.core.dns.DnsException;
 import io.vertx.core.dns.DnsResponseCode;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
+import java.util.Locale;
+import java.util.Random;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
 
 /**
  * DNS for delivery with the Vert.x {@link DnsClient}: MX of the recipient domain, then A and AAAA of each
  * exchange host (RFC 5321 §5.1). Asks the configured servers in order and moves to the next one on anything
- * but a definite answer. NXDOMAIN is definite; SERVFAIL and timeouts are not.
+ * but a definite answer. NXDOMAIN is definite; SERVFAIL and timeouts are not. Every lookup is counted by record
+ * type and result in {@link TransportMetrics}.
  */
 public final class MxResolver {
 
     private final List<DnsClient> clients;
+    private final TransportMetrics metrics;
+    private final Random random;
 
     public MxResolver(Vertx vertx, List<DnsServers.Server> servers, Duration queryTimeout) {
+        this(vertx, servers, queryTimeout, new TransportMetrics(new SimpleMeterRegistry()), null);
+    }
+
+    /**
+     * @param random shuffles MX hosts of equal preference; null for a thread-local random (tests pass a seeded
+     *               one)
+     */
+    public MxResolver(Vertx vertx, List<DnsServers.Server> servers, Duration queryTimeout, TransportMetrics metrics,
+                      Random random) {
+        this.metrics = metrics;
+        this.random = random;
         List<DnsClient> list = new ArrayList<>();
         for (DnsServers.Server server : servers) {
             list.add(vertx.createDnsClient(new DnsClientOptions()
@@ -42,7 +62,7 @@ public final class MxResolver {
 
     /** The addresses to try for mail to {@code domain}, most preferred first, on {@code port}. */
     public Future<Resolution> resolve(String domain, int port, TlsPolicy tls) {
-        return query(dns -> dns.resolveMX(domain)).transform(answer -> {
+        return query("mx", dns -> dns.resolveMX(domain)).transform(answer -> {
             if (answer.failed()) {
                 return Future.succeededFuture(isNxDomain(answer.cause())
                         ? Resolution.permanentFailure("550 5.1.2 domain " + domain + " does not exist")
@@ -50,7 +70,7 @@ public final class MxResolver {
                         + describe(answer.cause())));
             }
             List<Mx> records = answer.result().stream().map(r -> Mx.of(r.priority(), r.name())).toList();
-            MxPlan plan = MxPlan.of(domain, records, ThreadLocalRandom.current());
+            MxPlan plan = MxPlan.of(domain, records, random == null ? ThreadLocalRandom.current() : random);
             if (plan instanceof MxPlan.NullMx) {
                 return Future.succeededFuture(
                         Resolution.permanentFailure("556 5.1.10 domain " + domain + " accepts no mail (null MX)"));
@@ -67,8 +87,8 @@ public final class MxResolver {
         if (Cidr.literal(host) != null) {
             return Future.succeededFuture(List.of(host));
         }
-        Future<List<String>> a = orEmptyOnNxDomain(query(dns -> dns.resolveA(host)));
-        Future<List<String>> aaaa = orEmptyOnNxDomain(query(dns -> dns.resolveAAAA(host)));
+        Future<List<String>> a = orEmptyOnNxDomain(query("a", dns -> dns.resolveA(host)));
+        Future<List<String>> aaaa = orEmptyOnNxDomain(query("aaaa", dns -> dns.resolveAAAA(host)));
         return Future.all(a, aaaa).transform(both -> {
             List<String> all = new ArrayList<>();
             if (a.succeeded()) {
@@ -128,13 +148,24 @@ public final class MxResolver {
     }
 
     /** Asks the servers in order until one gives a definite answer (success or NXDOMAIN). */
-    private <T> Future<T> query(Function<DnsClient, Future<T>> question) {
+    private <T extends Collection<?>> Future<T> query(String type, Function<DnsClient, Future<T>> question) {
         Future<T> chain = question.apply(clients.get(0));
         for (int i = 1; i < clients.size(); i++) {
             DnsClient next = clients.get(i);
             chain = chain.recover(err -> isNxDomain(err) ? Future.failedFuture(err) : question.apply(next));
         }
-        return chain;
+        return chain.onComplete(done -> metrics.dnsLookup(type, done.succeeded()
+                ? (done.result().isEmpty() ? DnsResult.NODATA : DnsResult.OK)
+                : result(done.cause())));
+    }
+
+    private static DnsResult result(Throwable err) {
+        if (err instanceof DnsException dns) {
+            return dns.code() == DnsResponseCode.NXDOMAIN ? DnsResult.NXDOMAIN
+                    : dns.code() == DnsResponseCode.SERVFAIL ? DnsResult.SERVFAIL : DnsResult.ERROR;
+        }
+        String text = String.valueOf(err.getMessage()).toLowerCase(Locale.ROOT);
+        return text.contains("timeout") || text.contains("timed out") ? DnsResult.TIMEOUT : DnsResult.ERROR;
     }
 
     private static Future<List<String>> orEmptyOnNxDomain(Future<List<String>> lookup) {

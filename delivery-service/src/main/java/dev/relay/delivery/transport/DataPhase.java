@@ -2,8 +2,6 @@ package dev.relay.delivery.transport;
 
 import io.vertx.core.Future;
 
-import java.time.Duration;
-
 /**
  * DATA, then the stored bytes dot-stuffed (RFC 5321 §4.5.2) and {@code .CRLF}. The reply to the final dot
  * decides every recipient accepted at RCPT. The bytes are never decoded or re-encoded on the way.
@@ -15,12 +13,15 @@ final class DataPhase {
 
     static Future<Step<HopOutcome>> run(SmtpConnection conn, Transaction tx, SmtpTimeouts timeouts) {
         return conn.command("DATA", timeouts.command()).compose(go -> {
+            if (go.code() == 421) {
+                tx.closed(go);
+            }
             if (go.code() != 354) {
                 return Step.stop(tx.finish(go.isPermanent() ? DeliveryStatus.PERMANENT : DeliveryStatus.TRANSIENT,
                         go.text()));
             }
             return conn.sendData(DotStuffer.stuff(tx.message().data()), timeouts.data())
-                    .compose(end -> Step.next(tx.finish(DeliveryStatus.of(end), end.text())));
+                    .compose(end -> Step.next(tx.dataEnd(end)));
         });
     }
 }

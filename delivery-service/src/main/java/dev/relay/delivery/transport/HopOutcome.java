@@ -16,9 +16,21 @@ public sealed interface HopOutcome {
     }
 
     /**
-     * No transaction took place: connection refused or lost, timeout, greeting or EHLO refused, TLS demanded
+     * No transaction took place: connection refused or lost, timeout, greeting or EHLO refused, 421, TLS demanded
      * but not available. RFC 5321 §5.1: try the next address; if it was the last, every recipient is transient.
+     *
+     * @param throttled the server answered with a throttling reply (421, 4.7.x): back off from it
      */
-    record Unreachable(String reason) implements HopOutcome {
+    record Unreachable(String reason, boolean throttled) implements HopOutcome {
+        public Unreachable(String reason) {
+            this(reason, false);
+        }
+    }
+
+    /**
+     * Not attempted: our own per-destination limits hold the target back (back-off after throttling, queue full,
+     * messages per minute). Like {@link Unreachable}, the next address may be tried.
+     */
+    record Held(String reason) implements HopOutcome {
     }
 }

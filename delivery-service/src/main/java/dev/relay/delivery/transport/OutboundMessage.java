@@ -1,5 +1,7 @@
 package dev.relay.delivery.transport;
 
+import dev.relay.common.envelope.Dsn;
+
 import java.util.List;
 
 /**
@@ -11,16 +13,22 @@ import java.util.List;
  * @param data       the message exactly as stored (CRLF line endings), sent byte for byte
  * @param eightBit   the envelope declared BODY=8BITMIME (or BINARYMIME)
  * @param smtputf8   the envelope asked for SMTPUTF8 (RFC 6531)
+ * @param dsn        RFC 3461 parameters to pass on to a server that offers DSN; null when none
  */
 public record OutboundMessage(String messageId, String mailFrom, List<String> recipients, byte[] data,
-                              boolean eightBit, boolean smtputf8) {
+                              boolean eightBit, boolean smtputf8, Dsn dsn) {
 
     public OutboundMessage {
         recipients = List.copyOf(recipients);
         mailFrom = mailFrom == null ? "" : mailFrom;
     }
 
+    public OutboundMessage(String messageId, String mailFrom, List<String> recipients, byte[] data,
+                           boolean eightBit, boolean smtputf8) {
+        this(messageId, mailFrom, recipients, data, eightBit, smtputf8, null);
+    }
+
     public OutboundMessage withRecipients(List<String> subset) {
-        return new OutboundMessage(messageId, mailFrom, subset, data, eightBit, smtputf8);
+        return new OutboundMessage(messageId, mailFrom, subset, data, eightBit, smtputf8, dsn);
     }
 }

@@ -6,28 +6,43 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * One RCPT TO per recipient, one after the other; each answer is that recipient's own result. Continues to DATA
- * only if at least one recipient was accepted.
+ * One RCPT TO per recipient, one after the other (without PIPELINING); each answer is that recipient's own result.
+ * Continues to DATA only if at least one recipient was accepted. A {@code 421} ends the transaction: every
+ * recipient not yet refused is deferred with that reply.
  */
 final class RcptPhase {
 
     private RcptPhase() {
     }
 
-    static Future<Step<List<String>>> run(SmtpConnection conn, Transaction tx, Duration timeout) {
-        Future<Void> chain = Future.succeededFuture();
+    static Future<Step<List<String>>> run(SmtpConnection conn, Capabilities caps, Transaction tx,
+                                          Duration timeout) {
+        Future<Boolean> chain = Future.succeededFuture(true);
         for (String rcpt : tx.message().recipients()) {
-            chain = chain.compose(v -> conn.command("RCPT TO:<" + rcpt + ">", timeout)
-                    .map(reply -> {
+            chain = chain.compose(goOn -> !goOn ? Future.succeededFuture(false)
+                    : conn.command(line(caps, tx.message(), rcpt), timeout).map(reply -> {
+                        if (reply.code() == 421) {
+                            tx.closed(reply);
+                            return false;
+                        }
                         tx.rcptReply(rcpt, reply);
-                        return null;
+                        return true;
                     }));
         }
-        return chain.compose(v -> {
-            List<String> accepted = tx.accepted();
-            return accepted.isEmpty()
-                    ? Step.stop(tx.finish(DeliveryStatus.TRANSIENT, "no recipient accepted"))
-                    : Step.next(accepted);
-        });
+        return chain.compose(goOn -> after(tx));
+    }
+
+    static String line(Capabilities caps, OutboundMessage msg, String rcpt) {
+        return "RCPT TO:<" + rcpt + ">" + (caps.has("DSN") ? DsnParameters.rcpt(msg.dsn(), rcpt) : "");
+    }
+
+    static Future<Step<List<String>>> after(Transaction tx) {
+        if (tx.closedBy() != null) {
+            return Step.stop(tx.finish(DeliveryStatus.TRANSIENT, tx.closedBy().text()));
+        }
+        List<String> accepted = tx.accepted();
+        return accepted.isEmpty()
+                ? Step.stop(tx.finish(DeliveryStatus.TRANSIENT, "no recipient accepted"))
+                : Step.next(accepted);
     }
 }

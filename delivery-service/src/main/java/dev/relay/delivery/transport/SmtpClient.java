@@ -1,11 +1,18 @@
 package dev.relay.delivery.transport;
 
+import dev.relay.delivery.destination.Destination;
+import dev.relay.delivery.destination.DestinationGate;
+import dev.relay.delivery.destination.DestinationLimits;
+import dev.relay.delivery.metrics.TransportMetrics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
 import org.jboss.logging.Logger;
 
+import javax.net.ssl.SSLSession;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -14,7 +21,17 @@ import java.util.List;
  * sends the stored message bytes unchanged, which vertx-mail-client cannot do.
  *
  * <p>{@link #deliver} tries the targets of one hop in order (RFC 5321 §5.1) until a server decides about the
- * recipients; when no target can be reached every recipient is transient.
+ * recipients; when no target can be reached every recipient is transient. For each target, in this order:
+ * <ol>
+ *   <li>a destination in back-off after a throttling reply is skipped without connecting;</li>
+ *   <li>{@code messages-per-minute} admits the message (maybe after a short wait on a timer);</li>
+ *   <li>an idle pooled session to the same target is reused — if it turns out dead (EOF, 421) before MAIL was
+ *       accepted, a fresh connection is opened instead;</li>
+ *   <li>otherwise a connection slot of the destination is taken (waiting in its queue if all are busy) and a new
+ *       session opened;</li>
+ *   <li>after the transaction the session goes back to the pool (and to the first delivery waiting for a slot of
+ *       its destination), or is QUIT.</li>
+ * </ol>
  */
 public final class SmtpClient {
 
@@ -26,15 +43,29 @@ public final class SmtpClient {
     private final Vertx vertx;
     private final String heloName;
     private final SmtpTimeouts timeouts;
+    private final DestinationGate gate;
+    private final TransportMetrics metrics;
+    private final SessionPool pool;
     /** Opportunistic and required TLS accept any certificate: encryption without authentication (RFC 7435). */
     private final NetClient trustAll;
     /** TLS policy "verify": the JDK's trusted roots, and the host name must match the certificate. */
     private final NetClient verifying;
 
+    /** A client without connection reuse or destination limits (tools and tests). */
     public SmtpClient(Vertx vertx, String heloName, SmtpTimeouts timeouts) {
+        this(vertx, heloName, timeouts, ConnectionReuse.none(),
+                new DestinationGate(vertx, DestinationLimits.unlimited()),
+                new TransportMetrics(new SimpleMeterRegistry()));
+    }
+
+    public SmtpClient(Vertx vertx, String heloName, SmtpTimeouts timeouts, ConnectionReuse reuse,
+                      DestinationGate gate, TransportMetrics metrics) {
         this.vertx = vertx;
         this.heloName = heloName;
         this.timeouts = timeouts;
+        this.gate = gate;
+        this.metrics = metrics;
+        this.pool = new SessionPool(vertx, reuse, parked -> gate.offerIdle(SessionPool.destinationOf(parked.target())));
         int connectMillis = (int) Math.min(Integer.MAX_VALUE, timeouts.connect().toMillis());
         this.trustAll = vertx.createNetClient(new NetClientOptions()
                 .setConnectTimeout(connectMillis)
@@ -48,42 +79,156 @@ public final class SmtpClient {
     /** Delivers to the first target that decides; never fails, every recipient gets a result. */
     public Future<List<RecipientResult>> deliver(List<SmtpTarget> targets, OutboundMessage message) {
         List<SmtpTarget> tried = targets.size() > MAX_TARGETS ? targets.subList(0, MAX_TARGETS) : targets;
-        return attempt(tried, 0, message, new ArrayList<>());
+        return attempt(tried, 0, message, new ArrayList<>(), new ArrayList<>());
     }
 
     private Future<List<RecipientResult>> attempt(List<SmtpTarget> targets, int index, OutboundMessage message,
-                                                  List<String> failures) {
+                                                  List<String> failures, List<SmtpTarget> held) {
         if (index >= targets.size()) {
-            String reason = failures.isEmpty() ? "no address to connect to" : String.join("; ", failures);
-            List<RecipientResult> results = new ArrayList<>();
-            for (String rcpt : message.recipients()) {
-                results.add(new RecipientResult(rcpt, DeliveryStatus.TRANSIENT, "451 4.4.1 " + reason, null));
-            }
-            return Future.succeededFuture(results);
+            return Future.succeededFuture(undelivered(message, failures, held, targets.size()));
         }
         SmtpTarget target = targets.get(index);
-        return session(target, message).compose(outcome -> {
+        return toTarget(target, message).compose(outcome -> {
             if (outcome instanceof HopOutcome.Decided decided) {
                 return Future.succeededFuture(decided.results());
             }
-            String reason = target.describe() + ": " + ((HopOutcome.Unreachable) outcome).reason();
+            String reason = target.describe() + ": " + (outcome instanceof HopOutcome.Held h ? h.reason()
+                    : ((HopOutcome.Unreachable) outcome).reason());
+            if (outcome instanceof HopOutcome.Held) {
+                held.add(target);
+            }
             LOG.debugf("message %s: %s, trying next address", message.messageId(), reason);
             failures.add(reason);
-            return attempt(targets, index + 1, message, failures);
+            return attempt(targets, index + 1, message, failures, held);
         });
     }
 
-    /** One session with one target; a failed connect is an unreachable host, not an error. */
-    Future<HopOutcome> session(SmtpTarget target, OutboundMessage message) {
+    /**
+     * Nobody decided. When every target was held back by our own destination limits the reply says so
+     * ({@code 4.4.5}, with the held host as remote); otherwise it lists why each address failed ({@code 4.4.1}).
+     */
+    private static List<RecipientResult> undelivered(OutboundMessage message, List<String> failures,
+                                                     List<SmtpTarget> held, int targets) {
+        boolean allHeld = targets > 0 && held.size() == targets;
+        String reason = failures.isEmpty() ? "no address to connect to" : String.join("; ", failures);
+        String detail = (allHeld ? "451 4.4.5 " : "451 4.4.1 ") + reason;
+        String remote = allHeld ? held.get(0).describe() : null;
+        List<RecipientResult> results = new ArrayList<>();
+        for (String rcpt : message.recipients()) {
+            results.add(new RecipientResult(rcpt, DeliveryStatus.TRANSIENT, detail, remote));
+        }
+        return results;
+    }
+
+    /** One message to one target, through the destination gate and the pool. Never fails. */
+    Future<HopOutcome> toTarget(SmtpTarget target, OutboundMessage message) {
+        Destination destination = SessionPool.destinationOf(target);
+        Duration backingOff = gate.backingOff(destination);
+        if (!backingOff.isZero()) {
+            return Future.succeededFuture(new HopOutcome.Held("destination backing off for "
+                    + Math.max(1, backingOff.toSeconds()) + "s after a throttling reply"));
+        }
+        return gate.admitMessage(destination).transform(admitted -> admitted.failed()
+                ? Future.succeededFuture(new HopOutcome.Held(admitted.cause().getMessage()))
+                : viaPool(target, destination, message));
+    }
+
+    private Future<HopOutcome> viaPool(SmtpTarget target, Destination destination, OutboundMessage message) {
+        SmtpSession pooled = pool.take(target);
+        if (pooled == null) {
+            return fresh(target, destination, message);
+        }
+        metrics.connectionReused();
+        return pooled.send(message).compose(outcome -> {
+            if (outcome instanceof HopOutcome.Unreachable dead && !pooled.mailAccepted()) {
+                // a pooled connection the server meanwhile closed or refuses (EOF, 421): not the message's fault
+                LOG.debugf("pooled connection to %s unusable (%s), opening a fresh one", target.describe(),
+                        dead.reason());
+                pooled.quit();
+                return fresh(target, destination, message);
+            }
+            return finished(pooled, destination, outcome);
+        });
+    }
+
+    private Future<HopOutcome> fresh(SmtpTarget target, Destination destination, OutboundMessage message) {
+        Future<Boolean> slot = gate.acquireConnection(destination);
+        if (!slot.isComplete()) {
+            pool.evictOne(destination); // an idle connection of this destination gives its slot to us
+        }
+        return slot.transform(acquired -> {
+            if (acquired.failed()) {
+                return Future.succeededFuture(new HopOutcome.Held(acquired.cause().getMessage()));
+            }
+            if (!acquired.result()) {
+                // woken because a connection of the destination went idle: use it (or, if it is to another
+                // address or someone else was faster, queue again for a slot)
+                return viaPool(target, destination, message);
+            }
+            return open(target, destination).compose(step -> {
+                if (step instanceof Step.Stop<SmtpSession> stop) {
+                    HopOutcome.Unreachable u = (HopOutcome.Unreachable) stop.outcome();
+                    if (u.throttled()) {
+                        backOff(destination, u.reason());
+                    }
+                    return Future.succeededFuture(stop.outcome());
+                }
+                SmtpSession session = ((Step.Next<SmtpSession>) step).value();
+                return session.send(message).compose(outcome -> finished(session, destination, outcome));
+            });
+        });
+    }
+
+    /** Connects and greets; holds the destination slot acquired by the caller until the connection closes. */
+    private Future<Step<SmtpSession>> open(SmtpTarget target, Destination destination) {
         NetClient client = target.tls() == TlsPolicy.VERIFY ? verifying : trustAll;
-        return SmtpConnection.open(vertx, client, target)
-                .transform(connected -> connected.succeeded()
-                        ? new SmtpSession(connected.result(), message, heloName, timeouts).run()
-                        : Future.succeededFuture(new HopOutcome.Unreachable(
-                                "connect failed: " + connected.cause().getMessage())));
+        return SmtpConnection.open(vertx, client, target).transform(connected -> {
+            if (connected.failed()) {
+                gate.release(destination);
+                return Step.stop(new HopOutcome.Unreachable("connect failed: " + connected.cause().getMessage()));
+            }
+            metrics.connectionOpened();
+            Runnable onClosed = () -> {
+                metrics.connectionClosed();
+                gate.release(destination);
+            };
+            return SmtpSession.establish(connected.result(), heloName, timeouts, onClosed).map(step -> {
+                if (step instanceof Step.Next<SmtpSession> next) {
+                    SSLSession tls = next.value().tls();
+                    metrics.tlsNegotiated(tls == null ? null : tls.getProtocol(),
+                            tls == null ? null : tls.getCipherSuite());
+                }
+                return step;
+            });
+        });
+    }
+
+    /** After a transaction: back off on throttling, else keep the session for the next message. */
+    private Future<HopOutcome> finished(SmtpSession session, Destination destination, HopOutcome outcome) {
+        if (session.throttled()) {
+            backOff(destination, outcome instanceof HopOutcome.Unreachable u ? u.reason() : "throttling reply");
+            pool.release(session, false);
+        } else {
+            if (outcome instanceof HopOutcome.Decided decided
+                    && decided.results().stream().anyMatch(r -> r.status().isDelivered())) {
+                gate.succeeded(destination);
+            }
+            pool.release(session, true); // a delivery waiting for the destination is offered it when parked
+        }
+        return Future.succeededFuture(outcome);
+    }
+
+    private void backOff(Destination destination, String why) {
+        Duration period = gate.throttled(destination);
+        LOG.infof("destination %s throttles us (%s): backing off for %ds", destination, why, period.toSeconds());
+    }
+
+    /** Idle pooled connections, for tests and metrics. */
+    int idleConnections() {
+        return pool.idleCount();
     }
 
     public Future<Void> close() {
-        return Future.join(trustAll.close(), verifying.close()).mapEmpty();
+        return pool.close().transform(v -> Future.join(trustAll.close(), verifying.close())).mapEmpty();
     }
 }

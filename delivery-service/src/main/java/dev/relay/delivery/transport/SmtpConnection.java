@@ -9,18 +9,25 @@ import io.vertx.core.impl.VertxInternal;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.net.SocketAddress;
+import dev.relay.delivery.destination.Throttling;
 
+import javax.net.ssl.SSLSession;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * The only class in the transport that touches the socket: writes commands and bytes, reads complete replies,
- * and enforces a timeout on every wait. One reply is awaited at a time (no PIPELINING). Every method is called
- * on the connection's own event loop (the futures it returns complete there); nothing here blocks.
+ * and enforces a timeout on every wait. Replies are read one at a time and in order; with PIPELINING several
+ * commands go out in one write ({@link #writeLines}) and their replies are then read one after the other. Every
+ * method is called on the connection's own event loop ({@link #onLoop}; the futures it returns complete there);
+ * nothing here blocks.
  */
 final class SmtpConnection {
 
     private final Vertx vertx;
+    private final ContextInternal context;
     private final NetSocket socket;
     private final SmtpTarget target;
     private final ReplyParser parser = new ReplyParser();
@@ -28,9 +35,15 @@ final class SmtpConnection {
     private String waitingFor;
     private long timer = -1;
     private Throwable broken;
+    /** The server said 421: it is closing the channel (RFC 5321 §3.8); nothing more may be sent. */
+    private boolean closing;
+    /** A throttling reply was seen since the last {@link #clearThrottled()}. */
+    private boolean throttled;
+    private volatile Runnable onBroken = () -> { };
 
-    private SmtpConnection(Vertx vertx, NetSocket socket, SmtpTarget target) {
+    private SmtpConnection(Vertx vertx, ContextInternal context, NetSocket socket, SmtpTarget target) {
         this.vertx = vertx;
+        this.context = context;
         this.socket = socket;
         this.target = target;
         socket.handler(this::received);
@@ -54,7 +67,7 @@ final class SmtpConnection {
                 .connect(SocketAddress.inetSocketAddress(target.port(), target.address()), target.hostName())
                 .onComplete(ar -> {
                     if (ar.succeeded()) {
-                        connected.complete(new SmtpConnection(vertx, ar.result(), target));
+                        connected.complete(new SmtpConnection(vertx, context, ar.result(), target));
                     } else {
                         connected.fail(ar.cause());
                     }
@@ -64,6 +77,40 @@ final class SmtpConnection {
 
     SmtpTarget target() {
         return target;
+    }
+
+    /** Runs {@code work} on this connection's event loop (a pooled connection is reused from other threads). */
+    <T> Future<T> onLoop(Supplier<Future<T>> work) {
+        Promise<T> done = context.promise();
+        context.runOnContext(v -> {
+            try {
+                work.get().onComplete(done);
+            } catch (RuntimeException e) {
+                done.fail(e);
+            }
+        });
+        return done.future();
+    }
+
+    /** Still usable for another transaction: not broken, closed or told 421. */
+    boolean usable() {
+        return broken == null && !closing;
+    }
+
+    boolean throttled() {
+        return throttled;
+    }
+
+    void clearThrottled() {
+        throttled = false;
+    }
+
+    /** Called once when the connection breaks (closed by the server, I/O error, timeout). */
+    void onBroken(Runnable action) {
+        this.onBroken = action;
+        if (broken != null) {
+            action.run();
+        }
     }
 
     /** Waits for the next complete reply (the greeting, or the answer to what was just written). */
@@ -77,7 +124,7 @@ final class SmtpConnection {
         try {
             var ready = parser.next();
             if (ready.isPresent()) {
-                return Future.succeededFuture(ready.get());
+                return Future.succeededFuture(observe(ready.get()));
             }
         } catch (SmtpProtocolException e) {
             return Future.failedFuture(e);
@@ -100,6 +147,18 @@ final class SmtpConnection {
                 .compose(v -> readReply(verb, timeout));
     }
 
+    /**
+     * Writes several command lines in one go (RFC 2920 §3.1: the group goes out in one write). Their replies are
+     * then read with {@link #readReply}, one per line, in order.
+     */
+    Future<Void> writeLines(List<String> lines) {
+        StringBuilder group = new StringBuilder();
+        for (String line : lines) {
+            group.append(line).append("\r\n");
+        }
+        return write(Buffer.buffer(group.toString().getBytes(StandardCharsets.UTF_8)));
+    }
+
     /** Writes raw bytes (the dot-stuffed message) and waits for the reply to the final {@code .CRLF}. */
     Future<SmtpReply> sendData(byte[] stuffed, Duration timeout) {
         return write(Buffer.buffer(stuffed)).compose(v -> readReply("end of data", timeout));
@@ -116,6 +175,11 @@ final class SmtpConnection {
 
     boolean isTls() {
         return socket.isSsl();
+    }
+
+    /** The negotiated TLS session, or null on a plain-text connection. */
+    SSLSession tlsSession() {
+        return socket.isSsl() ? socket.sslSession() : null;
     }
 
     void close() {
@@ -146,12 +210,23 @@ final class SmtpConnection {
         Promise<SmtpReply> p = waiting;
         waiting = null;
         cancelTimer();
-        p.complete(reply);
+        p.complete(observe(reply));
+    }
+
+    private SmtpReply observe(SmtpReply reply) {
+        if (reply.code() == 421) {
+            closing = true;
+        }
+        if (Throttling.isThrottling(reply.code(), reply.text())) {
+            throttled = true;
+        }
+        return reply;
     }
 
     private void fail(Throwable cause) {
         if (broken == null) {
             broken = cause;
+            onBroken.run();
         }
         cancelTimer();
         if (waiting != null) {

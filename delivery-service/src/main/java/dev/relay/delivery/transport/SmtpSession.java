@@ -3,47 +3,166 @@ package dev.relay.delivery.transport;
 import io.vertx.core.Future;
 import org.jboss.logging.Logger;
 
+import javax.net.ssl.SSLSession;
+import java.util.concurrent.atomic.AtomicBoolean;
+
 /**
- * One SMTP session with one target, phase by phase:
- * greeting → EHLO (HELO) → STARTTLS → MAIL → RCPT… → DATA → QUIT.
- * Refusals end the chain as values ({@link Step.Stop}); I/O failures (timeout, lost connection, garbage) are
- * exceptions and are turned into an outcome here: before the server accepted MAIL the host counts as
- * unreachable, afterwards recipients it already answered keep their answer and the rest are transient.
+ * Connection scope: one connection that has been greeted, said EHLO and (as its TLS policy demands) started TLS,
+ * and the capabilities the server offers. It carries one or more transactions (transaction scope:
+ * {@link Transaction}), each {@code MAIL → RCPT… → DATA}, pipelined when the server offers PIPELINING (RFC 2920);
+ * between two transactions an aborted one is cleared with RSET.
+ *
+ * <p>Refusals end a transaction as values ({@link Step.Stop}); I/O failures (timeout, lost connection, garbage)
+ * are exceptions and are turned into an outcome here: before the server accepted MAIL the host counts as
+ * unreachable, afterwards recipients it already answered keep their answer and the rest are transient. Every
+ * method runs on the connection's event loop. {@code onClosed} runs exactly once, whoever closes.
  */
 final class SmtpSession {
 
     private static final Logger LOG = Logger.getLogger(SmtpSession.class);
 
     private final SmtpConnection conn;
-    private final Transaction tx;
     private final String heloName;
     private final SmtpTimeouts timeouts;
+    private final Runnable onClosed;
+    private Capabilities caps = Capabilities.none();
+    private Transaction last;
+    private int transactions;
+    /** Closed by whoever came first (QUIT, idle expiry, the server): onClosed frees the slot exactly once. */
+    private final AtomicBoolean closed = new AtomicBoolean();
 
-    SmtpSession(SmtpConnection conn, OutboundMessage message, String heloName, SmtpTimeouts timeouts) {
+    private SmtpSession(SmtpConnection conn, String heloName, SmtpTimeouts timeouts, Runnable onClosed) {
         this.conn = conn;
-        this.tx = new Transaction(message, conn.target().describe());
         this.heloName = heloName;
         this.timeouts = timeouts;
+        this.onClosed = onClosed;
     }
 
-    Future<HopOutcome> run() {
-        return GreetingPhase.run(conn, timeouts.command())
+    /**
+     * Greeting → EHLO (HELO) → STARTTLS on a freshly connected socket. Next: a session ready for transactions.
+     * Stop: {@link HopOutcome.Unreachable} (with {@code throttled} when the server said 421 or 4.7.x); the
+     * connection is then already quit and closed.
+     */
+    static Future<Step<SmtpSession>> establish(SmtpConnection conn, String heloName, SmtpTimeouts timeouts,
+                                               Runnable onClosed) {
+        SmtpSession session = new SmtpSession(conn, heloName, timeouts, onClosed);
+        return conn.onLoop(() -> GreetingPhase.run(conn, timeouts.command())
                 .compose(Step.then(greeting -> EhloPhase.run(conn, heloName, timeouts.command())))
                 .compose(Step.then(caps -> StartTlsPhase.run(conn, caps, heloName, timeouts.command())))
-                .compose(Step.then(caps -> MailPhase.run(conn, caps, tx, timeouts.command())))
-                .compose(Step.then(v -> RcptPhase.run(conn, tx, timeouts.command())))
-                .compose(Step.then(accepted -> DataPhase.run(conn, tx, timeouts)))
-                .map(Step::outcome)
-                .recover(this::ioFailure)
-                .compose(outcome -> QuitPhase.run(conn, timeouts.command()).map(outcome));
+                .recover(err -> Step.stop(new HopOutcome.Unreachable(reason(err))))
+                .compose(step -> {
+                    if (step instanceof Step.Next<Capabilities> next) {
+                        session.caps = next.value();
+                        return Future.succeededFuture(new Step.Next<>(session));
+                    }
+                    HopOutcome.Unreachable u = (HopOutcome.Unreachable) ((Step.Stop<Capabilities>) step).outcome();
+                    return session.quit().map(new Step.Stop<>(new HopOutcome.Unreachable(u.reason(),
+                            conn.throttled())));
+                }));
     }
 
-    private Future<HopOutcome> ioFailure(Throwable cause) {
-        String reason = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+    /** One transaction for {@code message}; never fails. */
+    Future<HopOutcome> send(OutboundMessage message) {
+        return conn.onLoop(() -> {
+            Transaction tx = new Transaction(message, conn.target().describe());
+            last = tx;
+            transactions++;
+            conn.clearThrottled();
+            Future<Step<HopOutcome>> steps = caps.has("PIPELINING")
+                    ? PipelinedPhase.run(conn, caps, tx, timeouts)
+                    : MailPhase.run(conn, caps, tx, timeouts.command())
+                    .compose(Step.then(v -> RcptPhase.run(conn, caps, tx, timeouts.command())))
+                    .compose(Step.then(accepted -> DataPhase.run(conn, tx, timeouts)));
+            return steps.map(Step::outcome).recover(err -> ioFailure(tx, err));
+        });
+    }
+
+    /** The last transaction got as far as an accepted MAIL: its outcome speaks for the server, not the channel. */
+    boolean mailAccepted() {
+        return last != null && last.mailAccepted();
+    }
+
+    /** A throttling reply (421, 4.7.x) was seen during the handshake or the last transaction. */
+    boolean throttled() {
+        return conn.throttled();
+    }
+
+    int transactions() {
+        return transactions;
+    }
+
+    SmtpTarget target() {
+        return conn.target();
+    }
+
+    SmtpConnection connection() {
+        return conn;
+    }
+
+    boolean usable() {
+        return !closed.get() && conn.usable();
+    }
+
+    /** TLS protocol and cipher suite, or null on plain text. */
+    SSLSession tls() {
+        return conn.tlsSession();
+    }
+
+    /** The last transaction ended with the reply to the final dot: the server is ready for the next MAIL. */
+    boolean clean() {
+        return last == null || last.completed();
+    }
+
+    /**
+     * RSET after an aborted transaction (RFC 5321 §4.1.1.5), so that the session can carry another one. False
+     * when it cannot be reused; the caller closes it then.
+     */
+    Future<Boolean> reset() {
+        return conn.onLoop(() -> {
+            if (!usable()) {
+                return Future.succeededFuture(false);
+            }
+            return conn.command("RSET", timeouts.command()).map(reply -> {
+                if (reply.isPositive()) {
+                    last = null;
+                }
+                return reply.isPositive();
+            }).otherwise(false);
+        });
+    }
+
+    /** QUIT (if the channel still works) and close. The outcome is already decided; nothing here changes it. */
+    Future<Void> quit() {
+        return conn.onLoop(() -> {
+            if (closed.get()) {
+                return Future.succeededFuture();
+            }
+            Future<Void> quit = conn.usable() ? QuitPhase.run(conn, timeouts.command()) : Future.succeededFuture();
+            return quit.<Void>transform(ignored -> {
+                close();
+                return Future.succeededFuture();
+            });
+        });
+    }
+
+    /** Closes without QUIT (the server already went away). */
+    void close() {
+        conn.close();
+        if (closed.compareAndSet(false, true)) {
+            onClosed.run();
+        }
+    }
+
+    private Future<HopOutcome> ioFailure(Transaction tx, Throwable cause) {
+        String reason = reason(cause);
         LOG.debugf("session with %s failed: %s", conn.target().describe(), reason);
         if (!tx.mailAccepted()) {
-            return Future.succeededFuture(new HopOutcome.Unreachable(reason));
+            return Future.succeededFuture(new HopOutcome.Unreachable(reason, conn.throttled()));
         }
         return Future.succeededFuture(tx.finish(DeliveryStatus.TRANSIENT, "451 4.4.2 " + reason));
+    }
+
+    private static String reason(Throwable cause) {
+        return cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
     }
 }

@@ -16,6 +16,8 @@ final class Transaction {
     private final Map<String, RecipientResult> decided = new LinkedHashMap<>();
     private final List<String> accepted = new ArrayList<>();
     private boolean mailAccepted;
+    private boolean completed;
+    private SmtpReply closedBy;
 
     Transaction(OutboundMessage message, String remote) {
         this.message = message;
@@ -34,6 +36,20 @@ final class Transaction {
         mailAccepted = value;
     }
 
+    /** The reply to the final dot was read: the server is back in its initial state (no RSET needed). */
+    boolean completed() {
+        return completed;
+    }
+
+    /** The server answered 421 during the transaction: it is closing the channel. */
+    void closed(SmtpReply reply) {
+        closedBy = reply;
+    }
+
+    SmtpReply closedBy() {
+        return closedBy;
+    }
+
     /** Recipients the server accepted at RCPT and that still wait for the answer to DATA. */
     List<String> accepted() {
         return List.copyOf(accepted);
@@ -49,6 +65,12 @@ final class Transaction {
 
     void decide(String recipient, DeliveryStatus status, String detail) {
         decided.put(recipient, new RecipientResult(recipient, status, detail, remote));
+    }
+
+    /** The final dot was answered: decides every recipient accepted at RCPT. */
+    HopOutcome.Decided dataEnd(SmtpReply reply) {
+        completed = true;
+        return finish(DeliveryStatus.of(reply), reply.text());
     }
 
     /** Every recipient not yet decided gets {@code status}; then all results in envelope order. */

@@ -1,9 +1,12 @@
 package dev.relay.delivery.mx;
 
 import dev.relay.common.envelope.Route;
+import dev.relay.delivery.metrics.TransportMetrics;
 import dev.relay.delivery.transport.DeliveryStatus;
 import dev.relay.delivery.transport.SmtpTarget;
 import dev.relay.delivery.transport.TlsPolicy;
+import dev.relay.testkit.DnsResponder;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -14,31 +17,43 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Random;
+import java.util.Set;
+import java.util.HashSet;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.groups.Tuple.tuple;
 
-/** MX resolution with the Vert.x DNS client against a real (tiny) DNS server on a UDP socket. */
+/** MX resolution with the Vert.x DNS client against the testkit's real DNS responder on a loopback UDP socket. */
 class MxResolverTest {
 
     private static Vertx vertx;
-    private static FakeDnsServer dns;
+    private static DnsResponder dns;
     private static MxResolver resolver;
+    private static SimpleMeterRegistry registry;
 
     @BeforeAll
     static void start() throws Exception {
         vertx = Vertx.vertx();
-        dns = new FakeDnsServer()
+        dns = DnsResponder.start()
                 .mx("example.org", 20, "mx2.example.org").mx("example.org", 10, "mx1.example.org")
                 .a("mx1.example.org", "192.0.2.1").aaaa("mx1.example.org", "2001:db8::1")
                 .a("mx2.example.org", "192.0.2.2")
                 .exists("implicit.example").a("implicit.example", "192.0.2.3")
                 .mx("nullmx.example", 0, ".")
                 .mx("loop.example", 10, "mx.loop.example").a("mx.loop.example", "127.0.0.1")
-                .mx("dangling.example", 10, "gone.example");
+                .mx("dangling.example", 10, "gone.example")
+                .servfail("broken.example")
+                .silent("silent.example")
+                .exists("nodata.example")
+                .mx("equal.example", 10, "a.equal.example").mx("equal.example", 10, "b.equal.example")
+                .mx("equal.example", 10, "c.equal.example").mx("equal.example", 5, "first.equal.example")
+                .a("a.equal.example", "192.0.2.11").a("b.equal.example", "192.0.2.12")
+                .a("c.equal.example", "192.0.2.13").a("first.equal.example", "192.0.2.10");
+        registry = new SimpleMeterRegistry();
         resolver = new MxResolver(vertx, List.of(new DnsServers.Server("127.0.0.1", dns.port())),
-                Duration.ofSeconds(2));
+                Duration.ofSeconds(2), new TransportMetrics(registry), null);
     }
 
     @AfterAll
@@ -127,6 +142,67 @@ class MxResolverTest {
             assertThat(u.status()).isEqualTo(DeliveryStatus.PERMANENT);
             assertThat(u.reason()).startsWith("550 5.4.4 refusing to connect to private address 127.0.0.1");
         });
+    }
+
+    @Test
+    void shouldDeferWhenDnsAnswersServfail() throws Exception {
+        assertThat(resolve(resolver, "broken.example")).isInstanceOfSatisfying(Resolution.Unroutable.class, u -> {
+            assertThat(u.status()).isEqualTo(DeliveryStatus.TRANSIENT);
+            assertThat(u.reason()).startsWith("451 4.4.3").contains("SERVFAIL");
+        });
+        assertThat(lookups("mx", "servfail")).isPositive();
+    }
+
+    @Test
+    void shouldCountLookupsByTypeAndResult() throws Exception {
+        double okBefore = lookups("mx", "ok");
+        double nxBefore = lookups("mx", "nxdomain");
+        double nodataBefore = lookups("mx", "nodata");
+
+        resolve(resolver, "example.org");
+        resolve(resolver, "nowhere.example");
+        resolve(resolver, "nodata.example");
+
+        assertThat(lookups("mx", "ok")).isEqualTo(okBefore + 1);
+        assertThat(lookups("mx", "nxdomain")).isEqualTo(nxBefore + 1);
+        assertThat(lookups("mx", "nodata")).isEqualTo(nodataBefore + 1);
+        assertThat(lookups("a", "ok")).isPositive();
+    }
+
+    @Test
+    void shouldCountATimeoutAsTimeout() throws Exception {
+        SimpleMeterRegistry own = new SimpleMeterRegistry();
+        MxResolver impatient = new MxResolver(vertx, List.of(new DnsServers.Server("127.0.0.1", dns.port())),
+                Duration.ofMillis(300), new TransportMetrics(own), null);
+
+        assertThat(resolve(impatient, "silent.example")).isInstanceOfSatisfying(Resolution.Unroutable.class,
+                u -> assertThat(u.status()).isEqualTo(DeliveryStatus.TRANSIENT));
+        assertThat(own.find(TransportMetrics.DNS_LOOKUPS).tag("type", "mx").tag("result", "timeout").counter()
+                .count()).isEqualTo(1);
+    }
+
+    @Test
+    void shouldShuffleEqualPreferencesButKeepPreferenceOrder() throws Exception {
+        Set<List<String>> orders = new HashSet<>();
+        MxResolver seeded = new MxResolver(vertx, List.of(new DnsServers.Server("127.0.0.1", dns.port())),
+                Duration.ofSeconds(2), new TransportMetrics(new SimpleMeterRegistry()), new Random(42));
+
+        for (int i = 0; i < 30; i++) {
+            Resolution r = resolve(seeded, "equal.example");
+            List<String> hosts = ((Resolution.Targets) r).targets().stream().map(SmtpTarget::hostName).toList();
+            assertThat(hosts.get(0)).isEqualTo("first.equal.example");
+            assertThat(hosts.subList(1, 4)).containsExactlyInAnyOrder("a.equal.example", "b.equal.example",
+                    "c.equal.example");
+            orders.add(hosts);
+        }
+
+        // 3 hosts of equal preference: 6 orders; 30 seeded draws see several of them (a fixed order would be 1)
+        assertThat(orders.size()).isGreaterThan(2);
+    }
+
+    private static double lookups(String type, String result) {
+        var counter = registry.find(TransportMetrics.DNS_LOOKUPS).tag("type", type).tag("result", result).counter();
+        return counter == null ? 0 : counter.count();
     }
 
     private static Resolution resolve(MxResolver mx, String domain) throws Exception {

@@ -17,11 +17,13 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A small SMTP server for dialogue tests: listens on 127.0.0.1, port 0, answers from a script and records every
  * session — the commands, a C:/S: transcript, the DATA bytes exactly as they came over the wire and the same
- * bytes after removing the dot-stuffing (what a real receiver would store).
+ * bytes after removing the dot-stuffing (what a real receiver would store). Serves connections in parallel and
+ * counts them (opened, most at the same time). A session is recorded when its connection ends.
  */
 public final class ScriptedSmtpServer implements AutoCloseable {
 
@@ -53,6 +55,14 @@ public final class ScriptedSmtpServer implements AutoCloseable {
     private String dataEnd = "250 2.0.0 queued as 42";
     private SSLContext tls;
     private boolean silent;
+    private boolean holdRepliesUntilData;
+    private long dataEndDelayMillis;
+    private int closeAfterTransactions = -1;
+    private String closingReply;
+    private String starttlsInjection = "";
+    private final AtomicInteger connections = new AtomicInteger();
+    private final AtomicInteger concurrent = new AtomicInteger();
+    private final AtomicInteger maxConcurrent = new AtomicInteger();
 
     private final List<Session> sessions = new CopyOnWriteArrayList<>();
     private ServerSocket server;
@@ -96,8 +106,55 @@ public final class ScriptedSmtpServer implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Answer MAIL and RCPT only once DATA has arrived too: a client that waits for each reply before the next
+     * command (no PIPELINING) gets no answer and times out. Proves that the group went out without waiting.
+     */
+    public ScriptedSmtpServer holdRepliesUntilData() {
+        this.holdRepliesUntilData = true;
+        return this;
+    }
+
+    /** Take this long to answer the final dot (keeps connections open side by side). */
+    public ScriptedSmtpServer dataEndDelay(long millis) {
+        this.dataEndDelayMillis = millis;
+        return this;
+    }
+
+    /**
+     * After {@code transactions} completed transactions on one connection, answer the next command with
+     * {@code reply} (null: say nothing) and close the connection, as a server does when an idle connection times
+     * out.
+     */
+    public ScriptedSmtpServer closeAfter(int transactions, String reply) {
+        this.closeAfterTransactions = transactions;
+        this.closingReply = reply;
+        return this;
+    }
+
+    /** Bytes sent in the same write as the 220 reply to STARTTLS, before the handshake (an injection attempt). */
+    public ScriptedSmtpServer starttlsInjection(String bytes) {
+        this.starttlsInjection = bytes;
+        return this;
+    }
+
+    /** Connections accepted so far. */
+    public int connections() {
+        return connections.get();
+    }
+
+    /** The most connections that were open at the same time. */
+    public int maxConcurrent() {
+        return maxConcurrent.get();
+    }
+
     public ScriptedSmtpServer start() throws IOException {
-        server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        return start(InetAddress.getLoopbackAddress(), 0);
+    }
+
+    /** Listens on this address and port (several servers on one port, each on its own loopback address). */
+    public ScriptedSmtpServer start(InetAddress address, int port) throws IOException {
+        server = new ServerSocket(port, 50, address);
         acceptor = new Thread(this::acceptLoop, "scripted-smtp-" + server.getLocalPort());
         acceptor.setDaemon(true);
         acceptor.start();
@@ -119,21 +176,39 @@ public final class ScriptedSmtpServer implements AutoCloseable {
 
     private void acceptLoop() {
         while (!server.isClosed()) {
-            try (Socket socket = server.accept()) {
-                socket.setSoTimeout(20_000);
-                serve(socket);
+            try {
+                Socket socket = server.accept();
+                connections.incrementAndGet();
+                maxConcurrent.accumulateAndGet(concurrent.incrementAndGet(), Math::max);
+                Thread t = new Thread(() -> {
+                    boolean[] counted = {true};
+                    try (socket) {
+                        socket.setSoTimeout(20_000);
+                        serve(socket, counted);
+                    } catch (IOException e) {
+                        // the client went away: the session recorded so far stays
+                    } finally {
+                        if (counted[0]) {
+                            concurrent.decrementAndGet();
+                        }
+                    }
+                }, "scripted-smtp-conn-" + connections.get());
+                t.setDaemon(true);
+                t.start();
             } catch (IOException e) {
-                // closed, or the client went away: the session recorded so far stays
+                // closed
             }
         }
     }
 
-    private void serve(Socket plain) throws IOException {
+    private void serve(Socket plain, boolean[] counted) throws IOException {
         List<String> commands = new ArrayList<>();
         List<String> transcript = new ArrayList<>();
         ByteArrayOutputStream wire = new ByteArrayOutputStream();
         ByteArrayOutputStream unstuffed = new ByteArrayOutputStream();
         boolean[] secured = {false};
+        List<String> held = new ArrayList<>();
+        int transactions = 0;
         try {
             if (silent) {
                 plain.getInputStream().read();
@@ -151,12 +226,29 @@ public final class ScriptedSmtpServer implements AutoCloseable {
                 commands.add(line);
                 transcript.add("C: " + line);
                 String upper = line.toUpperCase(Locale.ROOT);
+                if (closeAfterTransactions >= 0 && transactions >= closeAfterTransactions) {
+                    if (closingReply != null) {
+                        reply(out, transcript, closingReply);
+                    }
+                    transcript.add("-- closed by server");
+                    return;
+                }
+                if (holdRepliesUntilData && (upper.startsWith("MAIL FROM:") || upper.startsWith("RCPT TO:"))) {
+                    held.add(upper.startsWith("MAIL") ? mail : rcptReply(line));
+                    continue;
+                }
+                if (upper.equals("DATA") && !held.isEmpty()) {
+                    for (String h : held) {
+                        reply(out, transcript, h);
+                    }
+                    held.clear();
+                }
                 if (upper.startsWith("EHLO")) {
                     reply(out, transcript, ehlo == null ? "502 5.5.1 EHLO not implemented" : ehlo);
                 } else if (upper.startsWith("HELO")) {
                     reply(out, transcript, helo);
                 } else if (upper.equals("STARTTLS") && tls != null) {
-                    reply(out, transcript, "220 2.0.0 ready to start TLS");
+                    reply(out, transcript, "220 2.0.0 ready to start TLS" + starttlsInjection);
                     SSLSocket ssl = (SSLSocket) tls.getSocketFactory()
                             .createSocket(socket, socket.getInetAddress().getHostAddress(), socket.getPort(), true);
                     ssl.setUseClientMode(false);
@@ -169,15 +261,25 @@ public final class ScriptedSmtpServer implements AutoCloseable {
                 } else if (upper.startsWith("MAIL FROM:")) {
                     reply(out, transcript, mail);
                 } else if (upper.startsWith("RCPT TO:")) {
-                    String address = line.substring(line.indexOf('<') + 1, line.lastIndexOf('>'));
-                    reply(out, transcript, rcpt.getOrDefault(address.toLowerCase(Locale.ROOT), "250 2.1.5 ok"));
+                    reply(out, transcript, rcptReply(line));
                 } else if (upper.equals("DATA")) {
                     reply(out, transcript, data);
                     readData(in, wire, unstuffed);
                     transcript.add("C: <" + unstuffed.size() + " octets>");
                     transcript.add("C: .");
+                    if (dataEndDelayMillis > 0) {
+                        try {
+                            Thread.sleep(dataEndDelayMillis); // a slow server, not a test waiting
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    }
                     reply(out, transcript, dataEnd);
+                    transactions++;
                 } else if (upper.equals("QUIT")) {
+                    // no longer counted as open before the client can see the 221 (and open the next connection)
+                    concurrent.decrementAndGet();
+                    counted[0] = false;
                     reply(out, transcript, "221 2.0.0 bye");
                     return;
                 } else if (upper.equals("RSET") || upper.equals("NOOP")) {
@@ -190,6 +292,11 @@ public final class ScriptedSmtpServer implements AutoCloseable {
             sessions.add(new Session(List.copyOf(commands), List.copyOf(transcript), wire.toByteArray(),
                     unstuffed.toByteArray(), secured[0]));
         }
+    }
+
+    private String rcptReply(String line) {
+        String address = line.substring(line.indexOf('<') + 1, line.lastIndexOf('>'));
+        return rcpt.getOrDefault(address.toLowerCase(Locale.ROOT), "250 2.1.5 ok");
     }
 
     /** Reads DATA lines up to the lone dot, keeping the wire bytes and the un-stuffed bytes (RFC 5321 §4.5.2). */

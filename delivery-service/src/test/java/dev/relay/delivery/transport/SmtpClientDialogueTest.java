@@ -1,5 +1,6 @@
 package dev.relay.delivery.transport;
 
+import dev.relay.common.envelope.Dsn;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -16,7 +17,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.groups.Tuple.tuple;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -273,6 +277,139 @@ class SmtpClientDialogueTest {
         assertThat(results).singleElement().satisfies(r -> {
             assertThat(r.status()).isEqualTo(DeliveryStatus.DELIVERED);
             assertThat(r.remote()).startsWith("mx2.test[127.0.0.1]");
+        });
+    }
+
+    @Test
+    void shouldPipelineMailRcptAndDataWhenOffered() throws Exception {
+        // the server answers MAIL and RCPT only after DATA arrived: a client that waits per command times out
+        ScriptedSmtpServer server = start(new ScriptedSmtpServer().holdRepliesUntilData()
+                .ehlo("250-scripted.test\r\n250-PIPELINING\r\n250 8BITMIME")
+                .rcpt("later@example.org", "451 4.2.0 mailbox busy, try later")
+                .rcpt("nobody@example.org", "550 5.1.1 user unknown"));
+
+        List<RecipientResult> results = deliver(server, simpleMessage(), "a@example.org", "later@example.org",
+                "nobody@example.org", "b@example.org");
+
+        ScriptedSmtpServer.Session session = session(server);
+        assertThat(results).as(session.transcriptText())
+                .extracting(RecipientResult::recipient, RecipientResult::status, RecipientResult::detail)
+                .containsExactly(
+                        tuple("a@example.org", DeliveryStatus.DELIVERED, "250 2.0.0 queued as 42"),
+                        tuple("later@example.org", DeliveryStatus.TRANSIENT, "451 4.2.0 mailbox busy, try later"),
+                        tuple("nobody@example.org", DeliveryStatus.PERMANENT, "550 5.1.1 user unknown"),
+                        tuple("b@example.org", DeliveryStatus.DELIVERED, "250 2.0.0 queued as 42"));
+        assertThat(session.data()).isEqualTo(simpleMessage());
+    }
+
+    @Test
+    void shouldNotPipelineWhenNotOffered() throws Exception {
+        // the same holding server without PIPELINING in EHLO: the client sends MAIL alone and waits, so it times out
+        ScriptedSmtpServer server = start(new ScriptedSmtpServer().holdRepliesUntilData()
+                .ehlo("250-scripted.test\r\n250 8BITMIME"));
+
+        List<RecipientResult> results = deliver(server, simpleMessage(), "a@example.org");
+
+        ScriptedSmtpServer.Session session = session(server);
+        assertThat(results).singleElement().satisfies(r -> {
+            assertThat(r.status()).isEqualTo(DeliveryStatus.TRANSIENT);
+            assertThat(r.detail()).contains("no reply to MAIL");
+        });
+        assertThat(session.commands()).as(session.transcriptText()).noneMatch(c -> c.startsWith("RCPT"));
+    }
+
+    @Test
+    void shouldSendNoMessageWhenEveryPipelinedRecipientIsRefused() throws Exception {
+        ScriptedSmtpServer server = start(new ScriptedSmtpServer()
+                .ehlo("250-scripted.test\r\n250 PIPELINING")
+                .rcpt("x@example.org", "550 5.1.1 user unknown").rcpt("y@example.org", "450 4.2.1 over quota"));
+
+        List<RecipientResult> results = deliver(server, simpleMessage(), "x@example.org", "y@example.org");
+
+        ScriptedSmtpServer.Session session = session(server);
+        assertThat(results).extracting(RecipientResult::status)
+                .containsExactly(DeliveryStatus.PERMANENT, DeliveryStatus.TRANSIENT);
+        // this server answers DATA with 354 regardless: the client ends it with an empty message at once
+        assertThat(session.data()).as(session.transcriptText()).isEmpty();
+    }
+
+    @Test
+    void shouldBounceEveryPipelinedRecipientWhenMailIsRefused() throws Exception {
+        ScriptedSmtpServer server = start(new ScriptedSmtpServer()
+                .ehlo("250-scripted.test\r\n250 PIPELINING").mail("550 5.7.1 sender refused"));
+
+        List<RecipientResult> results = deliver(server, simpleMessage(), "a@example.org", "b@example.org");
+
+        assertThat(results).extracting(RecipientResult::status, RecipientResult::detail).containsExactly(
+                tuple(DeliveryStatus.PERMANENT, "550 5.7.1 sender refused"),
+                tuple(DeliveryStatus.PERMANENT, "550 5.7.1 sender refused"));
+        assertThat(session(server).data()).isEmpty();
+    }
+
+    @Test
+    void shouldPassDsnParametersOnWhenServerOffersDsn() throws Exception {
+        ScriptedSmtpServer server = start(new ScriptedSmtpServer()
+                .ehlo("250-scripted.test\r\n250-DSN\r\n250 SIZE 1000000"));
+        OutboundMessage message = new OutboundMessage("m1", "alice@relay.test", List.of("bob@example.org"),
+                simpleMessage(), false, false, new Dsn("HDRS", "id+1=x", Map.of("bob@example.org",
+                new Dsn.Recipient(List.of("FAILURE", "DELAY"), "rfc822;Bob@example.org"))));
+
+        deliver(server, message);
+
+        ScriptedSmtpServer.Session session = session(server);
+        assertThat(session.command("MAIL")).isEqualTo("MAIL FROM:<alice@relay.test> SIZE=" + simpleMessage().length
+                + " RET=HDRS ENVID=id+2B1+3Dx");
+        assertThat(session.command("RCPT"))
+                .isEqualTo("RCPT TO:<bob@example.org> NOTIFY=FAILURE,DELAY ORCPT=rfc822;Bob@example.org");
+    }
+
+    @Test
+    void shouldDropDsnParametersWhenServerDoesNotOfferDsn() throws Exception {
+        ScriptedSmtpServer server = start(new ScriptedSmtpServer());
+        OutboundMessage message = new OutboundMessage("m1", "alice@relay.test", List.of("bob@example.org"),
+                simpleMessage(), false, false, new Dsn("FULL", "abc", Map.of("bob@example.org",
+                new Dsn.Recipient(List.of("NEVER"), null))));
+
+        deliver(server, message);
+
+        ScriptedSmtpServer.Session session = session(server);
+        assertThat(session.command("MAIL")).doesNotContain("RET=").doesNotContain("ENVID=");
+        assertThat(session.command("RCPT")).isEqualTo("RCPT TO:<bob@example.org>");
+    }
+
+    @Test
+    void shouldDiscardRepliesInjectedBeforeTheTlsHandshake(@TempDir Path dir) throws Exception {
+        SSLContext tls = SelfSignedTls.serverContext(dir);
+        // a man in the middle (or a broken server) appends a reply to the 220: it must not count after TLS
+        ScriptedSmtpServer server = start(new ScriptedSmtpServer()
+                .ehlo("250-scripted.test\r\n250-8BITMIME\r\n250 STARTTLS").tls(tls)
+                .starttlsInjection("\r\n550 5.5.1 injected before the handshake"));
+
+        List<RecipientResult> results = deliver(server, simpleMessage(), "bob@example.org");
+
+        ScriptedSmtpServer.Session session = session(server);
+        assertThat(results).as(session.transcriptText()).extracting(RecipientResult::status)
+                .containsExactly(DeliveryStatus.DELIVERED);
+        assertThat(session.tls()).isTrue();
+        // had the injected 550 been read as the answer to the second EHLO, the client would have fallen back to HELO
+        assertThat(session.commands()).startsWith("EHLO delivery.test", "STARTTLS", "EHLO delivery.test")
+                .noneMatch(c -> c.startsWith("HELO"));
+    }
+
+    @Test
+    void shouldTryNextAddressWhenServerAnswersMailWith421() throws Exception {
+        ScriptedSmtpServer closing = start(new ScriptedSmtpServer().mail("421 4.3.2 shutting down"));
+        ScriptedSmtpServer good = start(new ScriptedSmtpServer());
+        List<SmtpTarget> targets = List.of(
+                new SmtpTarget("mx1.test", "127.0.0.1", closing.port(), TlsPolicy.OPPORTUNISTIC),
+                new SmtpTarget("mx2.test", "127.0.0.1", good.port(), TlsPolicy.OPPORTUNISTIC));
+
+        List<RecipientResult> results = client.deliver(targets, message(simpleMessage(), "bob@example.org"))
+                .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+
+        assertThat(results).singleElement().satisfies(r -> {
+            assertThat(r.status()).isEqualTo(DeliveryStatus.DELIVERED);
+            assertThat(r.remote()).startsWith("mx2.test");
         });
     }
 

@@ -47,6 +47,13 @@ public class IngressMetrics {
         registry.summary("relay.ingress.message.size", "unit", "bytes").record(bytes);
     }
 
+    /** The revision (rules-topic offset; -1 = the configured seed) of the rule set the sessions decide with. */
+    public void rulesRevision(java.util.function.LongSupplier revision) {
+        io.micrometer.core.instrument.Gauge.builder("relay.rules.revision", revision::getAsLong)
+                .description("offset in the rules topic of the rule set in force; -1 while the configured seed is")
+                .register(registry);
+    }
+
     public Timer.Sample startPublish() {
         return Timer.start(registry);
     }

@@ -4,6 +4,7 @@ import dev.relay.common.rules.RelayRules;
 import dev.relay.common.rules.RulesConfig;
 import dev.relay.common.rules.RulesFollower;
 import dev.relay.common.rules.RulesHolder;
+import dev.relay.ingress.metrics.IngressMetrics;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.annotation.Priority;
@@ -34,10 +35,12 @@ public class LiveRules implements Supplier<RelayRules> {
     private RulesFollower follower;
 
     /** @param kafka every {@code kafka.*} property (bootstrap servers, and in a cluster the security settings) */
-    public LiveRules(RulesConfig rules, @Identifier("default-kafka-broker") Map<String, Object> kafka) {
+    public LiveRules(RulesConfig rules, @Identifier("default-kafka-broker") Map<String, Object> kafka,
+                     IngressMetrics metrics) {
         this.holder = new RulesHolder(rules.toRules());
         this.topic = rules.topic();
         this.kafka = kafka;
+        metrics.rulesRevision(() -> holder.current().revision());
     }
 
     /** Before the SMTP listeners open (they observe the same event at the default priority). */

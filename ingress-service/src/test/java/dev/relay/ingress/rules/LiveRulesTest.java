@@ -110,6 +110,27 @@ class LiveRulesTest {
         }
     }
 
+    @io.quarkus.test.common.http.TestHTTPResource("/q/metrics")
+    java.net.URI metrics;
+
+    @Test
+    void shouldExposeTheRevisionInForceAsGauge() throws Exception {
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of("bootstrap.servers", bootstrap,
+                "acks", "all"), new StringSerializer(), new StringSerializer())) {
+            long offset = producer.send(new ProducerRecord<>(IsolatedRulesTopicResource.TOPIC, "default",
+                    "{\"version\":1,\"localDomains\":[\"example.test\"],\"relayRoles\":[\"smtp-relay\"]}"))
+                    .get().offset();
+            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> java.util.regex.Pattern.compile("(?m)^relay_rules_revision(\\{[^}]*})? " + offset
+                            + "\\.0$").matcher(scrape()).find());
+        }
+    }
+
+    private String scrape() throws Exception {
+        return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(metrics).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+    }
+
     @Test
     void shouldKeepTheRulesInForceWhenTheTopicGetsAnInvalidRuleSet() throws Exception {
         long before = rules.current().revision();

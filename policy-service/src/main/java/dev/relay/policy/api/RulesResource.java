@@ -16,13 +16,16 @@ import dev.relay.policy.engine.PolicyEngine;
 import dev.relay.policy.messaging.InboundProcessor;
 import dev.relay.policy.rules.RuleStore;
 import io.smallrye.common.annotation.Blocking;
-import jakarta.annotation.security.RolesAllowed;
+import io.quarkus.security.Authenticated;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.EntityTag;
+import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import org.jboss.logging.Logger;
@@ -30,14 +33,21 @@ import org.jboss.logging.Logger;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 
 /**
- * The admin API for the relay rules. Realm role {@code relay-admin} required on every endpoint (bearer token from
- * Keycloak; no token 401, other roles 403). Invalid input answers 400 with the problems, each naming the rule and
+ * The admin API for the relay rules. A bearer token from Keycloak is required (none: 401); whether it may use the
+ * API is Keycloak's decision (Authorization Services: the permission on the resource {@code relay-rules} of the
+ * client {@code relay-policy}, by default "realm role relay-admin"), asked by {@link KeycloakPermissionPolicy}
+ * before any method here runs (not permitted: 403). Invalid input answers 400 with the problems, each naming the rule and
  * field, and changes nothing.
+ *
+ * <p>Optimistic concurrency: {@code GET} answers the revision as a strong {@code ETag}; {@code PUT} with
+ * {@code If-Match} replaces only that revision (otherwise 412 and nothing changes). {@code PUT} without
+ * {@code If-Match} replaces whatever is in force, answering a {@code Warning} header.
  */
 @Path("/api/rules")
-@RolesAllowed("relay-admin")
+@Authenticated
 @Produces(MediaType.APPLICATION_JSON)
 @Blocking
 public class RulesResource {
@@ -64,9 +74,11 @@ public class RulesResource {
     }
 
     @GET
-    public Current get() throws Exception {
+    public Response get() throws Exception {
         RulesHolder.Current current = store.holder().current();
-        return new Current(current.revision(), JSON.readTree(RuleSetCodec.encode(current.rules().ruleSet())));
+        return Response.ok(new Current(current.revision(),
+                        JSON.readTree(RuleSetCodec.encode(current.rules().ruleSet()))))
+                .tag(etag(current.revision())).build();
     }
 
     @POST
@@ -80,14 +92,40 @@ public class RulesResource {
 
     @PUT
     @Consumes(MediaType.WILDCARD)
-    public Response put(byte[] body) throws Exception {
+    public Response put(@HeaderParam(HttpHeaders.IF_MATCH) String ifMatch, byte[] body) throws Exception {
+        OptionalLong expected;
+        try {
+            expected = IfMatch.parse(ifMatch);
+        } catch (IllegalArgumentException e) {
+            return Response.status(400).entity(Map.of("problems", List.of(e.getMessage()))).build();
+        }
         List<RuleProblem> problems = problems(body);
         if (!problems.isEmpty()) {
             return Response.status(400).entity(Problems.of(problems)).build();
         }
-        long revision = store.publish(RuleSetCodec.parse(body));
-        LOG.infof("relay rules revision %d stored", revision);
-        return Response.ok(Map.of("revision", revision)).build();
+        RuleStore.Replace result = store.replace(RuleSetCodec.parse(body), expected);
+        if (result instanceof RuleStore.Replace.Stale stale) {
+            LOG.infof("relay rules not replaced: If-Match revision %d, but %d is in force", stale.expected(),
+                    stale.current());
+            return Response.status(412).tag(etag(stale.current())).entity(Map.of("revision", stale.current(),
+                    "problems", List.of("the rules changed: If-Match names revision " + stale.expected()
+                            + " but revision " + stale.current() + " is in force; GET /api/rules, apply your"
+                            + " change to it and PUT again with its ETag"))).build();
+        }
+        RuleStore.Replace.Stored stored = (RuleStore.Replace.Stored) result;
+        LOG.infof("relay rules revision %d stored (replaced %d%s)", stored.revision(), stored.replaced(),
+                expected.isPresent() ? "" : ", unconditionally: no If-Match");
+        Response.ResponseBuilder response = Response.ok(Map.of("revision", stored.revision()))
+                .tag(etag(stored.revision()));
+        if (expected.isEmpty()) {
+            response.header("Warning", "299 relay-policy \"no If-Match: replaced revision " + stored.replaced()
+                    + " without checking for concurrent changes\"");
+        }
+        return response.build();
+    }
+
+    private static EntityTag etag(long revision) {
+        return new EntityTag(Long.toString(revision));
     }
 
     /** An envelope to evaluate with the rules in force; nothing is sent. */
@@ -119,7 +157,7 @@ public class RulesResource {
                 "dry-run", true, identity, request.mailFrom(), request.recipients(),
                 Boolean.TRUE.equals(request.smtputf8()), "8BITMIME", request.size() == null ? 0 : request.size(),
                 null, 0);
-        PolicyDecision decision = engine.decide(envelope);
+        PolicyDecision decision = engine.evaluate(envelope);
         List<Verdict> verdicts = new ArrayList<>();
         for (String recipient : request.recipients()) {
             PolicyDecision.Refusal refusal = decision.refused().stream().filter(r -> recipient.equals(r.recipient()))

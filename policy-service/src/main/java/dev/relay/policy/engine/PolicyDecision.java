@@ -1,6 +1,7 @@
 package dev.relay.policy.engine;
 
 import dev.relay.common.envelope.Route;
+import dev.relay.policy.hygiene.HeaderEditor;
 
 import java.util.List;
 import java.util.Map;
@@ -11,8 +12,19 @@ import java.util.Map;
  * @param hops     next hop → the recipients routed over it (insertion order)
  * @param refused  recipients the rules refuse, with the rule that decided
  * @param rules    recipient → the rule that allowed it, for the log line and the events
+ * @param headers  the header hygiene for the outbound copies (from the same rule set that decided)
  */
-public record PolicyDecision(Map<Route, List<String>> hops, List<Refusal> refused, Map<String, String> rules) {
+public record PolicyDecision(Map<Route, List<String>> hops, List<Refusal> refused, Map<String, String> rules,
+                             HeaderEditor.Edit headers) {
+
+    public PolicyDecision {
+        headers = headers == null ? HeaderEditor.Edit.NONE : headers;
+    }
+
+    /** A decision without header edits. */
+    public PolicyDecision(Map<Route, List<String>> hops, List<Refusal> refused, Map<String, String> rules) {
+        this(hops, refused, rules, HeaderEditor.Edit.NONE);
+    }
 
     public record Refusal(String recipient, String rule, String reason) {
     }

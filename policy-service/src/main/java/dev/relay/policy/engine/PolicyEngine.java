@@ -7,6 +7,7 @@ import dev.relay.common.envelope.Envelope;
 import dev.relay.common.envelope.Route;
 import dev.relay.common.rules.RelayDecision;
 import dev.relay.common.rules.RelayRules;
+import dev.relay.policy.hygiene.HeaderEditor;
 import dev.relay.policy.routing.Router;
 
 import java.util.ArrayList;
@@ -47,7 +48,47 @@ public final class PolicyEngine {
         this(() -> rules, router, "opportunistic");
     }
 
+    /** Told about every evaluation and header edit (metrics); the engine itself stays free of I/O. */
+    public interface Observer {
+        Observer NONE = new Observer() {
+        };
+
+        default void evaluated(long nanos) {
+        }
+
+        default void headersEdited(int stripped, int added) {
+        }
+    }
+
+    private volatile Observer observer = Observer.NONE;
+
+    public void observe(Observer observer) {
+        this.observer = observer == null ? Observer.NONE : observer;
+    }
+
+    /** Decides one accepted message (timed for the observer). */
     public PolicyDecision decide(Envelope envelope) {
+        long start = System.nanoTime();
+        PolicyDecision decision = evaluate(envelope);
+        observer.evaluated(System.nanoTime() - start);
+        return decision;
+    }
+
+    /**
+     * The outbound bytes of a decided message: its header hygiene applied (the same bytes when there is none).
+     * Only the named header fields change; the body is untouched.
+     */
+    public byte[] outboundBytes(PolicyDecision decision, byte[] message) {
+        if (decision.headers().isEmpty()) {
+            return message;
+        }
+        HeaderEditor.Result result = HeaderEditor.apply(decision.headers(), message);
+        observer.headersEdited(result.stripped(), result.added());
+        return result.message();
+    }
+
+    /** Decides without telling the observer (the admin API's dry run). */
+    public PolicyDecision evaluate(Envelope envelope) {
         Compiled now = current();
         RelayRules rules = now.rules();
         Map<Route, List<String>> hops = new LinkedHashMap<>();
@@ -79,7 +120,9 @@ public final class PolicyEngine {
             allowedBy.put(recipient, decision.rule());
             hops.computeIfAbsent(now.router().route(address.domainLower()), r -> new ArrayList<>()).add(recipient);
         }
-        return new PolicyDecision(hops, refused, allowedBy);
+        HeaderEditor.Edit headers = hops.isEmpty() ? HeaderEditor.Edit.NONE
+                : HeaderEditor.Edit.of(rules.headerRules(envelope.identity()));
+        return new PolicyDecision(hops, refused, allowedBy, headers);
     }
 
     /** A reason that refuses every recipient: a sender the identity may not use, or a message too large. */

@@ -93,9 +93,10 @@ public class InboundProcessor {
         Timer.Sample sample = metrics.start();
         PolicyDecision decision = engine.decide(envelope);
         List<Uni<Void>> sends = new ArrayList<>();
+        byte[] outboundBytes = engine.outboundBytes(decision, message.getPayload()); // header hygiene (hygiene/)
         for (Map.Entry<Route, List<String>> hop : decision.hops().entrySet()) {
             Envelope out = envelope.forHop(hop.getKey(), hop.getValue());
-            sends.add(send(outbound, envelope.messageId() + "/" + hop.getKey().hopKey(), message.getPayload(), out));
+            sends.add(send(outbound, envelope.messageId() + "/" + hop.getKey().hopKey(), outboundBytes, out));
             sends.add(event(RelayEvent.of("routed", envelope.messageId(), "policy", hop.getValue(),
                     ruleNames(decision, hop.getValue()), hop.getKey().hopKey())));
         }

@@ -19,6 +19,25 @@ public class PolicyMetrics {
         registry.counter("relay.policy.decisions", "rule", rule, "verdict", verdict).increment();
     }
 
+    /** The revision (rules-topic offset; -1 = the configured seed) of the rule set in force on this instance. */
+    public void rulesRevision(java.util.function.LongSupplier revision) {
+        io.micrometer.core.instrument.Gauge.builder("relay.rules.revision", revision::getAsLong)
+                .description("offset in the rules topic of the rule set in force; -1 while the configured seed is")
+                .register(registry);
+    }
+
+    /** Time to evaluate one message against the rules (the engine only, not the Kafka round trips). */
+    public void evaluated(long nanos) {
+        registry.timer("relay.policy.evaluation.duration").record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    /** A header field removed ({@code strip}) or added ({@code add}) by the rule set's header hygiene. */
+    public void headerEdits(String action, int count) {
+        if (count > 0) {
+            registry.counter("relay.policy.header.edits", "action", action).increment(count);
+        }
+    }
+
     public void dlq() {
         registry.counter("relay.policy.dlq").increment();
     }

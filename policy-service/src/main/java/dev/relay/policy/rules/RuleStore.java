@@ -7,6 +7,7 @@ import dev.relay.common.rules.RulesConfig;
 import dev.relay.common.rules.RulesFollower;
 import dev.relay.common.rules.RulesHolder;
 import dev.relay.policy.config.PolicyConfig;
+import dev.relay.policy.metrics.PolicyMetrics;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.annotation.Priority;
@@ -55,11 +56,12 @@ public class RuleStore {
 
     /** @param kafka every {@code kafka.*} property (bootstrap servers, and in a cluster the security settings) */
     public RuleStore(RulesConfig rules, PolicyConfig config,
-                     @Identifier("default-kafka-broker") Map<String, Object> kafka) {
+                     @Identifier("default-kafka-broker") Map<String, Object> kafka, PolicyMetrics metrics) {
         this.holder = new RulesHolder(rules.toRules());
         this.topic = rules.topic();
         this.kafka = kafka;
         this.config = config;
+        metrics.rulesRevision(() -> holder.current().revision());
     }
 
     /** Early, so that the first inbound message is decided with the stored rules, not the seed. */
@@ -98,11 +100,42 @@ public class RuleStore {
         return holder;
     }
 
+    /** The outcome of a conditional replace: stored (its new revision) or refused as stale. */
+    public sealed interface Replace {
+        record Stored(long revision, long replaced) implements Replace {
+        }
+
+        /** {@code expected} was not the revision in force ({@code current}): nothing was written. */
+        record Stale(long expected, long current) implements Replace {
+        }
+    }
+
+    /**
+     * Optimistic concurrency for the admin API: stores the rule set only if {@code expected} is the revision in
+     * force on this instance (empty: unconditionally). Writes through one instance are serialised, so two admins
+     * replacing the same revision through it cannot both succeed. Across instances the check is only as fresh as
+     * this instance's follower (usually well under a second behind); a client that saw a newer revision elsewhere
+     * waits for it here briefly instead of being refused.
+     */
+    public synchronized Replace replace(RuleSet set, java.util.OptionalLong expected)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        long current = holder.current().revision();
+        if (expected.isPresent() && expected.getAsLong() != current) {
+            if (expected.getAsLong() > current && holder.awaitRevision(expected.getAsLong(), Duration.ofSeconds(5))) {
+                current = holder.current().revision();
+            }
+            if (expected.getAsLong() != current) {
+                return new Replace.Stale(expected.getAsLong(), current);
+            }
+        }
+        return new Replace.Stored(publish(set), current);
+    }
+
     /**
      * Stores a rule set (the caller validated it) and waits until Kafka acknowledged it and this instance
      * follows it. @return its revision (the record's offset)
      */
-    public long publish(RuleSet set) throws InterruptedException, ExecutionException, TimeoutException {
+    public synchronized long publish(RuleSet set) throws InterruptedException, ExecutionException, TimeoutException {
         RelayRules rules = RelayRules.from(set);
         long offset = producer.send(new ProducerRecord<>(topic, RulesFollower.DEFAULT_RULE_SET,
                 RuleSetCodec.encode(set))).get(30, TimeUnit.SECONDS).offset();

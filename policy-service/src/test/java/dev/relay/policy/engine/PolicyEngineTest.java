@@ -53,4 +53,40 @@ class PolicyEngineTest {
         assertThat(d.refused()).extracting(PolicyDecision.Refusal::rule).containsExactly("address-syntax");
         assertThat(d.rules()).containsEntry("a@trusted.example", "trustedNetworks[0]");
     }
+
+    @Test
+    void shouldCarryTheHeaderHygieneOfTheDecidingRuleSetAndReportEdits() {
+        PolicyEngine hygienic = new PolicyEngine(RelayRules.from(dev.relay.common.rules.RuleSetCodec.parse("""
+                {"version":1,"localDomains":["example.test"],"relayRoles":["smtp-relay"],
+                 "headers":[{"strip":["User-Agent"],"add":[{"name":"X-Sent-Via","value":"relay"}]}]}""")),
+                new Router(Map.of(), Optional.empty(), "opportunistic"));
+        long[] seen = new long[3];
+        hygienic.observe(new PolicyEngine.Observer() {
+            @Override
+            public void evaluated(long nanos) {
+                seen[0]++;
+            }
+
+            @Override
+            public void headersEdited(int stripped, int added) {
+                seen[1] += stripped;
+                seen[2] += added;
+            }
+        });
+        byte[] message = "User-Agent: x\r\nFrom: demo@example.test\r\n\r\nbody\r\n"
+                .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+        PolicyDecision authenticated = hygienic.decide(envelope(RELAYER, "192.0.2.1", "a@remote.example"));
+        assertThat(authenticated.headers().rules()).containsExactly("headers[0]");
+        assertThat(new String(hygienic.outboundBytes(authenticated, message), java.nio.charset.StandardCharsets.US_ASCII))
+                .isEqualTo("X-Sent-Via: relay\r\nFrom: demo@example.test\r\n\r\nbody\r\n");
+
+        PolicyDecision anonymous = hygienic.decide(envelope(null, "192.0.2.1", "postmaster@example.test"));
+        assertThat(anonymous.headers().isEmpty()).isTrue();
+        assertThat(hygienic.outboundBytes(anonymous, message)).isSameAs(message);
+        assertThat(seen).containsExactly(2, 1, 1);
+
+        hygienic.evaluate(envelope(RELAYER, "192.0.2.1", "a@remote.example"));
+        assertThat(seen[0]).as("the dry run is not counted").isEqualTo(2);
+    }
 }

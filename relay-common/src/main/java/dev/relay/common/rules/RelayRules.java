@@ -176,6 +176,34 @@ public final class RelayRules {
         return indexOfIgnoreCase(set.localDomains(), domainLower) >= 0;
     }
 
+    // --- header hygiene -------------------------------------------------------------------------------------
+
+    /** A header rule that applies, with its path ({@code headers[1]}) for logs. */
+    public record AppliedHeaderRule(String rule, RuleSet.HeaderRule headers) {
+    }
+
+    /**
+     * The header rules for mail of this identity, in rule-set order: none for unauthenticated mail (the relay
+     * never rewrites what it receives as an MX); rules without role and group for every authenticated identity.
+     */
+    public List<AppliedHeaderRule> headerRules(Identity identity) {
+        if (identity == null) {
+            return List.of();
+        }
+        List<AppliedHeaderRule> out = new java.util.ArrayList<>();
+        for (int i = 0; i < set.headers().size(); i++) {
+            RuleSet.HeaderRule rule = set.headers().get(i);
+            boolean applies = rule.role() != null ? identity.hasRole(rule.role())
+                    : rule.group() == null || inGroup(identity, rule.group());
+            if (applies) {
+                out.add(new AppliedHeaderRule("headers[" + i + "]", rule));
+            }
+        }
+        return out;
+    }
+
+    // ----------------------------------------------------------------------------------------------------------
+
     private static boolean holds(Identity identity, RuleSet.Grant grant) {
         if (identity == null) {
             return false;

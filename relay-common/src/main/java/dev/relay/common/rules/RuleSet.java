@@ -24,7 +24,9 @@ import java.util.List;
  *                "limits": {"maxRecipients": 500}} ],               // or "group": "/path" instead of "role"
  *   "routes": [ {"domain": "partner.example", "nextHop": "mx.partner.example:25", "tls": "required"},
  *               {"domain": "*.corp.example", "nextHop": "gw.corp.example:25", "tls": "verify"} ],
- *   "smarthost": {"nextHop": "smarthost.example:587", "tls": "verify"} }
+ *   "smarthost": {"nextHop": "smarthost.example:587", "tls": "verify"},
+ *   "headers": [ {"strip": ["X-Originating-IP", "User-Agent"]},    // header hygiene, authenticated mail only
+ *                {"role": "apps", "add": [{"name": "X-Relay-Class", "value": "bulk"}]} ] }
  * }</pre>
  *
  * Lists may be absent (empty). Patterns are {@code local@domain} (an address, case-insensitive) or
@@ -34,7 +36,8 @@ import java.util.List;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RuleSet(Integer version, List<String> localDomains, List<String> trustedNetworks,
                       List<String> relayRoles, List<String> relayGroups, RecipientLists recipients, Limits limits,
-                      List<Grant> grants, List<RouteRule> routes, NextHop smarthost) {
+                      List<Grant> grants, List<RouteRule> routes, NextHop smarthost,
+                      @JsonInclude(JsonInclude.Include.NON_EMPTY) List<HeaderRule> headers) {
 
     public static final int FORMAT_VERSION = 1;
     public static final List<String> TLS_POLICIES = List.of("none", "opportunistic", "required", "verify");
@@ -48,6 +51,15 @@ public record RuleSet(Integer version, List<String> localDomains, List<String> t
         limits = limits == null ? Limits.NONE : limits;
         grants = list(grants);
         routes = list(routes);
+        headers = list(headers);
+    }
+
+    /** A rule set without header hygiene. */
+    public RuleSet(Integer version, List<String> localDomains, List<String> trustedNetworks, List<String> relayRoles,
+                   List<String> relayGroups, RecipientLists recipients, Limits limits, List<Grant> grants,
+                   List<RouteRule> routes, NextHop smarthost) {
+        this(version, localDomains, trustedNetworks, relayRoles, relayGroups, recipients, limits, grants, routes,
+                smarthost, null);
     }
 
     /**
@@ -90,6 +102,30 @@ public record RuleSet(Integer version, List<String> localDomains, List<String> t
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record NextHop(String nextHop, String tls) {
     }
+
+    // --- header hygiene -------------------------------------------------------------------------------------
+
+    /**
+     * Header fields the policy service removes ({@code strip}, by name, every instance) from and adds ({@code add},
+     * prepended) to mail submitted by an authenticated identity, before it goes out. Applies to every
+     * authenticated identity, or with {@code role} or {@code group} (at most one) to its holders only. Checked by
+     * {@link RuleSetValidator} (no trace, originator or MIME fields; no CR/LF), applied by the policy service's
+     * {@code HeaderEditor}.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record HeaderRule(String role, String group, List<String> strip, List<HeaderField> add) {
+        public HeaderRule {
+            strip = list(strip);
+            add = list(add);
+        }
+    }
+
+    /** One header field to add: its name and its (unfolded, ASCII) value. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record HeaderField(String name, String value) {
+    }
+
+    // ----------------------------------------------------------------------------------------------------------
 
     /** Null-tolerant unmodifiable copy: null elements survive so that the validator can name them. */
     private static <T> List<T> list(List<T> in) {

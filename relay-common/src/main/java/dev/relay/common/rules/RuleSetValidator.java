@@ -49,6 +49,7 @@ public final class RuleSetValidator {
         if (set.smarthost() != null) {
             nextHop(set.smarthost().nextHop(), set.smarthost().tls(), "smarthost", problems);
         }
+        HeaderRules.validate(set.headers(), problems);
         return problems;
     }
 

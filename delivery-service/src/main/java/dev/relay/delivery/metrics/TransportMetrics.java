@@ -1,0 +1,102 @@
+package dev.relay.delivery.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntSupplier;
+
+/**
+ * Metrics of the outbound transport (connections, DNS, TLS, destination back-off). A plain class, so that the
+ * framework-free transport can be tested with a {@code SimpleMeterRegistry}. Tags are bounded: DNS record type
+ * and result, TLS protocol and cipher suite (a fixed set of the JDK); never a host, domain or address.
+ * <ul>
+ *   <li>{@code relay.delivery.connections.open}: gauge, outbound SMTP connections open now (idle pooled included).</li>
+ *   <li>{@code relay.delivery.connections.opened} / {@code .reused}: counters, new connections, and transactions
+ *       sent over a pooled connection.</li>
+ *   <li>{@code relay.delivery.dns.lookups{type=mx|a|aaaa, result=ok|nodata|nxdomain|servfail|timeout|error}}:
+ *       counter, one per lookup (after asking every configured server as needed).</li>
+ *   <li>{@code relay.delivery.tls{protocol, cipher}}: counter, one per established session; {@code none/none} for
+ *       plain text.</li>
+ *   <li>{@code relay.delivery.destinations.backoff}: gauge, destinations in back-off after a throttling reply.</li>
+ * </ul>
+ */
+public class TransportMetrics {
+
+    public static final String CONNECTIONS_OPEN = "relay.delivery.connections.open";
+    public static final String CONNECTIONS_OPENED = "relay.delivery.connections.opened";
+    public static final String CONNECTIONS_REUSED = "relay.delivery.connections.reused";
+    public static final String DNS_LOOKUPS = "relay.delivery.dns.lookups";
+    public static final String TLS = "relay.delivery.tls";
+    public static final String BACKOFF = "relay.delivery.destinations.backoff";
+
+    /** The DNS lookup results, the only values of the {@code result} tag. */
+    public enum DnsResult { OK, NODATA, NXDOMAIN, SERVFAIL, TIMEOUT, ERROR }
+
+    private final MeterRegistry registry;
+    private final AtomicInteger open = new AtomicInteger();
+    private final Counter opened;
+    private final Counter reused;
+
+    public TransportMetrics(MeterRegistry registry) {
+        this.registry = registry;
+        Gauge.builder(CONNECTIONS_OPEN, open, AtomicInteger::get)
+                .description("Outbound SMTP connections open, idle pooled ones included")
+                .register(registry);
+        this.opened = Counter.builder(CONNECTIONS_OPENED).description("Outbound SMTP connections opened")
+                .register(registry);
+        this.reused = Counter.builder(CONNECTIONS_REUSED)
+                .description("Transactions sent over an already open (pooled) connection").register(registry);
+        for (String type : new String[]{"mx", "a", "aaaa"}) {
+            for (DnsResult result : DnsResult.values()) {
+                dnsCounter(type, result); // every series exists from the start, scraped as 0
+            }
+        }
+    }
+
+    /** Registers the back-off gauge; the supplier is asked at every scrape. */
+    public void watchBackOff(IntSupplier destinationsInBackOff) {
+        Gauge.builder(BACKOFF, destinationsInBackOff, s -> s.getAsInt())
+                .description("Destinations in back-off after a throttling reply")
+                .strongReference(true)
+                .register(registry);
+    }
+
+    public void connectionOpened() {
+        open.incrementAndGet();
+        opened.increment();
+    }
+
+    /** Once per established session: the TLS protocol and cipher suite, or null/null for plain text. */
+    public void tlsNegotiated(String tlsProtocol, String cipher) {
+        Counter.builder(TLS).description("Outbound SMTP connections by TLS protocol and cipher (none = plain text)")
+                .tag("protocol", tlsProtocol == null ? "none" : tlsProtocol)
+                .tag("cipher", cipher == null ? "none" : cipher)
+                .register(registry).increment();
+    }
+
+    public void connectionClosed() {
+        open.decrementAndGet();
+    }
+
+    public void connectionReused() {
+        reused.increment();
+    }
+
+    /** @param type mx, a or aaaa */
+    public void dnsLookup(String type, DnsResult result) {
+        dnsCounter(type, result).increment();
+    }
+
+    public int openConnections() {
+        return open.get();
+    }
+
+    private Counter dnsCounter(String type, DnsResult result) {
+        return Counter.builder(DNS_LOOKUPS).description("DNS lookups for delivery by record type and result")
+                .tag("type", type).tag("result", result.name().toLowerCase(Locale.ROOT))
+                .register(registry);
+    }
+}

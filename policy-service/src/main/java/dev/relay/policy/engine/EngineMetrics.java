@@ -1,0 +1,27 @@
+package dev.relay.policy.engine;
+
+import dev.relay.policy.messaging.InboundProcessor;
+import dev.relay.policy.metrics.PolicyMetrics;
+import io.quarkus.runtime.Startup;
+import jakarta.enterprise.context.ApplicationScoped;
+
+/** Connects the engine's observer to the metrics: evaluation time and header edits. */
+@Startup
+@ApplicationScoped
+public class EngineMetrics {
+
+    public EngineMetrics(InboundProcessor processor, PolicyMetrics metrics) {
+        processor.engine().observe(new PolicyEngine.Observer() {
+            @Override
+            public void evaluated(long nanos) {
+                metrics.evaluated(nanos);
+            }
+
+            @Override
+            public void headersEdited(int stripped, int added) {
+                metrics.headerEdits("strip", stripped);
+                metrics.headerEdits("add", added);
+            }
+        });
+    }
+}

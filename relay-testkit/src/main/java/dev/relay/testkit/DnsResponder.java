@@ -1,0 +1,386 @@
+package dev.relay.testkit;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A small authoritative DNS server for tests, on 127.0.0.1 over UDP and TCP (RFC 1035 §4.2: TCP messages carry a
+ * two-octet length), both on the same port, chosen by the system. It answers MX, A and AAAA from what the test
+ * configured; a null MX (RFC 7505) is {@code mx(domain, 0, ".")}. Names it knows nothing about get NXDOMAIN, known
+ * names without records of the asked type an empty NOERROR answer (NODATA). Per name it can also answer SERVFAIL,
+ * answer late, or not answer at all, to test resolver failover and timeouts.
+ *
+ * <pre>
+ * try (DnsResponder dns = DnsResponder.start().mx("example.org", 10, "mx.example.org").a("mx.example.org", "127.0.0.1")) {
+ *     ... relay.delivery.dns.servers = dns.address() ...
+ * }
+ * </pre>
+ *
+ * The wire format is written by hand (no dependency): the handful of record types a mail relay asks for is a few
+ * dozen lines, and the server must also be able to send the broken or late answers a library would not produce.
+ */
+public final class DnsResponder implements AutoCloseable {
+
+    public static final int TYPE_A = 1;
+    public static final int TYPE_MX = 15;
+    public static final int TYPE_AAAA = 28;
+    private static final int RCODE_SERVFAIL = 2;
+    private static final int RCODE_NXDOMAIN = 3;
+
+    private final Map<String, List<byte[]>> records = new HashMap<>(); // "name/type" -> rdata
+    private final Set<String> names = new HashSet<>();
+    private final Set<String> servfail = new HashSet<>();
+    private final Set<String> silent = new HashSet<>();
+    private final Map<String, Duration> delays = new HashMap<>();
+    private final Map<String, AtomicInteger> queries = new ConcurrentHashMap<>();
+    private final List<String> log = new CopyOnWriteArrayList<>();
+    private final DatagramSocket udp;
+    private final ServerSocket tcp;
+    private final ScheduledExecutorService later;
+    private final ExecutorService connections;
+    private volatile boolean closed;
+
+    private DnsResponder(DatagramSocket udp, ServerSocket tcp) {
+        this.udp = udp;
+        this.tcp = tcp;
+        this.later = Executors.newSingleThreadScheduledExecutor(daemon("dns-responder-late-" + udp.getLocalPort()));
+        this.connections = Executors.newCachedThreadPool(daemon("dns-responder-tcp-" + udp.getLocalPort()));
+        Thread u = daemon("dns-responder-udp-" + udp.getLocalPort()).newThread(this::serveUdp);
+        Thread t = daemon("dns-responder-accept-" + udp.getLocalPort()).newThread(this::acceptTcp);
+        u.start();
+        t.start();
+    }
+
+    /** Binds UDP and TCP on one free loopback port. */
+    public static DnsResponder start() {
+        IOException last = null;
+        for (int i = 0; i < 20; i++) {
+            DatagramSocket udp = null;
+            try {
+                udp = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+                ServerSocket tcp = new ServerSocket();
+                try {
+                    tcp.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), udp.getLocalPort()), 50);
+                } catch (IOException e) {
+                    tcp.close();
+                    throw e;
+                }
+                return new DnsResponder(udp, tcp);
+            } catch (IOException e) { // the TCP port of that number was taken: try another
+                last = e;
+                if (udp != null) {
+                    udp.close();
+                }
+            }
+        }
+        throw new UncheckedIOException("no free port for UDP and TCP", last);
+    }
+
+    public int port() {
+        return udp.getLocalPort();
+    }
+
+    /** {@code 127.0.0.1:port}, as {@code relay.delivery.dns.servers} takes it. */
+    public String address() {
+        return "127.0.0.1:" + port();
+    }
+
+    public synchronized DnsResponder mx(String domain, int preference, String exchange) {
+        ByteArrayOutputStream rdata = new ByteArrayOutputStream();
+        rdata.write(preference >> 8);
+        rdata.write(preference);
+        writeName(rdata, exchange);
+        return add(domain, TYPE_MX, rdata.toByteArray());
+    }
+
+    /** RFC 7505: the single MX record {@code 0 .}, "this domain accepts no mail". */
+    public DnsResponder nullMx(String domain) {
+        return mx(domain, 0, ".");
+    }
+
+    public synchronized DnsResponder a(String host, String ipv4) {
+        byte[] address = literal(ipv4);
+        if (address.length != 4) {
+            throw new IllegalArgumentException("not an IPv4 address: " + ipv4);
+        }
+        return add(host, TYPE_A, address);
+    }
+
+    public synchronized DnsResponder aaaa(String host, String ipv6) {
+        byte[] address = literal(ipv6);
+        if (address.length != 16) {
+            throw new IllegalArgumentException("not an IPv6 address: " + ipv6);
+        }
+        return add(host, TYPE_AAAA, address);
+    }
+
+    /** The name exists but has no records: every type gets an empty NOERROR answer. */
+    public synchronized DnsResponder exists(String name) {
+        names.add(key(name));
+        return this;
+    }
+
+    /** Every question about this name gets SERVFAIL. */
+    public synchronized DnsResponder servfail(String name) {
+        servfail.add(key(name));
+        return this;
+    }
+
+    /** Questions about this name are answered only after {@code delay}. */
+    public synchronized DnsResponder delay(String name, Duration delay) {
+        delays.put(key(name), delay);
+        return this;
+    }
+
+    /** Questions about this name are never answered (the resolver times out). */
+    public synchronized DnsResponder silent(String name) {
+        silent.add(key(name));
+        return this;
+    }
+
+    /** How many questions about this name arrived (any type, UDP and TCP). */
+    public int queries(String name) {
+        AtomicInteger n = queries.get(key(name));
+        return n == null ? 0 : n.get();
+    }
+
+    /** Every question as {@code name/TYPE}, in arrival order. */
+    public List<String> log() {
+        return List.copyOf(log);
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        udp.close();
+        try {
+            tcp.close();
+        } catch (IOException e) {
+            // closing anyway
+        }
+        later.shutdownNow();
+        connections.shutdownNow();
+    }
+
+    private DnsResponder add(String name, int type, byte[] rdata) {
+        names.add(key(name));
+        records.computeIfAbsent(key(name) + "/" + type, k -> new ArrayList<>()).add(rdata);
+        return this;
+    }
+
+    private void serveUdp() {
+        byte[] buffer = new byte[4096];
+        while (!closed) {
+            try {
+                DatagramPacket packet = new DatagramPacket(buffer, buffer.length);
+                udp.receive(packet);
+                byte[] query = java.util.Arrays.copyOf(packet.getData(), packet.getLength());
+                SocketAddress client = packet.getSocketAddress();
+                respond(query, answer -> udp.send(new DatagramPacket(answer, answer.length, client)));
+            } catch (IOException e) {
+                // closed, or one bad packet: go on until closed
+            }
+        }
+    }
+
+    private void acceptTcp() {
+        while (!closed) {
+            try {
+                Socket socket = tcp.accept();
+                connections.execute(() -> serveTcp(socket));
+            } catch (IOException e) {
+                // closed
+            }
+        }
+    }
+
+    private void serveTcp(Socket socket) {
+        try (socket) {
+            socket.setSoTimeout(10_000);
+            DataInputStream in = new DataInputStream(socket.getInputStream());
+            OutputStream out = socket.getOutputStream();
+            while (!closed) {
+                int length = in.readUnsignedShort();
+                byte[] query = in.readNBytes(length);
+                if (query.length < length) {
+                    return;
+                }
+                respond(query, answer -> {
+                    synchronized (out) {
+                        out.write(answer.length >> 8);
+                        out.write(answer.length & 0xff);
+                        out.write(answer);
+                        out.flush();
+                    }
+                });
+            }
+        } catch (IOException e) {
+            // the client closed the connection
+        }
+    }
+
+    private interface Sender {
+        void send(byte[] answer) throws IOException;
+    }
+
+    private void respond(byte[] query, Sender sender) throws IOException {
+        Question q = Question.parse(query);
+        if (q == null) {
+            return; // not a DNS query: ignore it, as a real server would
+        }
+        queries.computeIfAbsent(q.name(), n -> new AtomicInteger()).incrementAndGet();
+        log.add(q.name() + "/" + typeName(q.type()));
+        Duration delay;
+        byte[] answer;
+        synchronized (this) {
+            if (silent.contains(q.name())) {
+                return;
+            }
+            delay = delays.get(q.name());
+            answer = answer(query, q);
+        }
+        if (delay == null || delay.isZero()) {
+            sender.send(answer);
+        } else {
+            later.schedule(() -> {
+                try {
+                    sender.send(answer);
+                } catch (IOException e) {
+                    // the client went away
+                }
+            }, delay.toMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** The parts of a query we need: its name, type, and where the question section ends. */
+    private record Question(String name, int type, int end) {
+        static Question parse(byte[] q) {
+            if (q.length < 17 || (q[2] & 0x80) != 0 || ((q[4] << 8) | (q[5] & 0xff)) != 1) {
+                return null; // too short, a response, or not exactly one question
+            }
+            int pos = 12;
+            StringBuilder name = new StringBuilder();
+            while (pos < q.length && q[pos] != 0) {
+                int len = q[pos] & 0xff;
+                if (len > 63 || pos + 1 + len >= q.length) {
+                    return null; // compression pointers or overruns have no place in a question
+                }
+                if (name.length() > 0) {
+                    name.append('.');
+                }
+                name.append(new String(q, pos + 1, len, StandardCharsets.US_ASCII));
+                pos += len + 1;
+            }
+            if (pos + 5 > q.length) {
+                return null;
+            }
+            pos++;
+            int type = ((q[pos] & 0xff) << 8) | (q[pos + 1] & 0xff);
+            return new Question(key(name.toString()), type, pos + 4);
+        }
+    }
+
+    private byte[] answer(byte[] q, Question question) {
+        int rcode = servfail.contains(question.name()) ? RCODE_SERVFAIL
+                : names.contains(question.name()) ? 0 : RCODE_NXDOMAIN;
+        List<byte[]> rrs = rcode == 0 ? records.getOrDefault(question.name() + "/" + question.type(), List.of())
+                : List.of();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write(q[0]);
+        out.write(q[1]);
+        out.write(0x84 | (q[2] & 0x01)); // QR, AA, RD copied
+        out.write(0x80 | rcode); // RA, RCODE
+        writeShort(out, 1);
+        writeShort(out, rrs.size());
+        writeShort(out, 0);
+        writeShort(out, 0);
+        out.write(q, 12, question.end() - 12);
+        for (byte[] rdata : rrs) {
+            writeShort(out, 0xC00C); // pointer to the question name
+            writeShort(out, question.type());
+            writeShort(out, 1); // IN
+            writeShort(out, 0);
+            writeShort(out, 60); // TTL
+            writeShort(out, rdata.length);
+            out.write(rdata, 0, rdata.length);
+        }
+        return out.toByteArray();
+    }
+
+    private static String typeName(int type) {
+        return switch (type) {
+            case TYPE_A -> "A";
+            case TYPE_MX -> "MX";
+            case TYPE_AAAA -> "AAAA";
+            default -> "TYPE" + type;
+        };
+    }
+
+    private static byte[] literal(String address) {
+        try {
+            // only literals: getByName does no lookup for them
+            if (!address.matches("[0-9a-fA-F:.]+")) {
+                throw new IllegalArgumentException("not an IP literal: " + address);
+            }
+            return InetAddress.getByName(address).getAddress();
+        } catch (IOException e) {
+            throw new IllegalArgumentException("not an IP literal: " + address, e);
+        }
+    }
+
+    private static void writeName(ByteArrayOutputStream out, String name) {
+        String n = name.endsWith(".") ? name.substring(0, name.length() - 1) : name;
+        if (!n.isEmpty()) {
+            for (String label : n.split("\\.")) {
+                byte[] bytes = label.getBytes(StandardCharsets.US_ASCII);
+                out.write(bytes.length);
+                out.write(bytes, 0, bytes.length);
+            }
+        }
+        out.write(0);
+    }
+
+    private static void writeShort(ByteArrayOutputStream out, int value) {
+        out.write((value >> 8) & 0xff);
+        out.write(value & 0xff);
+    }
+
+    private static String key(String name) {
+        String n = name.toLowerCase(Locale.ROOT);
+        return n.endsWith(".") ? n.substring(0, n.length() - 1) : n;
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        return r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        };
+    }
+}
