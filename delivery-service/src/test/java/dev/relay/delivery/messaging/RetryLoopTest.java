@@ -170,7 +170,8 @@ class RetryLoopTest {
         String id = newId();
         String rcpt = "slow+" + id + "@example.org";
         AtomicInteger tries = new AtomicInteger();
-        REPLIES.put(rcpt, r -> tries.incrementAndGet() <= 2 ? "421 4.4.2 busy, come back later" : null);
+        // 450, not 421 or 4.7.x: those would put the whole destination in back-off (transport, not under test)
+        REPLIES.put(rcpt, r -> tries.incrementAndGet() <= 2 ? "450 4.2.0 mailbox busy, come back later" : null);
 
         // 21 s old, delay notices after 20 s: the first failure sends a notice, the second does not
         kafka.send(outbound(id, SENDER, List.of(rcpt), Instant.now().minusSeconds(21), null));
@@ -180,9 +181,9 @@ class RetryLoopTest {
         assertThat(notice)
                 .contains("Subject: Delayed Mail (still being retried)")
                 .contains("Action: delayed")
-                .contains("Status: 4.4.2")
+                .contains("Status: 4.2.0")
                 .contains("Will-Retry-Until: ")
-                .contains("Diagnostic-Code: smtp; 421 4.4.2 busy, come back later");
+                .contains("Diagnostic-Code: smtp; 450 4.2.0 mailbox busy, come back later");
         assertThat(tries.get()).isEqualTo(3);
         assertThat(dsns(id)).hasSize(1);
         assertThat(get(metrics)).contains("relay_delivery_dsn_total{kind=\"delayed\"}");
