@@ -108,11 +108,8 @@ public class OutcomePublisher {
         }
     }
 
-    /**
-     * TLS protocol and cipher of the session that gave this result. The transport does not report them per
-     * recipient yet (RecipientResult has no TLS fields): null until it does.
-     */
+    /** TLS protocol and cipher of the session that gave this result; null on plain text or without a session. */
     private static RelayEvent.Tls tls(RecipientResult r) {
-        return null;
+        return r.tlsProtocol() == null ? null : new RelayEvent.Tls(r.tlsProtocol(), r.tlsCipher());
     }
 }

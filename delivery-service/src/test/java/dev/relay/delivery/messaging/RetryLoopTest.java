@@ -100,6 +100,7 @@ class RetryLoopTest {
             assertThat(delivered.get("attempt").asInt()).isEqualTo(2);
             assertThat(delivered.get("latencyMs").asLong()).isGreaterThanOrEqualTo(1000);
             assertThat(delivered.get("remote").asText()).endsWith("[127.0.0.1]:" + mx.port());
+            assertThat(delivered.has("tls")).as("plain text: no TLS details").isFalse();
         }
         // exactly once in the mailbox, and no further attempt after the success
         assertThat(captured(mx, rcpt)).hasSize(1);
