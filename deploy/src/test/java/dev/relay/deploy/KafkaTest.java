@@ -54,8 +54,9 @@ class KafkaTest {
                 }
             }
         }
-        assertThat(used).contains("relay.inbound.v1", "relay.outbound.v1", "relay.retry.v1", "relay.events.v1", "relay.dlq.v1");
-        // README "Topics": the rules topic is compacted; deferred mail outlives the retry max-age
+        assertThat(used).contains("relay.inbound.v1", "relay.outbound.v1", "relay.retry.v1.1m", "relay.retry.v1.8h",
+                "relay.events.v1", "relay.dlq.v1");
+        // README "Topics": the rules topic is compacted; deferred mail outlives the retry max-age on every tier
         assertThat(Topics.topic(r, "relay.rules.v1").getSpec().getConfig()).containsEntry("cleanup.policy", "compact");
         // rate limits: usage counts are compacted and outlive the longest window (a day) with a margin; held
         // messages carry whole messages and last as long as inbound ones
@@ -68,8 +69,12 @@ class KafkaTest {
                 Topics.topic(r, "relay.inbound.v1").getSpec().getConfig().get("retention.ms"))));
         String maxAge = ServiceModule.of("relay-delivery").value("relay.delivery.retry.max-age",
                 ManifestStructureTest.env(r.deployment("relay-delivery").getSpec().getTemplate().getSpec().getContainers().get(0)));
-        long retention = Long.parseLong(String.valueOf(Topics.topic(r, "relay.retry.v1").getSpec().getConfig().get("retention.ms")));
-        assertThat(Duration.ofMillis(retention)).isGreaterThan(ManifestStructureTest.duration(maxAge));
+        List<String> tiers = used.stream().filter(t -> t.startsWith("relay.retry.v1.")).toList();
+        assertThat(tiers).hasSize(8);
+        for (String tier : tiers) {
+            long retention = Long.parseLong(String.valueOf(Topics.topic(r, tier).getSpec().getConfig().get("retention.ms")));
+            assertThat(Duration.ofMillis(retention)).as(tier).isGreaterThan(ManifestStructureTest.duration(maxAge));
+        }
         for (KafkaTopic t : r.all(KafkaTopic.class)) {
             assertThat(t.getMetadata().getLabels()).containsEntry("strimzi.io/cluster", "relay-kafka");
         }
@@ -113,9 +118,19 @@ class KafkaTest {
                     "topic relay.rules.v1 Read", "topic relay.rules.v1 Write",
                     "topic relay.usage.v1 Read", "topic relay.usage.v1 Write", "topic relay.held.v1 Read",
                     "topic relay.held.v1 Write", "group relay-policy-held Read"),
-            "relay-delivery", Set.of("topic relay.outbound.v1 Read", "group relay-delivery Read",
-                    "topic relay.retry.v1 Write", "topic relay.retry.v1 Read", "topic relay.events.v1 Write",
-                    "topic relay.dlq.v1 Write"));
+            "relay-delivery", deliveryGrants());
+
+    /** Outbound read (and written: DSNs), the retry tiers read and written, events and dead letters written. */
+    private static Set<String> deliveryGrants() {
+        Set<String> grants = new HashSet<>(Set.of("topic relay.outbound.v1 Read", "topic relay.outbound.v1 Write",
+                "group relay-delivery Read", "group relay-delivery-retry Read", "topic relay.events.v1 Write",
+                "topic relay.dlq.v1 Write"));
+        for (String tier : List.of("1m", "5m", "15m", "30m", "1h", "2h", "4h", "8h")) {
+            grants.add("topic relay.retry.v1." + tier + " Read");
+            grants.add("topic relay.retry.v1." + tier + " Write");
+        }
+        return Set.copyOf(grants);
+    }
 
     @ParameterizedTest
     @MethodSource("overlays")

@@ -207,6 +207,10 @@ class ManifestStructureTest {
                 .map(k -> duration(delivery.value(k, env))).max(Duration::compareTo).orElseThrow();
         assertThat(longest).isGreaterThanOrEqualTo(Duration.ofMinutes(10));
         assertThat(Duration.ofSeconds(pod.getTerminationGracePeriodSeconds())).isGreaterThan(longest);
+        // the drain (relay.delivery.shutdown-grace) lets a transaction in flight finish, and ends before the kill
+        Duration drain = duration(delivery.value("relay.delivery.shutdown-grace", env));
+        assertThat(drain).isGreaterThan(longest)
+                .isLessThan(Duration.ofSeconds(pod.getTerminationGracePeriodSeconds()));
     }
 
     @ParameterizedTest
@@ -260,7 +264,8 @@ class ManifestStructureTest {
                 .collect(Collectors.joining("\n"));
         assertThat(rules).contains("kafka_consumergroup_lag{consumergroup=\"relay-delivery\"",
                 "relay_delivery_attempts_total{result=\"bounced\"}", "smtp_auth_attempts_total{result=\"invalid\"}",
-                "kube_deployment_status_replicas_available{deployment=\"relay-ingress\"}", "topic=\"relay.dlq.v1\"");
+                "kube_deployment_status_replicas_available{deployment=\"relay-ingress\"}", "topic=\"relay.dlq.v1\"",
+                "relay_delivery_retry_oldest_age_seconds");
         var dashboard = r.all(io.fabric8.kubernetes.api.model.ConfigMap.class).stream()
                 .filter(c -> "1".equals(c.getMetadata().getLabels().get("grafana_dashboard"))).findFirst()
                 .orElseThrow(() -> new AssertionError("no Grafana dashboard ConfigMap"));

@@ -3,7 +3,9 @@ package dev.relay.deploy;
 import io.fabric8.kubernetes.api.model.Container;
 import io.strimzi.api.kafka.model.topic.KafkaTopic;
 
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -29,6 +31,17 @@ final class Topics {
         if (module.keys.containsKey("relay.ingress.publish.topic")) {
             // KafkaInboundPublisher: the message bytes, max.request.size = max-message-size + 1 MiB
             uses.add(new Use(deployment, module.value("relay.ingress.publish.topic", env), true, null, true));
+        }
+        if (module.keys.containsKey("relay.delivery.retry.topic-prefix")) {
+            // the retry loop: written and read, one tier per distinct delay of the schedule (Topics.retryTier)
+            String prefix = module.value("relay.delivery.retry.topic-prefix", env);
+            List<Duration> schedule = Arrays.stream(module.value("relay.delivery.retry.schedule", env).split(","))
+                    .map(d -> ManifestStructureTest.duration(d)).toList();
+            String group = module.value("relay.delivery.retry.group-id", env);
+            for (String tier : dev.relay.common.kafka.Topics.retryTiers(prefix, schedule)) {
+                uses.add(new Use(deployment, tier, true, null, true));
+                uses.add(new Use(deployment, tier, false, group, true));
+            }
         }
         for (String key : module.keys.keySet()) {
             Matcher m = CHANNEL_TOPIC.matcher(key);

@@ -14,6 +14,7 @@ import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 /**
  * A whole Relay of separate processes for one test run: its own topics ({@code <run>.inbound} ...) and consumer
@@ -28,12 +29,15 @@ final class RelayCluster implements AutoCloseable {
     final String run = "run-" + UUID.randomUUID().toString().substring(0, 8);
     final String inbound = run + ".inbound";
     final String outbound = run + ".outbound";
+    /** Retry tier prefix ({@code relay.delivery.retry.topic-prefix}); the workers run the schedule 1s,2s. */
     final String retry = run + ".retry";
+    final List<String> retryTiers = List.of(retry + ".1s", retry + ".2s");
     final String events = run + ".events";
     final String dlq = run + ".dlq";
     final String rules = run + ".rules";
     final String policyGroup = run + "-policy";
     final String deliveryGroup = run + "-delivery";
+    final String retryGroup = run + "-delivery-retry";
 
     private final String bootstrap;
     private final String keycloakUrl;
@@ -53,7 +57,7 @@ final class RelayCluster implements AutoCloseable {
         try (Admin admin = admin()) {
             Map<String, String> configs = Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
                     Integer.toString(KafkaBroker.MAX_MESSAGE_BYTES));
-            admin.createTopics(List.of(inbound, outbound, retry, events, dlq).stream()
+            admin.createTopics(Stream.concat(Stream.of(inbound, outbound, events, dlq), retryTiers.stream())
                     .map(t -> new NewTopic(t, PARTITIONS, (short) 1).configs(configs)).toList())
                     .all().get(60, TimeUnit.SECONDS);
             admin.createTopics(List.of(new NewTopic(rules, 1, (short) 1).configs(Map.of(
@@ -101,7 +105,10 @@ final class RelayCluster implements AutoCloseable {
         env.put("RELAY_DELIVERY_ALLOW_PRIVATE_DESTINATIONS", "true");
         env.put("MP_MESSAGING_INCOMING_OUTBOUND_TOPIC", outbound);
         env.put("MP_MESSAGING_INCOMING_OUTBOUND_GROUP_ID", deliveryGroup);
-        env.put("MP_MESSAGING_OUTGOING_RETRY_OUT_TOPIC", retry);
+        env.put("MP_MESSAGING_OUTGOING_MAIL_OUT_TOPIC", outbound); // DSNs
+        env.put("RELAY_DELIVERY_RETRY_TOPIC_PREFIX", retry);
+        env.put("RELAY_DELIVERY_RETRY_SCHEDULE", "1s,2s");
+        env.put("RELAY_DELIVERY_RETRY_GROUP_ID", retryGroup);
         env.put("MP_MESSAGING_OUTGOING_EVENTS_OUT_TOPIC", events);
         env.put("MP_MESSAGING_OUTGOING_DLQ_OUT_TOPIC", dlq);
         return env;
@@ -146,8 +153,10 @@ final class RelayCluster implements AutoCloseable {
         }
         all.stream().filter(RelayInstance::isAlive).forEach(RelayInstance::kill);
         try (Admin admin = admin()) {
-            admin.deleteConsumerGroups(List.of(policyGroup, deliveryGroup)).all().get(30, TimeUnit.SECONDS);
-            admin.deleteTopics(List.of(inbound, outbound, retry, events, dlq, rules)).all().get(30, TimeUnit.SECONDS);
+            admin.deleteConsumerGroups(List.of(policyGroup, deliveryGroup, retryGroup)).all()
+                    .get(30, TimeUnit.SECONDS);
+            admin.deleteTopics(Stream.concat(Stream.of(inbound, outbound, events, dlq, rules), retryTiers.stream())
+                    .toList()).all().get(30, TimeUnit.SECONDS);
         } catch (Exception e) {
             System.out.println("[RelayCluster] cleanup of " + run + " topics/groups incomplete: " + e);
         }

@@ -54,7 +54,7 @@ class ScaleOutIT {
     private static final int DOMAINS = 5;
     private static final Duration PACE = Duration.ofMillis(400);
     private static final List<String> DEFAULT_TOPICS = List.of("relay.inbound.v1", "relay.outbound.v1",
-            "relay.retry.v1", "relay.events.v1", "relay.dlq.v1");
+            "relay.retry.v1.1s", "relay.retry.v1.2s", "relay.events.v1", "relay.dlq.v1");
     private static final Pattern POLICY_DECIDED = Pattern.compile("decided ([0-9A-Z]{20}):");
     private static final Pattern DELIVERY_DONE =
             Pattern.compile("\\[([0-9A-Z]{20})\\] attempt \\d+: delivered=([1-9])");
@@ -223,7 +223,7 @@ class ScaleOutIT {
             log("also: %d connection errors retried, %d sends with unknown outcome (connection cut after the final"
                             + " dot), %d messages delivered without a 250 seen by the client, %d records on %s; "
                             + "all %d in %d s (drain after sending %d s)", load.connectionErrors(),
-                    load.unknownOutcome(), unacknowledged.size(), keysOn(bootstrap, relay.retry).size(), relay.retry,
+                    load.unknownOutcome(), unacknowledged.size(), relay.retryTiers.stream().mapToInt(t -> keysOn(bootstrap, t).size()).sum(), relay.retryTiers,
                     MESSAGES,
                     seconds(t0), drainSeconds);
             assertThat(accepted).as("every message was eventually accepted").hasSize(MESSAGES);

@@ -30,17 +30,31 @@ public final class KafkaBroker extends LocalServer {
     public static final String KAFKA_VERSION = "4.1.2";
     public static final int MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
+    /**
+     * The retry tiers of the delivery service (relay.delivery.retry.topic-prefix + "." + delay): those of the
+     * default schedule {@code 1m,5m,15m,30m,1h,2h,4h,8h} and of the short schedule {@code 1s,2s} that tests
+     * configure. Spelled out here because relay-common (which names them, Topics.retryTiers) uses the testkit
+     * for its own tests; delivery-service's tests check that the two agree.
+     */
+    public static final List<String> RETRY_TIERS = List.of("relay.retry.v1.1m", "relay.retry.v1.5m",
+            "relay.retry.v1.15m", "relay.retry.v1.30m", "relay.retry.v1.1h", "relay.retry.v1.2h", "relay.retry.v1.4h",
+            "relay.retry.v1.8h", "relay.retry.v1.1s", "relay.retry.v1.2s");
+
     /** The relay's topics with their partition counts; {@code relay.rules.v1} is compacted. */
-    public static final Map<String, Integer> RELAY_TOPICS = Map.of(
-            "relay.inbound.v1", 3,
-            "relay.outbound.v1", 3,
-            "relay.retry.v1", 3,
-            "relay.events.v1", 3,
-            "relay.dlq.v1", 3,
-            "relay.held.v1", 3);
+    public static final Map<String, Integer> RELAY_TOPICS = relayTopics();
     public static final String RELAY_RULES_TOPIC = "relay.rules.v1";
     /** Per-instance rate-limit counts: compacted, and old windows deleted after two days. */
     public static final String RELAY_USAGE_TOPIC = "relay.usage.v1";
+
+    private static Map<String, Integer> relayTopics() {
+        Map<String, Integer> topics = new java.util.LinkedHashMap<>();
+        for (String name : List.of("relay.inbound.v1", "relay.outbound.v1", "relay.events.v1", "relay.dlq.v1",
+                "relay.held.v1")) {
+            topics.put(name, 3);
+        }
+        RETRY_TIERS.forEach(tier -> topics.put(tier, 3));
+        return java.util.Collections.unmodifiableMap(topics);
+    }
 
     static final Duration START_TIMEOUT = Duration.ofSeconds(120);
     private static final Duration STOP_GRACE = Duration.ofSeconds(30);
@@ -289,8 +303,9 @@ public final class KafkaBroker extends LocalServer {
     }
 
     /**
-     * Creates the relay's topics on {@code bootstrap}: relay.inbound/outbound/retry/events/dlq/held.v1 with 3 partitions,
-     * the compacted relay.rules.v1 with 1 and relay.usage.v1 (compact,delete) with 3, all allowing 16 MiB records. Idempotent.
+     * Creates the relay's topics on {@code bootstrap}: relay.inbound/outbound/events/dlq/held.v1 and the retry tiers
+     * relay.retry.v1.&lt;delay&gt; with 3 partitions, the compacted relay.rules.v1 with 1 and relay.usage.v1
+     * (compact,delete) with 3, all allowing 16 MiB records. Idempotent.
      */
     public static void createRelayTopics(String bootstrap) {
         Map<String, String> max = Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(MAX_MESSAGE_BYTES));

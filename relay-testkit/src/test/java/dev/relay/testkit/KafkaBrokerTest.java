@@ -52,7 +52,8 @@ class KafkaBrokerTest {
             assertEquals("compact", config.get("cleanup.policy").value());
             assertEquals("16777216", config.get("max.message.bytes").value());
             assertTrue(admin.listTopics().names().get(30, TimeUnit.SECONDS).containsAll(Set.of("relay.outbound.v1",
-                    "relay.retry.v1", "relay.events.v1", "relay.dlq.v1")));
+                    "relay.retry.v1.1m", "relay.retry.v1.8h", "relay.retry.v1.1s", "relay.retry.v1.2s",
+                    "relay.events.v1", "relay.dlq.v1")));
         }
 
         String topic = "testkit." + UUID.randomUUID();

@@ -8,6 +8,8 @@ import dev.relay.delivery.mx.DnsServers;
 import dev.relay.delivery.mx.MxResolver;
 import dev.relay.delivery.mx.NextHopSpec;
 import dev.relay.delivery.mx.RouteResolver;
+import dev.relay.delivery.retry.RetryPolicy;
+import dev.relay.delivery.retry.WaitingMessages;
 import dev.relay.delivery.transport.ConnectionReuse;
 import dev.relay.delivery.transport.SmtpClient;
 import dev.relay.delivery.transport.SmtpTimeouts;
@@ -21,6 +23,7 @@ import org.jboss.logging.Logger;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -66,6 +69,24 @@ public class DeliveryBeans {
 
     void closeSmtpClient(@Disposes SmtpClient client) {
         client.close();
+    }
+
+    @Produces
+    @Singleton
+    RetryPolicy retryPolicy(DeliveryConfig config) {
+        RetryPolicy policy = new RetryPolicy(config.retry().schedule(), config.retry().maxAge(),
+                config.delayNotice().after(), config.retry().topicPrefix());
+        LOG.infof("retry tiers %s, give up after %s, delay notices %s", policy.tiers(), config.retry().maxAge(),
+                config.delayNotice().after().map(d -> "after " + d).orElse("off"));
+        return policy;
+    }
+
+    /** Messages this instance put on a retry tier, for the oldest-waiting gauge (bounded). */
+    @Produces
+    @Singleton
+    WaitingMessages waitingMessages(DeliveryConfig config) {
+        Duration longest = config.retry().schedule().stream().max(Duration::compareTo).orElse(Duration.ZERO);
+        return new WaitingMessages(longest.toMillis(), 100_000);
     }
 
     @Produces

@@ -95,6 +95,15 @@ public interface DeliveryConfig {
         }
     }
 
+    DelayNotice delayNotice();
+
+    /**
+     * On shutdown (SIGTERM): stop taking records, let deliveries in flight finish for at most this long, then
+     * leave the unfinished ones uncommitted for another instance. Below Kubernetes' default grace of 30 s.
+     */
+    @WithDefault("25s")
+    Duration shutdownGrace();
+
     interface Dns {
         /** Resolvers as {@code host:port}; default: the nameservers of /etc/resolv.conf. */
         Optional<List<String>> servers();
@@ -109,12 +118,27 @@ public interface DeliveryConfig {
         int port();
     }
 
-    /** Declared now, used by the retry loop of a later issue. */
+    /** The retry loop: one topic per distinct delay of the schedule (a tier), read when records fall due. */
     interface Retry {
+        /** Wait after the 1st, 2nd ... failed attempt; after the last step, every last step. */
         @WithDefault("1m,5m,15m,30m,1h,2h,4h,8h")
         List<Duration> schedule();
 
+        /** Give up (DSN, expired event) at the first failed attempt this long after the message was received. */
         @WithDefault("5d")
         Duration maxAge();
+
+        /** Tier topics are {@code <prefix>.<delay>}: relay.retry.v1.1m, relay.retry.v1.5m ... */
+        @WithDefault("relay.retry.v1")
+        String topicPrefix();
+
+        /** Consumer group of the tier topics (separate from the outbound group: other topics, other pace). */
+        @WithDefault("relay-delivery-retry")
+        String groupId();
+    }
+
+    interface DelayNotice {
+        /** Send one "delayed" DSN per record once its message has waited this long; unset: never. */
+        Optional<Duration> after();
     }
 }

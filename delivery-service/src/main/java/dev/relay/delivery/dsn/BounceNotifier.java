@@ -12,6 +12,7 @@ import dev.relay.common.envelope.Route;
 import dev.relay.common.kafka.Topics;
 import dev.relay.delivery.config.DeliveryConfig;
 import dev.relay.delivery.messaging.KafkaAckedSend;
+import dev.relay.delivery.metrics.DeliveryMetrics;
 import dev.relay.delivery.transport.RecipientResult;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -25,22 +26,22 @@ import org.jboss.logging.Logger;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * Bounces permanent failures: one RFC 3464 DSN per original record, covering its permanently failed recipients
- * that asked for one (NOTIFY), sent from {@code <>} to the envelope sender — never when the original sender is
- * {@code <>}. The DSN is published as a new record on the outbound topic this service consumes (routed to the
+ * Tells the sender: at most one RFC 3464 DSN per delivery attempt of a record, covering its permanently failed
+ * (5yz), expired (retries gave up after max-age) and — when delay notices are on — delayed recipients that asked
+ * for it (NOTIFY), sent from {@code <>} to the envelope sender — never when the original sender is {@code <>}. The DSN is published as a new record on the outbound topic this service consumes (routed to the
  * MX of the sender's domain; the configured smarthost and routes of this service apply as for any record), so
  * it is delivered, retried and bounced-never like any message.
  *
- * <p>The record goes through the {@code retry-out} emitter (same producer settings: acks=all, idempotence,
- * 16 MiB records) with the topic overridden per record; the injection point carries the same emitter
- * configuration as {@link dev.relay.delivery.retry.KafkaRetryPublisher}'s, which Quarkus requires for a shared
- * emitter.
+ * <p>The record goes through the {@code mail-out} emitter (acks=all, idempotence, 16 MiB records; its topic is
+ * the outbound topic); the injection point carries the same emitter configuration as
+ * {@link dev.relay.delivery.retry.KafkaRetryPublisher}'s, which Quarkus requires for a shared emitter.
  */
 @ApplicationScoped
 public class BounceNotifier {
@@ -48,17 +49,19 @@ public class BounceNotifier {
     private static final Logger LOG = Logger.getLogger(BounceNotifier.class);
 
     @Inject
-    @Channel("retry-out")
+    @Channel("mail-out")
     @OnOverflow(value = OnOverflow.Strategy.BUFFER, bufferSize = 1024)
     Emitter<byte[]> records;
 
     private final DsnComposer composer;
+    private final DeliveryMetrics metrics;
     private final String topic;
 
     @Inject
-    public BounceNotifier(DeliveryConfig config,
+    public BounceNotifier(DeliveryConfig config, DeliveryMetrics metrics,
                           @ConfigProperty(name = "mp.messaging.incoming.outbound.topic", defaultValue = Topics.OUTBOUND)
                           String topic) {
+        this.metrics = metrics;
         String name = config.heloName().filter(s -> !s.isBlank()).orElseGet(BounceNotifier::localHostName);
         this.composer = new DsnComposer(name, name, DsnComposer.DEFAULT_MAX_FULL_ORIGINAL, Clock.systemUTC());
         this.topic = topic;
@@ -69,11 +72,26 @@ public class BounceNotifier {
      * acknowledged it, or at once when no DSN is due.
      */
     public CompletionStage<Void> publish(Envelope original, byte[] message, List<RecipientResult> failed) {
+        return publish(original, message, failed.stream().filter(r -> r.status().isPermanent())
+                .map(BounceNotifier::status).toList(), null);
+    }
+
+    /**
+     * Publishes one DSN reporting on {@code statuses} (failed, expired, delayed; NOTIFY decides who is
+     * reported); completes when Kafka acknowledged it, or at once when no DSN is due.
+     *
+     * @param willRetryUntil when delayed recipients will be given up on, null if unknown
+     */
+    public CompletionStage<Void> publish(Envelope original, byte[] message, List<RecipientStatus> statuses,
+                                         Instant willRetryUntil) {
+        if (statuses.isEmpty()) {
+            return CompletableFuture.completedFuture(null);
+        }
         Optional<Notice> notice;
         try {
-            notice = notice(composer, original, message, failed);
+            notice = notice(composer, original, message, statuses, willRetryUntil);
         } catch (RuntimeException e) {
-            // a bug here must not stall the partition: the bounced event still records the failure
+            // a bug here must not stall the partition: the bounced/expired event still records the failure
             LOG.errorf(e, "message %s: composing the DSN failed", original.messageId());
             return CompletableFuture.completedFuture(null);
         }
@@ -81,9 +99,20 @@ public class BounceNotifier {
             return CompletableFuture.completedFuture(null);
         }
         Notice n = notice.get();
-        LOG.infof("message %s: DSN %s for %d recipient(s) to the sender via %s", original.messageId(),
-                n.envelope().messageId(), n.dsn().recipients().size(), n.envelope().route().hopKey());
-        return send(n.key(), n.dsn().bytes(), n.envelope());
+        List<String> kinds = kinds(statuses, n.dsn().recipients());
+        LOG.infof("message %s: DSN %s (%s) for %d recipient(s) to the sender via %s", original.messageId(),
+                n.envelope().messageId(), String.join(",", kinds), n.dsn().recipients().size(),
+                n.envelope().route().hopKey());
+        return send(n.key(), n.dsn().bytes(), n.envelope())
+                .thenRun(() -> kinds.forEach(metrics::dsnSent));
+    }
+
+    /** failed (5yz), expired (given up after max-age) and delayed, as far as the DSN reports them. */
+    static List<String> kinds(List<RecipientStatus> statuses, List<String> reported) {
+        return statuses.stream().filter(s -> reported.contains(s.recipient()))
+                .map(s -> s.action() == RecipientStatus.Action.DELAYED ? DeliveryMetrics.DSN_DELAYED
+                        : s.status().startsWith("4") ? DeliveryMetrics.DSN_EXPIRED : DeliveryMetrics.DSN_FAILED)
+                .distinct().toList();
     }
 
     /** The routed DSN record: its envelope (with route), the message, the record key. */
@@ -93,19 +122,24 @@ public class BounceNotifier {
         }
     }
 
-    /** Pure: the DSN due for these results, if any. */
+    /** Pure: the DSN due for the permanent failures among these results, if any. */
     public static Optional<Notice> notice(DsnComposer composer, Envelope original, byte[] message,
                                           List<RecipientResult> results) {
-        List<RecipientResult> failed = results.stream().filter(r -> r.status().isPermanent()).toList();
-        if (failed.isEmpty() || original.nullSender()) {
+        return notice(composer, original, message, results.stream().filter(r -> r.status().isPermanent())
+                .map(BounceNotifier::status).toList(), null);
+    }
+
+    /** Pure: the DSN reporting on these statuses (as far as NOTIFY asks for it), if any. */
+    public static Optional<Notice> notice(DsnComposer composer, Envelope original, byte[] message,
+                                          List<RecipientStatus> statuses, Instant willRetryUntil) {
+        if (statuses.isEmpty() || original.nullSender()) {
             return Optional.empty();
         }
         if (!(AddressParser.parse(original.mailFrom(), true) instanceof ParsedAddress.Valid sender)) {
             LOG.warnf("message %s: no DSN, the sender address is not valid", original.messageId());
             return Optional.empty();
         }
-        List<RecipientStatus> statuses = failed.stream().map(BounceNotifier::status).toList();
-        return composer.compose(original, message, statuses).map(dsn -> new Notice(dsn.envelope()
+        return composer.compose(original, message, statuses, willRetryUntil).map(dsn -> new Notice(dsn.envelope()
                 .forHop(Route.mx(sender.address().domainLower()), dsn.envelope().recipients()), dsn));
     }
 
@@ -113,7 +147,7 @@ public class BounceNotifier {
      * With a remote reply: Status from its enhanced code (else 5.0.0), Remote-MTA and {@code Diagnostic-Code:
      * smtp; <reply>}. Without one (a failure decided here), the reason as {@code Diagnostic-Code: X-Relay; ...}.
      */
-    static RecipientStatus status(RecipientResult r) {
+    public static RecipientStatus status(RecipientResult r) {
         String status = DsnStatus.fromReply(r.detail(), '5');
         if (r.remote() != null) {
             return new RecipientStatus(r.recipient(), RecipientStatus.Action.FAILED, status, remoteHost(r.remote()),
@@ -124,7 +158,7 @@ public class BounceNotifier {
     }
 
     /** {@code mx.example.org[192.0.2.1]:25} → {@code mx.example.org}; {@code [192.0.2.1]:25} → the address. */
-    static String remoteHost(String remote) {
+    public static String remoteHost(String remote) {
         int bracket = remote.indexOf('[');
         if (bracket > 0) {
             return remote.substring(0, bracket);

@@ -4,7 +4,7 @@ import dev.relay.common.envelope.Envelope;
 import org.apache.kafka.common.header.Headers;
 
 /**
- * A decoded record of relay.outbound.v1 (or, later, relay.retry.v1).
+ * A decoded record of relay.outbound.v1 or of a retry tier (relay.retry.v1.5m ...).
  *
  * @param key      message id + ":" + hop key
  * @param envelope the envelope of this hop

@@ -3,11 +3,16 @@ package dev.relay.delivery.messaging;
 import dev.relay.common.event.RelayEvent;
 import dev.relay.delivery.dsn.BounceNotifier;
 import dev.relay.delivery.metrics.DeliveryMetrics;
+import dev.relay.delivery.retry.AttemptPlan;
 import dev.relay.delivery.retry.KafkaRetryPublisher;
+import dev.relay.delivery.retry.RetryPolicy;
+import dev.relay.delivery.retry.WaitingMessages;
 import dev.relay.delivery.transport.DeliveryStatus;
 import dev.relay.delivery.transport.RecipientResult;
 import jakarta.enterprise.context.ApplicationScoped;
 
+import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,10 +22,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * Makes the result of one delivery attempt durable: a {@code delivered}, {@code deferred} or {@code bounced}
- * event per group of recipients that share result, remote host and reply; a retry record for the deferred
- * recipients; an RFC 3464 DSN to the envelope sender for the permanently failed recipients
- * ({@link BounceNotifier}, never for the null sender). Completes only when Kafka acknowledged all of it.
+ * Makes the result of one delivery attempt durable, as {@link AttemptPlan} decided it: a {@code delivered},
+ * {@code deferred}, {@code bounced} or {@code expired} event per group of recipients that share result, remote
+ * host and reply; a retry record for the deferred recipients on the tier of this attempt; one RFC 3464 DSN to
+ * the envelope sender for the bounced, expired and (delay notices) delayed recipients ({@link BounceNotifier},
+ * never for the null sender). Completes only when Kafka acknowledged all of it.
  */
 @ApplicationScoped
 public class OutcomePublisher {
@@ -29,50 +35,81 @@ public class OutcomePublisher {
     private final KafkaRetryPublisher retry;
     private final DeliveryMetrics metrics;
     private final BounceNotifier bounces;
+    private final RetryPolicy policy;
+    private final WaitingMessages waiting;
+    private final Clock clock = Clock.systemUTC();
 
     public OutcomePublisher(KafkaEventPublisher events, KafkaRetryPublisher retry, DeliveryMetrics metrics,
-                            BounceNotifier bounces) {
+                            BounceNotifier bounces, RetryPolicy policy, WaitingMessages waiting) {
+        this.waiting = waiting;
         this.events = events;
         this.retry = retry;
         this.metrics = metrics;
         this.bounces = bounces;
+        this.policy = policy;
     }
 
     public CompletionStage<Void> publish(OutboundRecord record, List<RecipientResult> results) {
+        Instant now = clock.instant();
+        AttemptPlan plan = AttemptPlan.decide(record.envelope(), results, policy, now);
         List<CompletableFuture<Void>> acks = new ArrayList<>();
-        List<String> deferred = results.stream().filter(r -> r.status().isTransient())
-                .map(RecipientResult::recipient).toList();
-        if (!deferred.isEmpty()) {
-            acks.add(retry.publish(record.key(), record.envelope(), deferred, record.data(), record.headers())
+        plan.retry().ifPresent(r -> acks.add(retry.publish(record.key(), r, record.data(), record.headers())
+                .thenRun(() -> waiting.deferred(record.key(), r.envelope().receivedAt(), r.dueAt().toEpochMilli()))
+                .toCompletableFuture()));
+        if (!plan.dsn().isEmpty()) {
+            acks.add(bounces.publish(record.envelope(), record.data(), plan.dsn(), plan.willRetryUntil())
                     .toCompletableFuture());
         }
-        List<RecipientResult> failed = results.stream().filter(r -> r.status().isPermanent()).toList();
-        if (!failed.isEmpty()) {
-            acks.add(bounces.publish(record.envelope(), record.data(), failed).toCompletableFuture());
-        }
-        for (Map.Entry<Group, List<String>> group : groups(results).entrySet()) {
+        int attempt = record.envelope().attempts() + 1;
+        long latency = record.envelope().receivedAt() > 0 ? Math.max(0, now.toEpochMilli()
+                - record.envelope().receivedAt()) : 0;
+        for (Map.Entry<Group, List<String>> group : groups(plan).entrySet()) {
             Group g = group.getKey();
-            acks.add(events.publish(RelayEvent.of(DeliveryMetrics.result(g.status()), record.envelope().messageId(),
-                    KafkaEventPublisher.SERVICE, group.getValue(), g.detail(), g.remote())).toCompletableFuture());
+            RelayEvent event = RelayEvent.of(g.type(), record.envelope().messageId(), KafkaEventPublisher.SERVICE,
+                    group.getValue(), g.detail(), g.remote()).withDelivery(attempt, g.tls(), latency);
+            acks.add(events.publish(event).toCompletableFuture());
         }
-        for (DeliveryStatus status : DeliveryStatus.values()) {
-            long count = results.stream().filter(r -> r.status() == status).count();
-            if (count > 0) {
-                metrics.attempted(status, (int) count);
-            }
-        }
+        count(plan, record.envelope().receivedAt(), now.toEpochMilli());
         return CompletableFuture.allOf(acks.toArray(CompletableFuture[]::new));
     }
 
-    private record Group(DeliveryStatus status, String remote, String detail) {
+    private void count(AttemptPlan plan, long receivedAt, long now) {
+        if (!plan.delivered().isEmpty()) {
+            metrics.attempted(DeliveryStatus.DELIVERED, plan.delivered().size());
+            plan.delivered().forEach(r -> metrics.delivered(receivedAt, now));
+        }
+        if (!plan.bounced().isEmpty()) {
+            metrics.attempted(DeliveryStatus.PERMANENT, plan.bounced().size());
+        }
+        if (!plan.deferred().isEmpty()) {
+            metrics.attempted(DeliveryStatus.TRANSIENT, plan.deferred().size());
+        }
+        if (!plan.expired().isEmpty()) {
+            metrics.expired(plan.expired().size());
+        }
     }
 
-    private static Map<Group, List<String>> groups(List<RecipientResult> results) {
+    private record Group(String type, String remote, String detail, RelayEvent.Tls tls) {
+    }
+
+    private static Map<Group, List<String>> groups(AttemptPlan plan) {
         Map<Group, List<String>> groups = new LinkedHashMap<>();
+        add(groups, DeliveryMetrics.result(DeliveryStatus.DELIVERED), plan.delivered());
+        add(groups, DeliveryMetrics.result(DeliveryStatus.PERMANENT), plan.bounced());
+        add(groups, DeliveryMetrics.result(DeliveryStatus.TRANSIENT), plan.deferred());
+        add(groups, DeliveryMetrics.EXPIRED, plan.expired());
+        return groups;
+    }
+
+    private static void add(Map<Group, List<String>> groups, String type, List<RecipientResult> results) {
         for (RecipientResult r : results) {
-            groups.computeIfAbsent(new Group(r.status(), Objects.toString(r.remote(), null), r.detail()),
+            groups.computeIfAbsent(new Group(type, Objects.toString(r.remote(), null), r.detail(), tls(r)),
                     g -> new ArrayList<>()).add(r.recipient());
         }
-        return groups;
+    }
+
+    /** TLS protocol and cipher of the session that gave this result; null on plain text or without a session. */
+    private static RelayEvent.Tls tls(RecipientResult r) {
+        return r.tlsProtocol() == null ? null : new RelayEvent.Tls(r.tlsProtocol(), r.tlsCipher());
     }
 }

@@ -64,7 +64,7 @@ final class SmtpSession {
     /** One transaction for {@code message}; never fails. */
     Future<HopOutcome> send(OutboundMessage message) {
         return conn.onLoop(() -> {
-            Transaction tx = new Transaction(message, conn.target().describe());
+            Transaction tx = new Transaction(message, conn.target().describe(), tls());
             last = tx;
             transactions++;
             conn.clearThrottled();

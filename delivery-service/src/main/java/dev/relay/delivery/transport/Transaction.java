@@ -1,5 +1,6 @@
 package dev.relay.delivery.transport;
 
+import javax.net.ssl.SSLSession;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,15 +14,18 @@ final class Transaction {
 
     private final OutboundMessage message;
     private final String remote;
+    private final SSLSession tls;
     private final Map<String, RecipientResult> decided = new LinkedHashMap<>();
     private final List<String> accepted = new ArrayList<>();
     private boolean mailAccepted;
     private boolean completed;
     private SmtpReply closedBy;
 
-    Transaction(OutboundMessage message, String remote) {
+    /** @param tls the session's TLS, null on plain text: reported with every result (events) */
+    Transaction(OutboundMessage message, String remote, SSLSession tls) {
         this.message = message;
         this.remote = remote;
+        this.tls = tls;
     }
 
     OutboundMessage message() {
@@ -64,7 +68,7 @@ final class Transaction {
     }
 
     void decide(String recipient, DeliveryStatus status, String detail) {
-        decided.put(recipient, new RecipientResult(recipient, status, detail, remote));
+        decided.put(recipient, result(recipient, status, detail));
     }
 
     /** The final dot was answered: decides every recipient accepted at RCPT. */
@@ -76,12 +80,17 @@ final class Transaction {
     /** Every recipient not yet decided gets {@code status}; then all results in envelope order. */
     HopOutcome.Decided finish(DeliveryStatus status, String detail) {
         for (String rcpt : message.recipients()) {
-            decided.computeIfAbsent(rcpt, r -> new RecipientResult(r, status, detail, remote));
+            decided.computeIfAbsent(rcpt, r -> result(r, status, detail));
         }
         List<RecipientResult> results = new ArrayList<>();
         for (String rcpt : message.recipients()) {
             results.add(decided.get(rcpt));
         }
         return new HopOutcome.Decided(results);
+    }
+
+    private RecipientResult result(String recipient, DeliveryStatus status, String detail) {
+        return new RecipientResult(recipient, status, detail, remote, tls == null ? null : tls.getProtocol(),
+                tls == null ? null : tls.getCipherSuite());
     }
 }

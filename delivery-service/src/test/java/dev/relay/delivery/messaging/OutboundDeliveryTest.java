@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.relay.common.envelope.Envelope;
 import dev.relay.common.envelope.EnvelopeCodec;
 import dev.relay.common.envelope.Route;
+import dev.relay.common.kafka.DueTimeConsumer;
 import dev.relay.common.kafka.Topics;
 import dev.relay.testkit.CaptureMx;
 import dev.relay.testkit.CapturedMessage;
@@ -43,7 +44,7 @@ import static org.awaitility.Awaitility.await;
 /**
  * The delivery service against the real Kafka broker of the build and a real SMTP server (the testkit's capture
  * MX): records go in on relay.outbound.v1, mail comes out over SMTP, outcomes come out on relay.events.v1 /
- * relay.retry.v1 / relay.dlq.v1, and the consumer group's offset moves on.
+ * the retry tiers / relay.dlq.v1, and the consumer group's offset moves on.
  */
 @QuarkusTest
 @QuarkusTestResource(value = RelayInfraResource.class, initArgs = @ResourceArg(name = "keycloak", value = "false"))
@@ -52,6 +53,8 @@ class OutboundDeliveryTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration WAIT = Duration.ofSeconds(60);
     private static final String GROUP = "relay-delivery-test";
+    /** The tier after a first failed attempt with the test schedule 1s,2s. */
+    private static final String FIRST_TIER = "relay.retry.v1.1s";
 
     private static CaptureMx capture;
     private static KafkaTestClient kafka;
@@ -196,7 +199,7 @@ class OutboundDeliveryTest {
         byte[] body = eightBitMessage(id);
         Route unreachable = staticRoute(closedPort());
         try (KafkaTestClient.Tail events = kafka.tail(Topics.EVENTS);
-             KafkaTestClient.Tail retry = kafka.tail(Topics.RETRY)) {
+             KafkaTestClient.Tail retry = kafka.tail(FIRST_TIER)) {
 
             ProducerRecord<String, byte[]> record = outbound(id, List.of(rcpt), body, unreachable);
             RecordMetadata sent = kafka.send(record);
@@ -211,6 +214,11 @@ class OutboundDeliveryTest {
             assertThat(envelope.attempts()).isEqualTo(1);
             assertThat(envelope.recipients()).containsExactly(rcpt);
             assertThat(envelope.route()).isEqualTo(unreachable);
+            assertThat(envelope.history().lastReply(rcpt).reply()).startsWith("451 4.4.1");
+            assertThat(envelope.history().firstAttemptAt()).isEqualTo(envelope.history().lastAttemptAt());
+            // due one step (1s in tests) after the failure
+            long dueAt = DueTimeConsumer.dueAt(again).orElseThrow();
+            assertThat(dueAt - envelope.history().lastAttemptAt()).isEqualTo(1000);
             await().atMost(WAIT).until(() -> kafka.committed(GROUP, Topics.OUTBOUND, sent.partition()),
                     committed -> committed > sent.offset());
         }

@@ -218,6 +218,9 @@ class SmtpClientDialogueTest {
         assertThat(session.tls()).as(session.transcriptText()).isTrue();
         assertThat(session.commands()).startsWith("EHLO delivery.test", "STARTTLS", "EHLO delivery.test");
         assertThat(session.data()).isEqualTo(message);
+        // the session's TLS travels with the result (for the delivery event)
+        assertThat(results.get(0).tlsProtocol()).startsWith("TLSv1.");
+        assertThat(results.get(0).tlsCipher()).startsWith("TLS_");
     }
 
     @Test

@@ -78,6 +78,15 @@ public final class DsnComposer {
      * @param statuses what happened to (some of) its recipients
      */
     public Optional<DsnMessage> compose(Envelope original, byte[] message, List<RecipientStatus> statuses) {
+        return compose(original, message, statuses, null);
+    }
+
+    /**
+     * As {@link #compose(Envelope, byte[], List)}, with {@code Will-Retry-Until} (RFC 3464 §2.3.8) on the
+     * delayed recipients when {@code willRetryUntil} is given.
+     */
+    public Optional<DsnMessage> compose(Envelope original, byte[] message, List<RecipientStatus> statuses,
+                                        Instant willRetryUntil) {
         if (original.nullSender()) {
             return Optional.empty();
         }
@@ -152,6 +161,9 @@ public final class DsnComposer {
                 out.field("Diagnostic-Code", clean(s.diagnosticType()) + "; " + diagnostic(s.diagnostic()));
             }
             out.field("Last-Attempt-Date", RFC5322.format(now));
+            if (willRetryUntil != null && s.action() == RecipientStatus.Action.DELAYED) {
+                out.field("Will-Retry-Until", RFC5322.format(willRetryUntil));
+            }
         }
 
         // 3: the original, or its headers
@@ -178,13 +190,15 @@ public final class DsnComposer {
     /**
      * The DSN's message id: the original's with {@code -dsn}, plus a short digest of the hop when the original
      * is an outbound (per-hop) record, so that one original split over several hops yields distinct ids while a
-     * redelivered record yields the same id again (duplicates are recognisable).
+     * redelivered record yields the same id again (duplicates are recognisable). A retried record (attempts
+     * &gt; 0) adds {@code -a<attempts>}: each attempt reports on other recipients or conditions.
      */
     public static String dsnId(Envelope original) {
         if (original.route() == null) {
             return original.messageId() + "-dsn";
         }
-        return original.messageId() + "-dsn-" + String.format("%08x", original.route().hopKey().hashCode());
+        String id = original.messageId() + "-dsn-" + String.format("%08x", original.route().hopKey().hashCode());
+        return original.attempts() > 0 ? id + "-a" + original.attempts() : id;
     }
 
     /** Whether the recipient's NOTIFY asks for a DSN of this kind (RFC 3461 §4.1). */

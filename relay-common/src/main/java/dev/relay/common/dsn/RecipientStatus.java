@@ -7,8 +7,9 @@ import java.util.Objects;
  *
  * @param recipient      the forward path as the envelope has it (Final-Recipient)
  * @param action         failed or delayed
- * @param status         the RFC 3463 status code {@code x.y.z}; its class must fit the action (5 for failed,
- *                       4 for delayed)
+ * @param status         the RFC 3463 status code {@code x.y.z}; its class must fit the action: 4 for delayed;
+ *                       5 for failed, or 4 for a failed recipient whose retries expired (a "persistent
+ *                       transient failure", RFC 3463 §3.1, e.g. 4.4.7 or the last 4yz reply's code)
  * @param remoteMta      the host that answered (Remote-MTA: dns; host), null when none did
  * @param diagnosticType the diagnostic type, {@code smtp} for an SMTP reply; null together with diagnostic
  * @param diagnostic     the reply or reason ({@code 550 5.1.1 no such user}), null when there is none
@@ -30,13 +31,30 @@ public record RecipientStatus(String recipient, Action action, String status, St
         if (status == null || !DsnStatus.isValid(status)) {
             throw new IllegalArgumentException("not a status code: " + status);
         }
-        char expected = action == Action.FAILED ? '5' : '4';
-        if (status.charAt(0) != expected) {
+        boolean fits = action == Action.FAILED ? status.charAt(0) == '5' || status.charAt(0) == '4'
+                : status.charAt(0) == '4';
+        if (!fits) {
             throw new IllegalArgumentException("status " + status + " does not fit action " + action.field());
         }
         if (diagnostic != null && diagnosticType == null) {
             diagnosticType = "smtp";
         }
+    }
+
+    /**
+     * A recipient given up on after its retries expired: Status from the last reply's enhanced code if it is a
+     * 4.x.x one, else 4.4.7 (delivery time expired); the last reply as Diagnostic-Code.
+     */
+    public static RecipientStatus expired(String recipient, String remoteMta, String lastReply) {
+        String status = DsnStatus.fromReply(lastReply, '4');
+        return new RecipientStatus(recipient, Action.FAILED, status.equals("4.0.0") ? "4.4.7" : status, remoteMta,
+                lastReply == null ? null : "smtp", lastReply);
+    }
+
+    /** Still being retried: Status from the last reply's enhanced code if it is a 4.x.x one, else 4.0.0. */
+    public static RecipientStatus delayed(String recipient, String remoteMta, String lastReply) {
+        return new RecipientStatus(recipient, Action.DELAYED, DsnStatus.fromReply(lastReply, '4'), remoteMta,
+                lastReply == null ? null : "smtp", lastReply);
     }
 
     /** A permanent failure with the remote server's reply (Status from its enhanced code, else 5.0.0). */

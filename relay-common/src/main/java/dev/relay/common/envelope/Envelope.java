@@ -25,21 +25,32 @@ import java.util.List;
  * @param route         the next hop (outbound records only)
  * @param attempts      delivery attempts so far (outbound and retry records)
  * @param dsn           RFC 3461 parameters from MAIL and RCPT, null when the client gave none
+ * @param history       delivery attempts so far (retry records only): first attempt, last reply per recipient;
+ *                      null before the first attempt. Added later: readers that do not know it ignore it.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record Envelope(int version, String messageId, long receivedAt, String clientAddress, String clientName,
                        String listener, boolean tls, Identity identity, String mailFrom, List<String> recipients,
-                       boolean smtputf8, String body, long size, Route route, int attempts, Dsn dsn) {
+                       boolean smtputf8, String body, long size, Route route, int attempts, Dsn dsn,
+                       DeliveryHistory history) {
 
     public static final int VERSION = 1;
+
+    /** An envelope without delivery history (every record before its first delivery attempt). */
+    public Envelope(int version, String messageId, long receivedAt, String clientAddress, String clientName,
+                    String listener, boolean tls, Identity identity, String mailFrom, List<String> recipients,
+                    boolean smtputf8, String body, long size, Route route, int attempts, Dsn dsn) {
+        this(version, messageId, receivedAt, clientAddress, clientName, listener, tls, identity, mailFrom, recipients,
+                smtputf8, body, size, route, attempts, dsn, null);
+    }
 
     /** An envelope without DSN parameters. */
     public Envelope(int version, String messageId, long receivedAt, String clientAddress, String clientName,
                     String listener, boolean tls, Identity identity, String mailFrom, List<String> recipients,
                     boolean smtputf8, String body, long size, Route route, int attempts) {
         this(version, messageId, receivedAt, clientAddress, clientName, listener, tls, identity, mailFrom, recipients,
-                smtputf8, body, size, route, attempts, null);
+                smtputf8, body, size, route, attempts, null, null);
     }
 
     public Envelope {
@@ -54,6 +65,12 @@ public record Envelope(int version, String messageId, long receivedAt, String cl
     /** The same message, for one next hop and its recipients. */
     public Envelope forHop(Route hop, List<String> hopRecipients) {
         return new Envelope(version, messageId, receivedAt, clientAddress, clientName, listener, tls, identity,
-                mailFrom, hopRecipients, smtputf8, body, size, hop, attempts, dsn);
+                mailFrom, hopRecipients, smtputf8, body, size, hop, attempts, dsn, history);
+    }
+
+    /** The same hop after one more failed attempt: only the recipients still to try, with their history. */
+    public Envelope nextAttempt(List<String> deferred, DeliveryHistory next) {
+        return new Envelope(version, messageId, receivedAt, clientAddress, clientName, listener, tls, identity,
+                mailFrom, deferred, smtputf8, body, size, route, attempts + 1, dsn, next);
     }
 }

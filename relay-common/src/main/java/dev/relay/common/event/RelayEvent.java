@@ -10,19 +10,38 @@ import java.util.List;
 /**
  * A lifecycle event on {@code relay.events.v1}, keyed by message id.
  *
- * @param type       received, rejected, routed, deferred, delivered, bounced, expired
+ * @param type       received, rejected, routed, deferred, delivered, bounced, expired (deferred recipients given
+ *                   up on after the retry max-age)
  * @param messageId  Relay's queue id
  * @param at         epoch milliseconds
  * @param service    ingress, policy or delivery
  * @param recipients the recipients the event is about
  * @param reason     the rule, reply or error that explains it
  * @param remote     for delivery events: the remote host that answered
+ * @param attempt    for delivery events: which attempt of this hop (1 = the first), else null
+ * @param tls        for delivery events: TLS protocol and cipher suite of the session, null when plain text or
+ *                   no session took place
+ * @param latencyMs  for delivery events: milliseconds from the message's receipt to this outcome
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RelayEvent(String type, String messageId, long at, String service, List<String> recipients,
-                         String reason, String remote) {
+                         String reason, String remote, Integer attempt, Tls tls, Long latencyMs) {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** The negotiated TLS of a delivery session, e.g. {@code TLSv1.3} / {@code TLS_AES_256_GCM_SHA384}. */
+    public record Tls(String protocol, String cipher) {
+    }
+
+    public RelayEvent(String type, String messageId, long at, String service, List<String> recipients,
+                      String reason, String remote) {
+        this(type, messageId, at, service, recipients, reason, remote, null, null, null);
+    }
+
+    /** The same event with the delivery details. */
+    public RelayEvent withDelivery(int attempt, Tls tls, long latencyMs) {
+        return new RelayEvent(type, messageId, at, service, recipients, reason, remote, attempt, tls, latencyMs);
+    }
 
     public static RelayEvent of(String type, String messageId, String service, List<String> recipients,
                                 String reason, String remote) {

@@ -178,6 +178,42 @@ class DsnComposerTest {
         assertThat(DsnComposer.dsnId(envelope("alice@example.test", List.of(), null, null))).isEqualTo("M1-dsn");
     }
 
+    @Test
+    void shouldReportAnExpiredRecipientAsFailedWithTheLastTransientReply() throws Exception {
+        Envelope original = envelope("alice@example.test", List.of("bob@remote.example"), null,
+                Route.mx("remote.example"));
+        DsnMessage out = COMPOSER.compose(original, ORIGINAL, List.of(RecipientStatus.expired("bob@remote.example",
+                "mx.remote.example", "451 4.2.2 mailbox over quota"))).orElseThrow();
+
+        InternetHeaders bob = statusFields(parts(parse(out.bytes())).getBodyPart(1)).get(1);
+        assertThat(bob.getHeader("Action", null)).isEqualTo("failed");
+        assertThat(bob.getHeader("Status", null)).isEqualTo("4.2.2");
+        assertThat(bob.getHeader("Diagnostic-Code", null)).isEqualTo("smtp; 451 4.2.2 mailbox over quota");
+        assertThat(RecipientStatus.expired("b@x.example", null, "421 try later").status()).isEqualTo("4.4.7");
+        assertThat(RecipientStatus.expired("b@x.example", null, null).status()).isEqualTo("4.4.7");
+    }
+
+    @Test
+    void shouldTellWhenADelayedRecipientWillBeGivenUpOn() throws Exception {
+        Envelope original = envelope("alice@example.test", List.of("bob@remote.example"), null,
+                Route.mx("remote.example"));
+        DsnMessage out = COMPOSER.compose(original, ORIGINAL, List.of(RecipientStatus.delayed("bob@remote.example",
+                null, "421 4.4.2 timeout")), Instant.parse("2025-03-09T05:06:07Z")).orElseThrow();
+
+        InternetHeaders bob = statusFields(parts(parse(out.bytes())).getBodyPart(1)).get(1);
+        assertThat(bob.getHeader("Action", null)).isEqualTo("delayed");
+        assertThat(bob.getHeader("Status", null)).isEqualTo("4.4.2");
+        assertThat(bob.getHeader("Will-Retry-Until", null)).isEqualTo("Sun, 9 Mar 2025 05:06:07 +0000");
+    }
+
+    @Test
+    void shouldGiveEachRetryAttemptItsOwnDsnId() {
+        Envelope first = envelope("alice@example.test", List.of("b@one.example"), null, Route.mx("one.example"));
+        Envelope third = first.nextAttempt(List.of("b@one.example"), null).nextAttempt(List.of("b@one.example"),
+                null);
+        assertThat(DsnComposer.dsnId(third)).isEqualTo(DsnComposer.dsnId(first) + "-a2");
+    }
+
     private static RecipientStatus failedBob() {
         return RecipientStatus.failed("bob@remote.example", "mx.remote.example", "550 5.1.1 no such user");
     }

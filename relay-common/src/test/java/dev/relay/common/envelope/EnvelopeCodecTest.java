@@ -23,6 +23,20 @@ class EnvelopeCodecTest {
     }
 
     @Test
+    void shouldRoundTripTheDeliveryHistoryAndReadEnvelopesWithoutIt() {
+        Envelope e = new Envelope(Envelope.VERSION, "01ABC", 1700000000000L, null, null, "submission", true, null,
+                "a@a.example", List.of("b@b.example"), false, "7BIT", 10, Route.mx("b.example"), 2, null,
+                new DeliveryHistory(1700000001000L, 1700000061000L, java.util.Map.of("b@b.example",
+                        new DeliveryHistory.LastReply("451 4.3.0 later", "mx.b.example[192.0.2.2]:25")), true));
+        assertThat(EnvelopeCodec.decode(EnvelopeCodec.encode(e))).isEqualTo(e);
+
+        Envelope old = EnvelopeCodec.decode(("{\"version\":1,\"messageId\":\"x\",\"mailFrom\":\"a@a.example\","
+                + "\"recipients\":[\"b@b.example\"],\"attempts\":0}").getBytes(StandardCharsets.UTF_8));
+        assertThat(old.history()).isNull();
+        assertThat(new String(EnvelopeCodec.encode(old), StandardCharsets.UTF_8)).doesNotContain("history");
+    }
+
+    @Test
     void shouldRefuseGarbageAndUnknownVersions() {
         assertThatThrownBy(() -> EnvelopeCodec.decode("not json".getBytes(StandardCharsets.UTF_8)))
                 .isInstanceOf(IllegalArgumentException.class);
