@@ -1,6 +1,8 @@
 package dev.relay.e2e;
 
 import dev.relay.testkit.CaptureMx;
+import dev.relay.testkit.CapturedMessage;
+import dev.relay.testkit.DnsResponder;
 import dev.relay.testkit.KafkaBroker;
 import dev.relay.testkit.KeycloakServer;
 import dev.relay.testkit.RelayRoot;
@@ -8,7 +10,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
 
 import static dev.relay.e2e.Waits.awaitOrFail;
 import static dev.relay.e2e.Waits.awaitQuietly;
@@ -42,13 +47,22 @@ import static org.assertj.core.api.Assertions.assertThat;
  *       is lost;</li>
  *   <li>Keycloak unreachable: a new AUTH gets {@code 454 4.7.0}, sessions authenticated before keep sending; AUTH
  *       works again when it is back;</li>
+ *   <li>bad destinations: one answers {@code 451} for a while, one {@code 550}, one is unreachable (connection
+ *       refused), one tarpits (answers slower than the delivery's command timeout); the good destinations keep
+ *       receiving meanwhile;</li>
  *   <li>graceful restarts (SIGTERM) of each service kind.</li>
  * </ol>
+ * Destinations are found through a DNS responder on loopback (MX and A records); each receiving server listens on
+ * its own loopback address (127.0.0.x) on one shared port, as MX hosts on the internet share port 25. Retries run
+ * on a short schedule (1 s, then every 2 s) and give up after 45 s, so that the unreachable and tarpitting
+ * destinations end in an expiry DSN within the test: every message ends delivered or bounced (a DSN reached the
+ * sender's mailbox, a receiver for the local domain {@code example.test}).
  */
 class FaultMatrixIT {
 
     private static final Duration KAFKA_OUTAGE = Duration.ofSeconds(30);
-    private static final String DOMAIN = "example.net";
+    private static final Duration FLAKY_FOR = Duration.ofSeconds(20);
+    private static final Duration MAX_AGE = Duration.ofSeconds(45);
 
     private final Map<String, String> phases = new LinkedHashMap<>();
     private final List<String> findings = new ArrayList<>();
@@ -61,10 +75,31 @@ class FaultMatrixIT {
         KafkaBroker kafka = KafkaBroker.start(dir, RelayService.freePort(), RelayService.freePort());
         KeycloakServer keycloakServer = KeycloakServer.shared();
         URI keycloak = URI.create(keycloakServer.url());
+        int smtpPort = RelayService.freePort();
         try (TcpProxy keycloakLink = new TcpProxy(keycloak.getHost(), keycloak.getPort());
-             CaptureMx receiver = CaptureMx.start(0, null);
+             CaptureMx receiver = CaptureMx.start(loopback(2), smtpPort, null);
+             CaptureMx flaky = CaptureMx.start(loopback(3), smtpPort, null);
+             CaptureMx rejecting = CaptureMx.start(loopback(4), smtpPort, null);
+             CaptureMx tarpit = CaptureMx.start(loopback(6), smtpPort, null);
+             CaptureMx mailbox = CaptureMx.start(loopback(7), smtpPort, null);
+             DnsResponder dns = DnsResponder.start();
              RelayCluster relay = new RelayCluster(kafka.bootstrapServers(),
                      "http://127.0.0.1:" + keycloakLink.port()).createTopics()) {
+            String good = "ok." + relay.run + ".example.net";
+            Destinations destinations = new Destinations(relay.run);
+            for (int d = 0; d < 5; d++) {
+                dns.mx("d" + d + "." + good, 10, "mx." + good);
+            }
+            dns.a("mx." + good, "127.0.0.2");
+            dns.mx(destinations.flaky, 10, "mx." + destinations.flaky).a("mx." + destinations.flaky, "127.0.0.3");
+            dns.mx(destinations.rejecting, 10, "mx." + destinations.rejecting)
+                    .a("mx." + destinations.rejecting, "127.0.0.4");
+            dns.mx(destinations.unreachable, 10, "mx." + destinations.unreachable)
+                    .a("mx." + destinations.unreachable, "127.0.0.5"); // nothing listens there
+            dns.mx(destinations.tarpit, 10, "mx." + destinations.tarpit).a("mx." + destinations.tarpit, "127.0.0.6");
+            dns.mx("example.test", 10, "mailbox.example.test").a("mailbox.example.test", "127.0.0.7");
+            rejecting.setRcptReply(rcpt -> "550 5.1.1 <" + rcpt + ">: no such user here");
+            tarpit.setReplyDelay(Duration.ofSeconds(20));
 
             // ---- the relay: 1 ingress, 2 policy, 2 delivery --------------------------------------------------
             int relayPort = RelayService.freePort();
@@ -73,7 +108,12 @@ class FaultMatrixIT {
             ingressEnv.put("RELAY_INGRESS_PUBLISH_TIMEOUT", "5s");
             int ingressHttp = RelayService.freePort();
             Map<String, String> deliveryEnv = relay.deliveryEnv();
-            deliveryEnv.put("RELAY_DELIVERY_SMARTHOST", "127.0.0.1:" + receiver.port());
+            deliveryEnv.put("RELAY_DELIVERY_DNS_SERVERS", dns.address());
+            deliveryEnv.put("RELAY_DELIVERY_SMTP_PORT", String.valueOf(smtpPort));
+            deliveryEnv.put("RELAY_DELIVERY_CONNECT_TIMEOUT", "3s");
+            deliveryEnv.put("RELAY_DELIVERY_COMMAND_TIMEOUT", "5s");
+            deliveryEnv.put("RELAY_DELIVERY_DATA_TIMEOUT", "10s");
+            deliveryEnv.put("RELAY_DELIVERY_RETRY_MAX_AGE", MAX_AGE.toSeconds() + "s");
             List<RelayInstance> policies = new ArrayList<>();
             List<RelayInstance> deliveries = new ArrayList<>();
             RelayInstance ingress = relay.launch("ingress-service", "ingress-1", ingressEnv, ingressHttp);
@@ -89,14 +129,14 @@ class FaultMatrixIT {
             log("relay up in %d s: %s", seconds(t0), relay.started());
 
             List<MailLoad.Client> clients = List.of(
-                    MailLoad.Client.trusted("app-1", relayPort, "app-1@" + relay.run + ".example"),
-                    MailLoad.Client.trusted("app-2", relayPort, "app-2@" + relay.run + ".example"),
+                    MailLoad.Client.trusted("app-1", relayPort, "app-1@example.test"),
+                    MailLoad.Client.trusted("app-2", relayPort, "app-2@example.test"),
                     MailLoad.Client.authenticated("person-1", submissionPort, "demo", "demo-password",
                             "demo@example.test"),
                     MailLoad.Client.authenticated("person-2", submissionPort, "demo", "demo-password",
                             "demo@example.test"));
             try (MailLoad load = new MailLoad(relay.run, clients,
-                    n -> "user-" + n + "@d" + (n % 5) + "." + relay.run + "." + DOMAIN, Duration.ofMillis(50))
+                    n -> destinations.recipient(n, "user-" + n + "@d" + (n % 5) + "." + good), Duration.ofMillis(50))
                     .start()) {
 
                 // ---- 1. steady ---------------------------------------------------------------------------------
@@ -163,7 +203,22 @@ class FaultMatrixIT {
                             "relayadmin", "relayadmin-password").startsWith("235"));
                 });
 
-                // ---- 5. graceful restarts ------------------------------------------------------------------------
+                // ---- 5. bad destinations ------------------------------------------------------------------------
+                phase("bad destinations", load, receiver, () -> {
+                    long flakyUntil = System.currentTimeMillis() + FLAKY_FOR.toMillis();
+                    flaky.setRcptReply(rcpt -> System.currentTimeMillis() < flakyUntil
+                            ? "451 4.3.0 <" + rcpt + ">: not now, try again later" : null);
+                    int goodBefore = receiver.messages().size();
+                    destinations.active = true;
+                    sleep(Duration.ofSeconds(15));
+                    destinations.active = false;
+                    int goodDuring = receiver.messages().size() - goodBefore;
+                    findings.add("good destinations received " + goodDuring + " messages (" + goodDuring / 15
+                            + "/s) while the bad ones were in the mix");
+                    assertThat(goodDuring).as("good destinations keep receiving").isPositive();
+                });
+
+                // ---- 6. graceful restarts ------------------------------------------------------------------------
                 phase("graceful restarts", load, receiver, () -> {
                     RelayInstance policy = policies.remove(0);
                     policy.close();
@@ -186,24 +241,45 @@ class FaultMatrixIT {
 
                 // ---- reconciliation ----------------------------------------------------------------------------
                 Map<String, MailLoad.Sent> accepted = load.accepted();
-                awaitQuietly(Duration.ofSeconds(120), () -> capturedIds(receiver).keySet()
-                        .containsAll(accepted.keySet()));
+                List<CaptureMx> receivers = List.of(receiver, flaky);
+                awaitQuietly(MAX_AGE.plusSeconds(90), () -> {
+                    Set<String> done = new HashSet<>(delivered(receivers).keySet());
+                    done.addAll(bounced(mailbox).keySet());
+                    return done.containsAll(accepted.keySet());
+                });
                 sleep(Duration.ofSeconds(3)); // late redeliveries land, so duplicates are counted fully
-                Map<String, Integer> captured = capturedIds(receiver);
+                Map<String, Integer> delivered = delivered(receivers);
+                Map<String, Integer> bounced = bounced(mailbox);
                 Set<String> lost = new HashSet<>(accepted.keySet());
-                lost.removeAll(captured.keySet());
-                int delivered = (int) accepted.keySet().stream().filter(captured::containsKey).count();
-                int duplicates = captured.entrySet().stream().filter(e -> accepted.containsKey(e.getKey()))
-                        .mapToInt(e -> e.getValue() - 1).sum();
+                lost.removeAll(delivered.keySet());
+                lost.removeAll(bounced.keySet());
+                Set<String> both = new HashSet<>(delivered.keySet());
+                both.retainAll(bounced.keySet());
+                int deliveredCount = (int) accepted.keySet().stream().filter(delivered::containsKey).count();
+                int bouncedCount = (int) accepted.keySet().stream().filter(bounced::containsKey).count();
+                int duplicates = delivered.entrySet().stream().filter(e -> accepted.containsKey(e.getKey()))
+                        .mapToInt(e -> e.getValue() - 1).sum()
+                        + bounced.values().stream().mapToInt(n -> n - 1).sum();
                 String reconciliation = String.format("accepted %d (250), temp-failed %d (4xx), delivered %d, "
                                 + "bounced %d, duplicates %d, lost %d", accepted.size(), load.tempFailed(),
-                        delivered, 0, duplicates, lost.size());
+                        deliveredCount, bouncedCount, duplicates, lost.size());
                 phases.forEach((name, result) -> log("phase %-18s %s", name, result));
                 findings.forEach(f -> log("%s", f));
                 log("connection errors %d, outcome unknown (cut after the final dot) %d, 4xx by code %s",
                         load.connectionErrors(), load.unknownOutcome(), load.tempFailures());
+                log("by destination: %s", destinations.summary(accepted, delivered, bounced));
                 log("%s (in %d s)", reconciliation, seconds(t0));
                 assertThat(lost).as(reconciliation).isEmpty();
+                assertThat(both).as("delivered and also bounced").isEmpty();
+                Map<String, long[]> byDestination = destinations.outcomes(accepted, delivered, bounced);
+                assertThat(byDestination.get(destinations.flaky)[0]).as("451 for a while, then delivered")
+                        .isEqualTo(byDestination.get(destinations.flaky)[1]).isPositive();
+                assertThat(byDestination.get(destinations.rejecting)[0]).as("550: every one bounced")
+                        .isEqualTo(byDestination.get(destinations.rejecting)[2]).isPositive();
+                assertThat(byDestination.get(destinations.unreachable)[0]).as("unreachable: expired, bounced")
+                        .isEqualTo(byDestination.get(destinations.unreachable)[2]).isPositive();
+                assertThat(byDestination.get(destinations.tarpit)[0]).as("tarpit: expired, bounced")
+                        .isEqualTo(byDestination.get(destinations.tarpit)[2]).isPositive();
             }
         } finally {
             kafka.stop();
@@ -249,6 +325,87 @@ class FaultMatrixIT {
             return smtp.authPlain(user, password);
         } catch (IOException e) {
             return "<" + e + ">";
+        }
+    }
+
+    /** Which recipients the load uses: good domains, and while {@link #active} every 5th message a bad one. */
+    private static final class Destinations {
+        final String flaky;
+        final String rejecting;
+        final String unreachable;
+        final String tarpit;
+        volatile boolean active;
+
+        Destinations(String run) {
+            flaky = "flaky." + run + ".example.org";
+            rejecting = "rejecting." + run + ".example.org";
+            unreachable = "unreachable." + run + ".example.org";
+            tarpit = "tarpit." + run + ".example.org";
+        }
+
+        String recipient(int n, String good) {
+            if (!active || n % 5 != 0) {
+                return good;
+            }
+            List<String> bad = List.of(flaky, rejecting, unreachable, tarpit);
+            return "user-" + n + "@" + bad.get((n / 5) % bad.size());
+        }
+
+        /** Per destination domain: {accepted, delivered, bounced}. */
+        Map<String, long[]> outcomes(Map<String, MailLoad.Sent> accepted, Map<String, Integer> delivered,
+                                     Map<String, Integer> bounced) {
+            Map<String, long[]> byDomain = new java.util.TreeMap<>();
+            accepted.forEach((id, sent) -> {
+                String domain = sent.domain().startsWith("d") ? "good domains" : sent.domain();
+                long[] counts = byDomain.computeIfAbsent(domain, k -> new long[3]);
+                counts[0]++;
+                counts[1] += delivered.containsKey(id) ? 1 : 0;
+                counts[2] += bounced.containsKey(id) ? 1 : 0;
+            });
+            List.of(flaky, rejecting, unreachable, tarpit).forEach(d -> byDomain.putIfAbsent(d, new long[3]));
+            return byDomain;
+        }
+
+        String summary(Map<String, MailLoad.Sent> accepted, Map<String, Integer> delivered,
+                       Map<String, Integer> bounced) {
+            StringBuilder out = new StringBuilder();
+            outcomes(accepted, delivered, bounced).forEach((domain, c) -> out.append(String.format(
+                    "%n    %-40s accepted %d, delivered %d, bounced %d", domain, c[0], c[1], c[2])));
+            return out.toString();
+        }
+    }
+
+    /** Queue id → copies, over the receivers that stand for delivered mail. */
+    private static Map<String, Integer> delivered(List<CaptureMx> receivers) {
+        Map<String, Integer> ids = new HashMap<>();
+        receivers.forEach(r -> capturedIds(r).forEach((id, n) -> ids.merge(id, n, Integer::sum)));
+        return ids;
+    }
+
+    /**
+     * Original queue id → DSNs about it in the sender's mailbox. A DSN carries the original's header section,
+     * where the ingress's {@code Received:} header names the queue id.
+     */
+    private static Map<String, Integer> bounced(CaptureMx mailbox) {
+        Map<String, Integer> ids = new HashMap<>();
+        for (CapturedMessage m : mailbox.messages()) {
+            String dsn = new String(m.data(), StandardCharsets.UTF_8);
+            if (!dsn.contains("report-type=delivery-status") || !dsn.contains("Action: failed")) {
+                continue;
+            }
+            Matcher id = Waits.RECEIVED_ID.matcher(dsn);
+            if (id.find()) {
+                ids.merge(id.group(1), 1, Integer::sum);
+            }
+        }
+        return ids;
+    }
+
+    private static InetAddress loopback(int last) {
+        try {
+            return InetAddress.getByAddress(new byte[] {127, 0, 0, (byte) last});
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalStateException(e);
         }
     }
 

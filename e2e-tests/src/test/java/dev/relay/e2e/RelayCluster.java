@@ -35,6 +35,10 @@ final class RelayCluster implements AutoCloseable {
     final String events = run + ".events";
     final String dlq = run + ".dlq";
     final String rules = run + ".rules";
+    /** Rate-limit counts (compacted, {@code relay.limits.usage-topic}) and held messages of this run. */
+    final String usage = run + ".usage";
+    final String held = run + ".held";
+    final String heldGroup = run + "-policy-held";
     final String policyGroup = run + "-policy";
     final String deliveryGroup = run + "-delivery";
     final String retryGroup = run + "-delivery-retry";
@@ -52,16 +56,22 @@ final class RelayCluster implements AutoCloseable {
         return bootstrap;
     }
 
-    /** Creates this run's topics with {@link #PARTITIONS} partitions (the rules topic compacted, one partition). */
+    /**
+     * Creates this run's topics with {@link #PARTITIONS} partitions (the rules topic compacted with one partition,
+     * the usage topic compact,delete).
+     */
     RelayCluster createTopics() throws Exception {
         try (Admin admin = admin()) {
             Map<String, String> configs = Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
                     Integer.toString(KafkaBroker.MAX_MESSAGE_BYTES));
-            admin.createTopics(Stream.concat(Stream.of(inbound, outbound, events, dlq), retryTiers.stream())
+            admin.createTopics(Stream.concat(Stream.of(inbound, outbound, events, dlq, held), retryTiers.stream())
                     .map(t -> new NewTopic(t, PARTITIONS, (short) 1).configs(configs)).toList())
                     .all().get(60, TimeUnit.SECONDS);
             admin.createTopics(List.of(new NewTopic(rules, 1, (short) 1).configs(Map.of(
-                            TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT))))
+                                    TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)),
+                            new NewTopic(usage, PARTITIONS, (short) 1).configs(Map.of(
+                                    TopicConfig.CLEANUP_POLICY_CONFIG, "compact,delete",
+                                    TopicConfig.RETENTION_MS_CONFIG, Long.toString(TimeUnit.DAYS.toMillis(2))))))
                     .all().get(60, TimeUnit.SECONDS);
         }
         return this;
@@ -81,6 +91,7 @@ final class RelayCluster implements AutoCloseable {
         env.put("RELAY_INGRESS_PUBLISH_TOPIC", inbound);
         env.put("RELAY_RULES_TRUSTED_NETWORKS", "127.0.0.0/8");
         env.put("RELAY_RULES_TOPIC", rules);
+        env.put("RELAY_LIMITS_USAGE_TOPIC", usage);
         return env;
     }
 
@@ -95,6 +106,9 @@ final class RelayCluster implements AutoCloseable {
         env.put("RELAY_POLICY_TOPICS_EVENTS", events);
         env.put("RELAY_POLICY_TOPICS_DLQ", dlq);
         env.put("MP_MESSAGING_INCOMING_INBOUND_GROUP_ID", policyGroup);
+        env.put("RELAY_LIMITS_USAGE_TOPIC", usage);
+        env.put("RELAY_POLICY_TOPICS_HELD", held);
+        env.put("RELAY_POLICY_LIMITS_HELD_GROUP", heldGroup);
         return env;
     }
 
@@ -153,9 +167,10 @@ final class RelayCluster implements AutoCloseable {
         }
         all.stream().filter(RelayInstance::isAlive).forEach(RelayInstance::kill);
         try (Admin admin = admin()) {
-            admin.deleteConsumerGroups(List.of(policyGroup, deliveryGroup, retryGroup)).all()
+            admin.deleteConsumerGroups(List.of(policyGroup, deliveryGroup, retryGroup, heldGroup)).all()
                     .get(30, TimeUnit.SECONDS);
-            admin.deleteTopics(Stream.concat(Stream.of(inbound, outbound, events, dlq, rules), retryTiers.stream())
+            admin.deleteTopics(Stream.concat(Stream.of(inbound, outbound, events, dlq, held, rules, usage),
+                    retryTiers.stream())
                     .toList()).all().get(30, TimeUnit.SECONDS);
         } catch (Exception e) {
             System.out.println("[RelayCluster] cleanup of " + run + " topics/groups incomplete: " + e);
