@@ -52,6 +52,8 @@ class ScaleOutIT {
     private static final int CLIENTS = 4;
     private static final int PARTITIONS = 6;
     private static final int DOMAINS = 5;
+    /** Consumers per policy instance (relay.policy.concurrency): 2 instances x 2 = 4 members for 6 partitions. */
+    private static final int POLICY_CONCURRENCY = 2;
     private static final Duration PACE = Duration.ofMillis(400);
     private static final List<String> DEFAULT_TOPICS = List.of("relay.inbound.v1", "relay.outbound.v1",
             "relay.retry.v1.1s", "relay.retry.v1.2s", "relay.events.v1", "relay.dlq.v1");
@@ -95,7 +97,9 @@ class ScaleOutIT {
             List<RelayInstance> policies = new ArrayList<>();
             List<RelayInstance> deliveries = new ArrayList<>();
             for (int i = 1; i <= 2; i++) {
-                policies.add(relay.launch("policy-service", "policy-" + i, relay.policyEnv(),
+                Map<String, String> policyEnv = relay.policyEnv();
+                policyEnv.put("RELAY_POLICY_CONCURRENCY", String.valueOf(POLICY_CONCURRENCY));
+                policies.add(relay.launch("policy-service", "policy-" + i, policyEnv,
                         RelayService.freePort()));
             }
             for (int i = 1; i <= 3; i++) {
@@ -105,7 +109,7 @@ class ScaleOutIT {
             for (RelayInstance instance : relay.started()) {
                 instance.awaitReady(Duration.ofSeconds(120));
             }
-            awaitGroup(admin, policyGroup, inbound, 2, Duration.ofSeconds(60));
+            awaitGroup(admin, policyGroup, inbound, 2 * POLICY_CONCURRENCY, Duration.ofSeconds(60));
             awaitGroup(admin, deliveryGroup, outbound, 3, Duration.ofSeconds(60));
             log("started in %d s: %s", seconds(t0), relay.started());
             log("assignment %s: %s", policyGroup, assignment(admin, policyGroup));
@@ -141,7 +145,8 @@ class ScaleOutIT {
             log("SIGKILL %s and %s after %d accepted", killedPolicy, killedDelivery, acceptedAtWorkerKill);
             CompletableFuture<String> failover = CompletableFuture.supplyAsync(() -> {
                 try (Admin watcher = relay.admin()) {
-                    long policyDone = awaitGroupQuietly(watcher, policyGroup, inbound, 1, Duration.ofSeconds(60));
+                    long policyDone = awaitGroupQuietly(watcher, policyGroup, inbound, POLICY_CONCURRENCY,
+                            Duration.ofSeconds(60));
                     long deliveryDone = awaitGroupQuietly(watcher, deliveryGroup, outbound, 2, Duration.ofSeconds(60));
                     return String.format("policy group: all %d partitions with the survivor after %.1f s; delivery "
                                     + "group: all %d partitions with the 2 survivors after %.1f s", PARTITIONS,
