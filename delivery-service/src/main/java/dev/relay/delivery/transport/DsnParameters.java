@@ -2,8 +2,9 @@ package dev.relay.delivery.transport;
 
 import dev.relay.common.envelope.Dsn;
 
-import java.nio.charset.StandardCharsets;
 import java.util.Locale;
+
+import static dev.relay.common.dsn.DsnComposer.xtext;
 
 /**
  * The RFC 3461 parameters a message carries, passed on to a server that advertises DSN: RET and ENVID on MAIL,
@@ -52,20 +53,6 @@ final class DsnParameters {
             if (semi > 0) {
                 s.append(" ORCPT=").append(r.orcpt(), 0, semi).append(';')
                         .append(xtext(r.orcpt().substring(semi + 1)));
-            }
-        }
-        return s.toString();
-    }
-
-    /** RFC 3461 §4: printable US-ASCII except '+' and '=' as is; every other octet as {@code +HH}. */
-    static String xtext(String value) {
-        StringBuilder s = new StringBuilder();
-        for (byte b : value.getBytes(StandardCharsets.UTF_8)) {
-            int c = b & 0xFF;
-            if (c >= 33 && c <= 126 && c != '+' && c != '=') {
-                s.append((char) c);
-            } else {
-                s.append('+').append(String.format("%02X", c));
             }
         }
         return s.toString();

@@ -305,7 +305,7 @@ public final class DsnComposer {
     }
 
     /** RFC 3461 §4 xtext: printable ASCII except '+' and '=' as is, everything else as +HH. */
-    static String xtext(String value) {
+    public static String xtext(String value) {
         StringBuilder s = new StringBuilder();
         for (byte b : value.getBytes(StandardCharsets.UTF_8)) {
             int c = b & 0xFF;

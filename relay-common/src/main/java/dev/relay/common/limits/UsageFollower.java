@@ -1,9 +1,9 @@
 package dev.relay.common.limits;
 
+import dev.relay.common.kafka.WholeTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -83,7 +83,8 @@ public final class UsageFollower implements Usage, AutoCloseable {
 
     private void run() {
         try {
-            List<TopicPartition> partitions = assign();
+            List<TopicPartition> partitions = WholeTopic.assignFromBeginning(consumer, topic, () -> running,
+                    "usage topic " + topic + " not there yet; counting from zero");
             if (partitions.isEmpty()) {
                 return;
             }
@@ -105,32 +106,6 @@ public final class UsageFollower implements Usage, AutoCloseable {
         } finally {
             consumer.close(Duration.ofSeconds(2));
         }
-    }
-
-    private List<TopicPartition> assign() {
-        while (running) {
-            List<PartitionInfo> infos;
-            try {
-                infos = consumer.partitionsFor(topic, Duration.ofSeconds(5));
-            } catch (org.apache.kafka.common.errors.TimeoutException e) {
-                infos = List.of();
-            }
-            if (infos != null && !infos.isEmpty()) {
-                List<TopicPartition> partitions = infos.stream()
-                        .map(i -> new TopicPartition(i.topic(), i.partition())).toList();
-                consumer.assign(partitions);
-                consumer.seekToBeginning(partitions);
-                return partitions;
-            }
-            LOG.log(System.Logger.Level.WARNING, "usage topic " + topic + " not there yet; counting from zero");
-            try {
-                Thread.sleep(1000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return List.of();
-            }
-        }
-        return List.of();
     }
 
     private void apply(ConsumerRecord<String, byte[]> record) {

@@ -1,9 +1,9 @@
 package dev.relay.common.rules;
 
+import dev.relay.common.kafka.WholeTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -76,7 +76,8 @@ public final class RulesFollower implements AutoCloseable {
 
     private void run() {
         try {
-            List<TopicPartition> partitions = assign();
+            List<TopicPartition> partitions = WholeTopic.assignFromBeginning(consumer, topic, () -> running,
+                    "rules topic " + topic + " not there yet; using the rules in force");
             if (partitions.isEmpty()) {
                 return;
             }
@@ -97,33 +98,6 @@ public final class RulesFollower implements AutoCloseable {
         } finally {
             consumer.close(Duration.ofSeconds(2));
         }
-    }
-
-    /** Waits for the topic to exist (the policy service creates it), then takes all its partitions. */
-    private List<TopicPartition> assign() throws WakeupException {
-        while (running) {
-            List<PartitionInfo> infos;
-            try {
-                infos = consumer.partitionsFor(topic, Duration.ofSeconds(5));
-            } catch (org.apache.kafka.common.errors.TimeoutException e) {
-                infos = List.of();
-            }
-            if (infos != null && !infos.isEmpty()) {
-                List<TopicPartition> partitions = infos.stream()
-                        .map(i -> new TopicPartition(i.topic(), i.partition())).toList();
-                consumer.assign(partitions);
-                consumer.seekToBeginning(partitions);
-                return partitions;
-            }
-            LOG.log(System.Logger.Level.WARNING, "rules topic " + topic + " not there yet; using the rules in force");
-            try {
-                Thread.sleep(1000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return List.of();
-            }
-        }
-        return List.of();
     }
 
     private void apply(ConsumerRecord<String, byte[]> record) {
