@@ -1,11 +1,17 @@
 package dev.relay.common.kafka;
 
 import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.Properties;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -17,6 +23,21 @@ public final class WholeTopic {
     private static final System.Logger LOG = System.getLogger(WholeTopic.class.getName());
 
     private WholeTopic() {
+    }
+
+    /**
+     * A consumer for following a whole topic: the service's client properties (bootstrap servers, security) without
+     * a group, without commits, from the earliest offset, reading committed records only.
+     */
+    public static KafkaConsumer<String, byte[]> consumer(Map<String, Object> kafka, String clientId) {
+        Properties props = new Properties();
+        props.putAll(kafka);
+        props.remove(ConsumerConfig.GROUP_ID_CONFIG);
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        props.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
+        return new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
     }
 
     /**

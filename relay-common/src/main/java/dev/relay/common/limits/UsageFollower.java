@@ -1,20 +1,16 @@
 package dev.relay.common.limits;
 
 import dev.relay.common.kafka.WholeTopic;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -55,13 +51,7 @@ public final class UsageFollower implements Usage, AutoCloseable {
         this.topic = topic;
         this.ownInstance = ownInstance;
         this.clock = clock;
-        Properties props = new Properties();
-        props.putAll(kafka);
-        props.remove(ConsumerConfig.GROUP_ID_CONFIG);
-        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        props.put(ConsumerConfig.CLIENT_ID_CONFIG, "relay-usage-follower-" + topic);
-        this.consumer = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
+        this.consumer = WholeTopic.consumer(kafka, "relay-usage-follower-" + topic);
         this.thread = new Thread(this::run, "relay-usage-follower");
         this.thread.setDaemon(true);
     }
