@@ -1,5 +1,6 @@
 package dev.relay.delivery.messaging;
 
+import dev.relay.common.kafka.InFlightLimit;
 import dev.relay.delivery.config.DeliveryConfig;
 import io.quarkus.runtime.Startup;
 import jakarta.enterprise.context.ApplicationScoped;

@@ -44,6 +44,14 @@ public interface PolicyConfig {
     @WithDefault("4")
     int concurrency();
 
+    /**
+     * Records one instance may have decided and produced whose output Kafka has not acknowledged yet. The next
+     * record is decided while earlier ones wait for their acknowledgement; each input is committed only after
+     * its own output was acknowledged (the throttled commit strategy commits in offset order).
+     */
+    @WithDefault("64")
+    int inFlight();
+
     /** Delivery status notifications for recipients refused after acceptance. */
     DsnSettings dsn();
 

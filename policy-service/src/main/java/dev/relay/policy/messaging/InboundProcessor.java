@@ -6,6 +6,7 @@ import dev.relay.common.envelope.EnvelopeCodec;
 import dev.relay.common.envelope.Route;
 import dev.relay.common.event.RelayEvent;
 import dev.relay.common.kafka.DueTimeConsumer;
+import dev.relay.common.kafka.InFlightLimit;
 import dev.relay.common.kafka.Topics;
 import dev.relay.common.limits.Exceeded;
 import dev.relay.common.rules.RelayDecision;
@@ -70,6 +71,7 @@ public class InboundProcessor {
     private final RateLimiter limiter;
     private final PolicyConfig.LimitSettings limitSettings;
     private final Clock clock;
+    private final InFlightLimit window;
 
     public InboundProcessor(RuleStore rules, PolicyConfig config, PolicyMetrics metrics, RateLimiter limiter,
                             Clock clock,
@@ -92,6 +94,7 @@ public class InboundProcessor {
         this.limiter = limiter;
         this.limitSettings = config.limits();
         this.clock = clock;
+        this.window = new InFlightLimit(config.inFlight());
     }
 
     /** The engine deciding with the rules in force (shared with the admin API's dry run). */
@@ -99,8 +102,31 @@ public class InboundProcessor {
         return engine;
     }
 
+    /**
+     * Takes the next record once a slot of {@code relay.policy.in-flight} is free, and returns: deciding and
+     * producing go on without waiting for Kafka's acknowledgement, so one consumer has many records in work
+     * instead of one round trip per record. The record is acknowledged (committable) only when its own output
+     * was acknowledged; a failure (a bug: producing is retried) nacks it, which stops the channel
+     * ({@code failure-strategy=fail}) with the record uncommitted.
+     */
     @Incoming("inbound")
     public Uni<Void> process(Message<byte[]> message) {
+        return Uni.createFrom().completionStage(window.acquire()).invoke(() -> {
+            Uni<Void> work;
+            try {
+                work = decideAndRoute(message);
+            } catch (RuntimeException e) {
+                work = Uni.createFrom().failure(e);
+            }
+            work.subscribe().with(done -> window.release(), failure -> {
+                window.release();
+                LOG.errorf(failure, "inbound record not processed; the channel stops with it uncommitted");
+                message.nack(failure);
+            });
+        });
+    }
+
+    private Uni<Void> decideAndRoute(Message<byte[]> message) {
         IncomingKafkaRecordMetadata<?, ?> meta = message.getMetadata(IncomingKafkaRecordMetadata.class).orElseThrow();
         Header header = meta.getHeaders().lastHeader(Topics.ENVELOPE_HEADER);
         Envelope envelope;

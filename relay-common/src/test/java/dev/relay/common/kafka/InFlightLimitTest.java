@@ -1,4 +1,4 @@
-package dev.relay.delivery.messaging;
+package dev.relay.common.kafka;
 
 import org.junit.jupiter.api.Test;
 

@@ -1,27 +1,28 @@
-package dev.relay.delivery.messaging;
+package dev.relay.common.kafka;
 
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * A non-blocking semaphore: at most {@code max} records in delivery at once. {@link #acquire()} completes when
- * a slot is free; while it has not completed, the consumer asks Kafka for no further record (back-pressure).
+ * A non-blocking semaphore: at most {@code max} records in work at once (the delivery's deliveries, the policy's
+ * decisions waiting for Kafka's acknowledgement). {@link #acquire()} completes when a slot is free; while it has
+ * not completed, the consumer asks Kafka for no further record (back-pressure).
  */
-final class InFlightLimit {
+public final class InFlightLimit {
 
     private final int max;
     private final ArrayDeque<CompletableFuture<Void>> waiting = new ArrayDeque<>();
     private int inFlight;
 
-    InFlightLimit(int max) {
+    public InFlightLimit(int max) {
         if (max < 1) {
             throw new IllegalArgumentException("concurrency must be at least 1, was " + max);
         }
         this.max = max;
     }
 
-    CompletionStage<Void> acquire() {
+    public CompletionStage<Void> acquire() {
         synchronized (this) {
             if (inFlight < max) {
                 inFlight++;
@@ -33,7 +34,7 @@ final class InFlightLimit {
         }
     }
 
-    void release() {
+    public void release() {
         CompletableFuture<Void> next;
         synchronized (this) {
             next = waiting.poll();
@@ -45,7 +46,7 @@ final class InFlightLimit {
         next.complete(null); // the slot passes to the next waiter; completed outside the lock
     }
 
-    synchronized int inFlight() {
+    public synchronized int inFlight() {
         return inFlight;
     }
 }
