@@ -100,10 +100,10 @@ await_ready() { # name http-port
   done
   echo "bench: $1 not ready on :$2" >&2; tail -n 30 "$RAW/$1.log" >&2; return 1
 }
-service() { # name module http-port env...
+service() { # name module http-port env... : with the JVM options the services always run with (C1 only, ADR 0007)
   local name=$1 module=$2 http=$3; shift 3
   start_bg "$name" env QUARKUS_HTTP_PORT="$http" KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$KAFKA_PORT" \
-    RELAY_RULES_TRUSTED_NETWORKS=127.0.0.0/8 "$@" java -jar "$module/target/quarkus-app/quarkus-run.jar"
+    RELAY_RULES_TRUSTED_NETWORKS=127.0.0.0/8 "$@" java -XX:TieredStopAtLevel=1 -jar "$module/target/quarkus-app/quarkus-run.jar"
 }
 metric_sum() { # port regexp
   curl -s "http://127.0.0.1:$1/q/metrics" | awk -v re="$2" '$0 !~ /^#/ && $1 ~ re { s += $2 } END { printf "%.0f\n", s + 0 }'
@@ -433,7 +433,7 @@ kib() { awk -v b="$1" 'BEGIN { printf "%g KiB", b / 1024 }'; }
   echo "| **Relay/Postfix** | **$(ratio "$E2E_R_RATE" "$E2E_P_RATE")** | | | | | |"
   echo
   echo "## 3. Delivery scale-out (receiver holds every reply ${SCALE_DELAY} ms)"
-  echo "$SCALE_N messages of 1 KiB routed by the policy first; then k delivery workers (default concurrency, 16 each)"
+  echo "$SCALE_N messages of 1 KiB routed by the policy first; then k delivery workers (default settings: 32 deliveries in flight and at most 20 connections to one destination, each)"
   echo "start side by side on an empty 3-partition topic of their own, and once all are ready and their group has"
   echo "settled the routed records are copied there at once. Throughput over the middle 80 % of arrivals."
   echo

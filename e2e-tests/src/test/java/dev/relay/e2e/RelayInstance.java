@@ -52,8 +52,7 @@ final class RelayInstance implements AutoCloseable {
         Map<String, String> all = new HashMap<>(env);
         all.put("QUARKUS_HTTP_PORT", String.valueOf(httpPort));
         Path work = root.resolve("e2e-tests/target/run").resolve(runDir).resolve(name);
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ManagedProcess process = ManagedProcess.start(name, List.of(java, "-Xmx256m", "-jar", jar.toString()), work,
+        ManagedProcess process = ManagedProcess.start(name, ManagedProcess.serviceCommand(jar, "-Xmx256m"), work,
                 all, work.resolve(name + ".log"), null);
         return new RelayInstance(name, httpPort, process);
     }

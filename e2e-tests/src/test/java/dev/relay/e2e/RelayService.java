@@ -50,8 +50,7 @@ final class RelayService implements AutoCloseable {
             throw new IllegalStateException(jar + " is missing: run the whole build (./relay test), not this module alone");
         }
         Path work = root.resolve("e2e-tests/target/run/" + module);
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        process = ManagedProcess.start(module, List.of(java, "-Xmx256m", "-jar", jar.toString()), work, env,
+        process = ManagedProcess.start(module, ManagedProcess.serviceCommand(jar, "-Xmx256m"), work, env,
                 work.resolve(module + ".log"), null);
         ManagedProcess.await(module + " ready", Duration.ofSeconds(90), process,
                 () -> status("/q/health/ready") == 200);

@@ -170,7 +170,7 @@ public final class LocalStack {
                 if (!Files.isRegularFile(jar)) {
                     throw new IllegalStateException(root.relativize(jar) + " is missing: build first (./relay build)");
                 }
-                List<String> cmd = List.of(ManagedProcess.javaExecutable(), "-jar", jar.toString());
+                List<String> cmd = ManagedProcess.serviceCommand(jar);
                 ManagedProcess p = ManagedProcess.start(c.name(), cmd, root, env, logFile, pidFile, true);
                 ManagedProcess.await(c.name() + " ready at " + health, SERVICE_TIMEOUT, p,
                         () -> Support.httpStatus(health) == 200);

@@ -315,6 +315,24 @@ public final class ManagedProcess {
         }
     }
 
+    /**
+     * JVM options every Relay service runs with (here, in {@code ./relay up}, the benchmark and the container
+     * images): the C1 compiler only. ADR 0007: on small CPU budgets C2 kept recompiling long after warm-up and
+     * cost more CPU than its faster code saved.
+     */
+    public static final List<String> SERVICE_JVM_OPTIONS = List.of("-XX:TieredStopAtLevel=1");
+
+    /** The command that runs a packaged Relay service: {@code java <service options> <extra> -jar <jar>}. */
+    public static List<String> serviceCommand(Path jar, String... extraJvmOptions) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(javaExecutable());
+        cmd.addAll(SERVICE_JVM_OPTIONS);
+        cmd.addAll(List.of(extraJvmOptions));
+        cmd.add("-jar");
+        cmd.add(jar.toString());
+        return cmd;
+    }
+
     /** The java executable of this JVM, for child JVMs. */
     static String javaExecutable() {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();

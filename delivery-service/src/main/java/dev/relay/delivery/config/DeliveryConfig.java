@@ -43,8 +43,11 @@ public interface DeliveryConfig {
     @WithDefault("10m")
     Duration dataTimeout();
 
-    /** Records delivered at the same time by one instance. */
-    @WithDefault("16")
+    /**
+     * Records delivered at the same time by one instance. Each waits for remote replies and then for Kafka's
+     * acknowledgement of its outcome, so this, not the CPU, bounds one instance's rate against a fast receiver.
+     */
+    @WithDefault("32")
     int concurrency();
 
     Retry retry();
@@ -71,8 +74,8 @@ public interface DeliveryConfig {
      * per delivery instance: with N instances a destination may see N times these.
      */
     interface Destination {
-        /** Open connections per destination, idle pooled ones included. */
-        @WithDefault("10")
+        /** Open connections per destination, idle pooled ones included (Postfix's default limit is 20 too). */
+        @WithDefault("20")
         int maxConnections();
 
         /** Deliveries waiting for a connection slot of one destination; beyond, deferred (451 4.4.5). */

@@ -1,9 +1,13 @@
 package dev.relay.ingress.metrics;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import jakarta.enterprise.context.ApplicationScoped;
 
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -15,15 +19,24 @@ public class IngressMetrics {
 
     private final MeterRegistry registry;
     private final AtomicInteger activeSessions = new AtomicInteger();
+    /** Meters by name and tag values: looked up several times per message, built (tags sorted) only once. */
+    private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+    private final Map<String, Timer> timers = new ConcurrentHashMap<>();
+    private final DistributionSummary messageSize;
 
     public IngressMetrics(MeterRegistry registry) {
         this.registry = registry;
         registry.gauge("smtp.sessions.active", activeSessions);
+        this.messageSize = registry.summary("relay.ingress.message.size", "unit", "bytes");
+    }
+
+    private Counter counter(String name, String... tags) {
+        return counters.computeIfAbsent(name + '|' + String.join("|", tags), key -> registry.counter(name, tags));
     }
 
     public void sessionOpened(String listener) {
         activeSessions.incrementAndGet();
-        registry.counter("smtp.sessions", "listener", listener).increment();
+        counter("smtp.sessions", "listener", listener).increment();
     }
 
     public void sessionClosed() {
@@ -31,20 +44,20 @@ public class IngressMetrics {
     }
 
     public void command(String verb, String replyClass) {
-        registry.counter("smtp.commands", "command", verb, "reply.class", replyClass).increment();
+        counter("smtp.commands", "command", verb, "reply.class", replyClass).increment();
     }
 
     public void auth(String mechanism, String result) {
-        registry.counter("smtp.auth.attempts", "mechanism", mechanism, "result", result).increment();
+        counter("smtp.auth.attempts", "mechanism", mechanism, "result", result).increment();
     }
 
     /** @param result accepted, temp_failed or rejected */
     public void message(String result) {
-        registry.counter("relay.ingress.messages", "result", result).increment();
+        counter("relay.ingress.messages", "result", result).increment();
     }
 
     public void messageSize(long bytes) {
-        registry.summary("relay.ingress.message.size", "unit", "bytes").record(bytes);
+        messageSize.record(bytes);
     }
 
     /** The revision (rules-topic offset; -1 = the configured seed) of the rule set the sessions decide with. */
@@ -59,6 +72,7 @@ public class IngressMetrics {
     }
 
     public void publishDone(Timer.Sample sample, boolean stored) {
-        sample.stop(registry.timer("relay.ingress.publish.duration", "result", stored ? "acked" : "failed"));
+        String result = stored ? "acked" : "failed";
+        sample.stop(timers.computeIfAbsent(result, r -> registry.timer("relay.ingress.publish.duration", "result", r)));
     }
 }

@@ -28,6 +28,17 @@ public final class DataDecoder {
      */
     public int feed(byte[] bytes, int from, int to) {
         for (int i = from; i < to; i++) {
+            if (state == State.IN_LINE) { // the bulk of a message: the rest of the line goes to the buffer at once
+                int end = i;
+                while (end < to && bytes[end] != '\r' && bytes[end] != '\n') {
+                    end++;
+                }
+                if (end > i) {
+                    buffer.write(bytes, i, end);
+                    i = end - 1;
+                    continue;
+                }
+            }
             byte b = bytes[i];
             switch (state) {
                 case LINE_START -> {

@@ -1,6 +1,6 @@
 package dev.relay.ingress.smtp.protocol;
 
-import java.io.ByteArrayOutputStream;
+import java.util.Arrays;
 
 /**
  * Holds the bytes of one message as they arrive (after dot-unstuffing for DATA, raw for BDAT) and judges them:
@@ -17,7 +17,9 @@ public final class MessageBuffer {
     private final long maxSize;
     private final int maxLineLength;
     private final MemoryBudget budget;
-    private final ByteArrayOutputStream out = new ByteArrayOutputStream(4096);
+    private byte[] kept = new byte[16 * 1024];
+    private int count;
+    private byte[] copy;
     private long size;
     private long reserved;
     private int lineLength;
@@ -39,39 +41,82 @@ public final class MessageBuffer {
         write(prefix, 0, prefix.length);
     }
 
+    /**
+     * Judges and keeps {@code bytes[from, to)}: one pass over the bytes for line endings and line length, then
+     * one copy (this runs for every byte of every message, so it avoids a call and a lock per byte).
+     */
     public void write(byte[] bytes, int from, int to) {
+        boolean cr = afterCr;
+        int line = lineLength;
+        boolean bare = false;
+        boolean tooLong = false;
+        int longest = maxLineLength - 2; // the limit counts the CRLF
         for (int i = from; i < to; i++) {
-            write(bytes[i]);
+            byte b = bytes[i];
+            if (b == '\n') {
+                bare |= !cr;
+                line = 0;
+            } else {
+                bare |= cr;
+                if (b != '\r' && ++line > longest) {
+                    tooLong = true;
+                }
+            }
+            cr = b == '\r';
+        }
+        afterCr = cr;
+        lineLength = line;
+        bareLineEnding |= bare;
+        lineTooLong |= tooLong;
+        size += to - from;
+        if (size > maxSize) {
+            tooBig = true;
+        }
+        if (!failed()) {
+            keep(bytes, from, to - from);
         }
     }
 
     public void write(byte b) {
-        if (afterCr && b != '\n') {
-            bareLineEnding = true;
-        }
-        if (b == '\n' && !afterCr) {
-            bareLineEnding = true;
+        if (b == '\n') {
+            bareLineEnding |= !afterCr;
+            lineLength = 0;
+        } else {
+            bareLineEnding |= afterCr;
+            if (b != '\r' && ++lineLength > maxLineLength - 2) {
+                lineTooLong = true;
+            }
         }
         afterCr = b == '\r';
-        if (b == '\n') {
-            lineLength = 0;
-        } else if (b != '\r' && ++lineLength > maxLineLength - 2) { // the limit counts the CRLF
-            lineTooLong = true;
-        }
         if (++size > maxSize) {
             tooBig = true;
         }
-        if (tooBig || noMemory || lineTooLong || bareLineEnding) {
-            return; // judged already: stop keeping bytes, keep counting
+        if (!failed() && room(1)) {
+            kept[count++] = b;
         }
-        if (out.size() >= reserved) {
+    }
+
+    private void keep(byte[] bytes, int from, int length) {
+        if (room(length)) {
+            System.arraycopy(bytes, from, kept, count, length);
+            count += length;
+        }
+    }
+
+    /** Reserves memory and grows the array for {@code length} more bytes; false once the budget is exhausted. */
+    private boolean room(int length) {
+        while (count + length > reserved) {
             if (!budget.tryReserve(RESERVE_STEP)) {
-                noMemory = true;
-                return;
+                noMemory = true; // judged: stop keeping bytes, keep counting
+                return false;
             }
             reserved += RESERVE_STEP;
         }
-        out.write(b);
+        if (count + length > kept.length) {
+            kept = Arrays.copyOf(kept, (int) Math.max(kept.length * 2L, (long) count + length));
+        }
+        copy = null;
+        return true;
     }
 
     public Outcome outcome() {
@@ -92,8 +137,12 @@ public final class MessageBuffer {
         return bareLineEnding || tooBig || lineTooLong || noMemory;
     }
 
+    /** The kept bytes (one copy, made once: the checks and the publisher both ask). */
     public byte[] bytes() {
-        return out.toByteArray();
+        if (copy == null) {
+            copy = Arrays.copyOf(kept, count);
+        }
+        return copy;
     }
 
     public long size() {

@@ -21,8 +21,10 @@ public final class QueueIds {
             id[i] = ALPHABET[(int) (time & 31)];
             time >>>= 5;
         }
+        long random = RANDOM.nextLong(); // one draw from the generator per id: 50 of its 64 bits are used
         for (int i = 10; i < 20; i++) {
-            id[i] = ALPHABET[RANDOM.nextInt(32)];
+            id[i] = ALPHABET[(int) (random & 31)];
+            random >>>= 5;
         }
         return new String(id);
     }
