@@ -34,7 +34,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * two-octet length), both on the same port, chosen by the system. It answers MX, A and AAAA from what the test
  * configured; a null MX (RFC 7505) is {@code mx(domain, 0, ".")}. Names it knows nothing about get NXDOMAIN, known
  * names without records of the asked type an empty NOERROR answer (NODATA). Per name it can also answer SERVFAIL,
- * answer late, or not answer at all, to test resolver failover and timeouts.
+ * answer late, or not answer at all, to test resolver failover and timeouts. Records carry a TTL of
+ * {@value #DEFAULT_TTL} seconds unless {@link #ttl} says otherwise; negative answers carry an SOA in the authority
+ * section (RFC 2308) only for names under a zone given to {@link #soa}, to test a resolver's cache.
  *
  * <pre>
  * try (DnsResponder dns = DnsResponder.start().mx("example.org", 10, "mx.example.org").a("mx.example.org", "127.0.0.1")) {
@@ -50,6 +52,9 @@ public final class DnsResponder implements AutoCloseable {
     public static final int TYPE_A = 1;
     public static final int TYPE_MX = 15;
     public static final int TYPE_AAAA = 28;
+    public static final int TYPE_SOA = 6;
+    /** The TTL of every record of a name without {@link #ttl}. */
+    public static final int DEFAULT_TTL = 60;
     private static final int RCODE_SERVFAIL = 2;
     private static final int RCODE_NXDOMAIN = 3;
 
@@ -58,6 +63,8 @@ public final class DnsResponder implements AutoCloseable {
     private final Set<String> servfail = new HashSet<>();
     private final Set<String> silent = new HashSet<>();
     private final Map<String, Duration> delays = new HashMap<>();
+    private final Map<String, Long> ttls = new HashMap<>();
+    private final Map<String, long[]> soas = new HashMap<>(); // zone -> {SOA record TTL, SOA MINIMUM}
     private final Map<String, AtomicInteger> queries = new ConcurrentHashMap<>();
     private final List<String> log = new CopyOnWriteArrayList<>();
     private final DatagramSocket udp;
@@ -155,6 +162,25 @@ public final class DnsResponder implements AutoCloseable {
     /** Questions about this name are answered only after {@code delay}. */
     public synchronized DnsResponder delay(String name, Duration delay) {
         delays.put(key(name), delay);
+        return this;
+    }
+
+    /** Every record of this name is answered with this TTL (seconds, 0 to 2^31-1) instead of {@value #DEFAULT_TTL}. */
+    public synchronized DnsResponder ttl(String name, long seconds) {
+        if (seconds < 0 || seconds > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("TTL out of range: " + seconds);
+        }
+        ttls.put(key(name), seconds);
+        return this;
+    }
+
+    /**
+     * NXDOMAIN and NODATA answers for {@code zone} and the names under it carry the zone's SOA in the authority
+     * section, with this record TTL and MINIMUM field: a resolver caches them for the smaller of the two (RFC 2308
+     * §5).
+     */
+    public synchronized DnsResponder soa(String zone, long ttl, long minimum) {
+        soas.put(key(zone), new long[]{ttl, minimum});
         return this;
     }
 
@@ -311,6 +337,7 @@ public final class DnsResponder implements AutoCloseable {
                 : names.contains(question.name()) ? 0 : RCODE_NXDOMAIN;
         List<byte[]> rrs = rcode == 0 ? records.getOrDefault(question.name() + "/" + question.type(), List.of())
                 : List.of();
+        String zone = rcode != RCODE_SERVFAIL && rrs.isEmpty() ? zoneOf(question.name()) : null;
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         out.write(q[0]);
         out.write(q[1]);
@@ -318,19 +345,48 @@ public final class DnsResponder implements AutoCloseable {
         out.write(0x80 | rcode); // RA, RCODE
         writeShort(out, 1);
         writeShort(out, rrs.size());
-        writeShort(out, 0);
+        writeShort(out, zone == null ? 0 : 1);
         writeShort(out, 0);
         out.write(q, 12, question.end() - 12);
+        long ttl = ttls.getOrDefault(question.name(), (long) DEFAULT_TTL);
         for (byte[] rdata : rrs) {
             writeShort(out, 0xC00C); // pointer to the question name
             writeShort(out, question.type());
             writeShort(out, 1); // IN
-            writeShort(out, 0);
-            writeShort(out, 60); // TTL
+            writeInt(out, ttl);
             writeShort(out, rdata.length);
             out.write(rdata, 0, rdata.length);
         }
+        if (zone != null) {
+            long[] soa = soas.get(zone);
+            ByteArrayOutputStream rdata = new ByteArrayOutputStream();
+            writeName(rdata, "ns." + zone);
+            writeName(rdata, "hostmaster." + zone);
+            writeInt(rdata, 1); // serial
+            writeInt(rdata, 3600); // refresh
+            writeInt(rdata, 600); // retry
+            writeInt(rdata, 86400); // expire
+            writeInt(rdata, soa[1]); // minimum: the negative-caching TTL
+            writeName(out, zone);
+            writeShort(out, TYPE_SOA);
+            writeShort(out, 1); // IN
+            writeInt(out, soa[0]);
+            writeShort(out, rdata.size());
+            out.write(rdata.toByteArray(), 0, rdata.size());
+        }
         return out.toByteArray();
+    }
+
+    /** The closest enclosing zone given to {@link #soa}, or null. */
+    private String zoneOf(String name) {
+        for (String n = name; ; n = n.substring(n.indexOf('.') + 1)) {
+            if (soas.containsKey(n)) {
+                return n;
+            }
+            if (n.indexOf('.') < 0) {
+                return null;
+            }
+        }
     }
 
     private static String typeName(int type) {
@@ -369,6 +425,11 @@ public final class DnsResponder implements AutoCloseable {
     private static void writeShort(ByteArrayOutputStream out, int value) {
         out.write((value >> 8) & 0xff);
         out.write(value & 0xff);
+    }
+
+    private static void writeInt(ByteArrayOutputStream out, long value) {
+        writeShort(out, (int) (value >> 16));
+        writeShort(out, (int) value);
     }
 
     private static String key(String name) {

@@ -36,7 +36,9 @@ class DnsResponderTest {
                 .exists("empty.example")
                 .servfail("broken.example")
                 .silent("silent.example")
-                .a("slow.example", "192.0.2.9").delay("slow.example", Duration.ofMillis(700));
+                .a("slow.example", "192.0.2.9").delay("slow.example", Duration.ofMillis(700))
+                .a("long.example", "192.0.2.10").ttl("long.example", 86_400)
+                .soa("zone.example", 300, 120).exists("empty.zone.example");
     }
 
     @AfterAll
@@ -100,6 +102,30 @@ class DnsResponderTest {
     }
 
     @Test
+    void shouldGiveRecordsTheDefaultTtlOrTheOneSetForTheName() throws Exception {
+        byte[] usual = udp(query(11, "mx1.example.org", DnsResponder.TYPE_A), 2000);
+        byte[] longer = udp(query(12, "long.example", DnsResponder.TYPE_A), 2000);
+
+        // the last record: TTL (4 octets), RDLENGTH (2), RDATA (4 for A)
+        assertEquals(DnsResponder.DEFAULT_TTL, uint32(usual, usual.length - 10));
+        assertEquals(86_400, uint32(longer, longer.length - 10));
+    }
+
+    @Test
+    void shouldPutTheSoaOfTheZoneInNegativeAnswersUnderIt() throws Exception {
+        byte[] nxdomain = udp(query(13, "gone.zone.example", DnsResponder.TYPE_MX), 2000);
+        byte[] nodata = udp(query(14, "empty.zone.example", DnsResponder.TYPE_A), 2000);
+        byte[] outside = udp(query(15, "nowhere.example", DnsResponder.TYPE_A), 2000);
+
+        assertEquals(3, rcode(nxdomain));
+        assertEquals(1, authorityCount(nxdomain));
+        assertEquals(120, uint32(nxdomain, nxdomain.length - 4)); // MINIMUM, the last field of the SOA
+        assertEquals(0, rcode(nodata));
+        assertEquals(1, authorityCount(nodata));
+        assertEquals(0, authorityCount(outside));
+    }
+
+    @Test
     void shouldIgnoreGarbage() throws Exception {
         assertThrows(SocketTimeoutException.class, () -> udp(new byte[]{1, 2, 3}, 300));
         // still serving afterwards
@@ -145,6 +171,15 @@ class DnsResponderTest {
 
     private static int rcode(byte[] answer) {
         return answer[3] & 0x0f;
+    }
+
+    private static int authorityCount(byte[] answer) {
+        return ((answer[8] & 0xff) << 8) | (answer[9] & 0xff);
+    }
+
+    private static long uint32(byte[] answer, int at) {
+        return ((answer[at] & 0xffL) << 24) | ((answer[at + 1] & 0xff) << 16) | ((answer[at + 2] & 0xff) << 8)
+                | (answer[at + 3] & 0xff);
     }
 
     private static int answerCount(byte[] answer) {

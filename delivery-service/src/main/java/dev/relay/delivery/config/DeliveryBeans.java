@@ -4,6 +4,7 @@ import dev.relay.delivery.destination.DestinationGate;
 import dev.relay.delivery.destination.DestinationLimits;
 import dev.relay.delivery.metrics.TransportMetrics;
 import dev.relay.delivery.mx.DestinationGuard;
+import dev.relay.delivery.mx.DnsCache;
 import dev.relay.delivery.mx.DnsServers;
 import dev.relay.delivery.mx.MxResolver;
 import dev.relay.delivery.mx.NextHopSpec;
@@ -92,8 +93,14 @@ public class DeliveryBeans {
     @Produces
     @Singleton
     MxResolver mxResolver(Vertx vertx, DeliveryConfig config, TransportMetrics metrics) {
-        return new MxResolver(vertx, DnsServers.choose(config.dns().servers(), DnsServers.RESOLV_CONF),
-                config.dns().timeout(), metrics, null);
+        DeliveryConfig.Dns dns = config.dns();
+        DnsCache cache = new DnsCache(dns.cacheMaxTtl(), dns.negativeTtl(), dns.cacheMaxEntries(),
+                DnsCache::monotonicMillis);
+        metrics.watchDnsCache(cache::size);
+        LOG.infof("DNS cache %s", cache.enabled() ? "up to " + dns.cacheMaxEntries() + " answers for their TTL, at most "
+                + dns.cacheMaxTtl() + " (negative answers without SOA " + dns.negativeTtl() + ")" : "off");
+        return new MxResolver(vertx, DnsServers.choose(dns.servers(), DnsServers.RESOLV_CONF), dns.timeout(), metrics,
+                null, cache);
     }
 
     void closeMxResolver(@Disposes MxResolver resolver) {

@@ -113,6 +113,21 @@ public interface DeliveryConfig {
 
         @WithDefault("5s")
         Duration timeout();
+
+        /**
+         * Answers (MX, A, AAAA; NXDOMAIN and NODATA too) are cached for their TTL, but at most this long;
+         * {@code 0s} disables the cache.
+         */
+        @WithDefault("1h")
+        Duration cacheMaxTtl();
+
+        /** How long NXDOMAIN and NODATA answers without an SOA (RFC 2308) are cached; with one, its TTL counts. */
+        @WithDefault("5m")
+        Duration negativeTtl();
+
+        /** Answers cached at most; beyond, the least recently used goes. {@code 0} disables the cache. */
+        @WithDefault("10000")
+        int cacheMaxEntries();
     }
 
     interface Smtp {

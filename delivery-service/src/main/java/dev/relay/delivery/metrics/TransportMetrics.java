@@ -17,7 +17,13 @@ import java.util.function.IntSupplier;
  *   <li>{@code relay.delivery.connections.opened} / {@code .reused}: counters, new connections, and transactions
  *       sent over a pooled connection.</li>
  *   <li>{@code relay.delivery.dns.lookups{type=mx|a|aaaa, result=ok|nodata|nxdomain|servfail|timeout|error}}:
- *       counter, one per lookup (after asking every configured server as needed).</li>
+ *       counter, one per lookup that asked the DNS servers (after asking every configured server as needed);
+ *       answers taken from the DNS cache are not counted here.</li>
+ *   <li>{@code relay.delivery.dns.cache{type=mx|a|aaaa, result=hit|miss}}: counter, one per lookup while the DNS
+ *       cache is enabled: {@code hit} answered from the cache (positive or negative), {@code miss} asked the
+ *       servers (and is also counted in {@code dns.lookups}).</li>
+ *   <li>{@code relay.delivery.dns.cache.entries}: gauge, answers in the DNS cache (expired ones not yet dropped
+ *       included).</li>
  *   <li>{@code relay.delivery.tls{protocol, cipher}}: counter, one per established session; {@code none/none} for
  *       plain text.</li>
  *   <li>{@code relay.delivery.destinations.backoff}: gauge, destinations in back-off after a throttling reply.</li>
@@ -29,6 +35,8 @@ public class TransportMetrics {
     public static final String CONNECTIONS_OPENED = "relay.delivery.connections.opened";
     public static final String CONNECTIONS_REUSED = "relay.delivery.connections.reused";
     public static final String DNS_LOOKUPS = "relay.delivery.dns.lookups";
+    public static final String DNS_CACHE = "relay.delivery.dns.cache";
+    public static final String DNS_CACHE_ENTRIES = "relay.delivery.dns.cache.entries";
     public static final String TLS = "relay.delivery.tls";
     public static final String BACKOFF = "relay.delivery.destinations.backoff";
 
@@ -53,6 +61,8 @@ public class TransportMetrics {
             for (DnsResult result : DnsResult.values()) {
                 dnsCounter(type, result); // every series exists from the start, scraped as 0
             }
+            dnsCacheCounter(type, true);
+            dnsCacheCounter(type, false);
         }
     }
 
@@ -60,6 +70,14 @@ public class TransportMetrics {
     public void watchBackOff(IntSupplier destinationsInBackOff) {
         Gauge.builder(BACKOFF, destinationsInBackOff, s -> s.getAsInt())
                 .description("Destinations in back-off after a throttling reply")
+                .strongReference(true)
+                .register(registry);
+    }
+
+    /** Registers the DNS cache size gauge; the supplier is asked at every scrape. */
+    public void watchDnsCache(IntSupplier entries) {
+        Gauge.builder(DNS_CACHE_ENTRIES, entries, s -> s.getAsInt())
+                .description("Answers in the delivery DNS cache")
                 .strongReference(true)
                 .register(registry);
     }
@@ -90,8 +108,22 @@ public class TransportMetrics {
         dnsCounter(type, result).increment();
     }
 
+    /**
+     * @param type mx, a or aaaa
+     * @param hit  answered from the cache; false: asked the servers
+     */
+    public void dnsCache(String type, boolean hit) {
+        dnsCacheCounter(type, hit).increment();
+    }
+
     public int openConnections() {
         return open.get();
+    }
+
+    private Counter dnsCacheCounter(String type, boolean hit) {
+        return Counter.builder(DNS_CACHE).description("DNS lookups for delivery answered from the cache (hit) or not")
+                .tag("type", type).tag("result", hit ? "hit" : "miss")
+                .register(registry);
     }
 
     private Counter dnsCounter(String type, DnsResult result) {

@@ -5,17 +5,20 @@ import dev.relay.delivery.metrics.TransportMetrics;
 import dev.relay.delivery.metrics.TransportMetrics.DnsResult;
 import dev.relay.delivery.transport.SmtpTarget;
 import dev.relay.delivery.transport.TlsPolicy;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.netty.handler.codec.dns.DnsRecord;
+import io.netty.handler.codec.dns.DnsRecordType;
+import io.netty.resolver.dns.DefaultDnsServerAddressStreamProvider;
+import io.netty.resolver.dns.DnsNameResolverTimeoutException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.dns.DnsClient;
-import io.vertx.core.dns.DnsClientOptions;
 import io.vertx.core.dns.DnsException;
 import io.vertx.core.dns.DnsResponseCode;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collection;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
@@ -23,53 +26,73 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
 
 /**
- * DNS for delivery with the Vert.x {@link DnsClient}: MX of the recipient domain, then A and AAAA of each
- * exchange host (RFC 5321 §5.1). Asks the configured servers in order and moves to the next one on anything
- * but a definite answer. NXDOMAIN is definite; SERVFAIL and timeouts are not. Every lookup is counted by record
- * type and result in {@link TransportMetrics}.
+ * DNS for delivery: MX of the recipient domain, then A and AAAA of each exchange host (RFC 5321 §5.1). Asks the
+ * configured servers in order and moves to the next one on anything but a definite answer. NXDOMAIN is definite;
+ * SERVFAIL and timeouts are not. Definite answers, NXDOMAIN and NODATA included, are kept in a {@link DnsCache}
+ * for their TTL; a cached MX answer is shuffled anew for every resolution. Every lookup that asks the servers is
+ * counted by record type and result in {@link TransportMetrics}, every answer taken from the cache as a cache hit.
+ * <p>
+ * Queries go through {@link NettyDnsClient} rather than Vert.x's {@code DnsClient}, which does not expose the
+ * TTLs of A and AAAA records (ADR 0006).
  */
 public final class MxResolver {
 
-    private final List<DnsClient> clients;
+    private final NettyDnsClient dns;
+    private final List<InetSocketAddress> servers;
     private final TransportMetrics metrics;
     private final Random random;
+    private final DnsCache cache;
 
+    /** Without a cache and with metrics of its own. */
     public MxResolver(Vertx vertx, List<DnsServers.Server> servers, Duration queryTimeout) {
         this(vertx, servers, queryTimeout, new TransportMetrics(new SimpleMeterRegistry()), null);
+    }
+
+    /** Without a cache. */
+    public MxResolver(Vertx vertx, List<DnsServers.Server> servers, Duration queryTimeout, TransportMetrics metrics,
+                      Random random) {
+        this(vertx, servers, queryTimeout, metrics, random, DnsCache.disabled());
     }
 
     /**
      * @param random shuffles MX hosts of equal preference; null for a thread-local random (tests pass a seeded
      *               one)
+     * @param cache  keeps answers for their TTL; {@link DnsCache#disabled()} for none
      */
     public MxResolver(Vertx vertx, List<DnsServers.Server> servers, Duration queryTimeout, TransportMetrics metrics,
-                      Random random) {
+                      Random random, DnsCache cache) {
         this.metrics = metrics;
         this.random = random;
-        List<DnsClient> list = new ArrayList<>();
+        this.cache = cache;
+        List<InetSocketAddress> list = new ArrayList<>();
         for (DnsServers.Server server : servers) {
-            list.add(vertx.createDnsClient(new DnsClientOptions()
-                    .setHost(server.host())
-                    .setPort(server.port())
-                    .setQueryTimeout(queryTimeout.toMillis())
-                    .setRecursionDesired(true)));
+            InetSocketAddress address = new InetSocketAddress(server.host(), server.port());
+            if (address.isUnresolved()) {
+                throw new IllegalArgumentException("cannot resolve DNS server " + server.host());
+            }
+            list.add(address);
         }
-        if (list.isEmpty()) {
-            list.add(vertx.createDnsClient(new DnsClientOptions().setQueryTimeout(queryTimeout.toMillis())));
+        if (list.isEmpty()) { // as Vert.x's DnsClient without a host: the first of the platform's resolvers
+            list.add(DefaultDnsServerAddressStreamProvider.defaultAddressList().get(0));
         }
-        this.clients = List.copyOf(list);
+        this.servers = List.copyOf(list);
+        this.dns = new NettyDnsClient(vertx, this.servers, queryTimeout);
     }
 
     /** The addresses to try for mail to {@code domain}, most preferred first, on {@code port}. */
     public Future<Resolution> resolve(String domain, int port, TlsPolicy tls) {
-        return query("mx", dns -> dns.resolveMX(domain)).transform(answer -> {
+        return lookup("mx", DnsRecordType.MX, domain, NettyDnsClient::mx).transform(answer -> {
             if (answer.failed()) {
-                return Future.succeededFuture(isNxDomain(answer.cause())
-                        ? Resolution.permanentFailure("550 5.1.2 domain " + domain + " does not exist")
-                        : Resolution.transientFailure("451 4.4.3 MX lookup for " + domain + " failed: "
-                        + describe(answer.cause())));
+                return Future.succeededFuture(Resolution.transientFailure("451 4.4.3 MX lookup for " + domain
+                        + " failed: " + describe(answer.cause())));
             }
-            List<Mx> records = answer.result().stream().map(r -> Mx.of(r.priority(), r.name())).toList();
+            if (answer.result().nxDomain()) {
+                return Future.succeededFuture(
+                        Resolution.permanentFailure("550 5.1.2 domain " + domain + " does not exist"));
+            }
+            // in preference order, as Vert.x's DnsClient gave them: the seeded shuffle of the tests depends on it
+            List<Mx> records = answer.result().records().stream().sorted(Comparator.comparingInt(Mx::preference))
+                    .toList();
             MxPlan plan = MxPlan.of(domain, records, random == null ? ThreadLocalRandom.current() : random);
             if (plan instanceof MxPlan.NullMx) {
                 return Future.succeededFuture(
@@ -87,8 +110,9 @@ public final class MxResolver {
         if (Cidr.literal(host) != null) {
             return Future.succeededFuture(List.of(host));
         }
-        Future<List<String>> a = orEmptyOnNxDomain(query("a", dns -> dns.resolveA(host)));
-        Future<List<String>> aaaa = orEmptyOnNxDomain(query("aaaa", dns -> dns.resolveAAAA(host)));
+        Future<List<String>> a = lookup("a", DnsRecordType.A, host, NettyDnsClient::address).map(DnsAnswer::records);
+        Future<List<String>> aaaa = lookup("aaaa", DnsRecordType.AAAA, host, NettyDnsClient::address)
+                .map(DnsAnswer::records);
         return Future.all(a, aaaa).transform(both -> {
             List<String> all = new ArrayList<>();
             if (a.succeeded()) {
@@ -105,7 +129,7 @@ public final class MxResolver {
     }
 
     public Future<Void> close() {
-        return Future.join(clients.stream().map(DnsClient::close).toList()).mapEmpty();
+        return dns.close();
     }
 
     private Future<Resolution> implicitMx(String domain, int port, TlsPolicy tls) {
@@ -147,15 +171,29 @@ public final class MxResolver {
         });
     }
 
-    /** Asks the servers in order until one gives a definite answer (success or NXDOMAIN). */
-    private <T extends Collection<?>> Future<T> query(String type, Function<DnsClient, Future<T>> question) {
-        Future<T> chain = question.apply(clients.get(0));
-        for (int i = 1; i < clients.size(); i++) {
-            DnsClient next = clients.get(i);
-            chain = chain.recover(err -> isNxDomain(err) ? Future.failedFuture(err) : question.apply(next));
+    /** The cached answer, or the servers': then kept for its TTL. */
+    private <T> Future<DnsAnswer<T>> lookup(String type, DnsRecordType question, String name,
+                                            Function<DnsRecord, T> decoder) {
+        DnsAnswer<T> cached = cache.get(type, name);
+        if (cached != null) {
+            metrics.dnsCache(type, true);
+            return Future.succeededFuture(cached);
         }
-        return chain.onComplete(done -> metrics.dnsLookup(type, done.succeeded()
-                ? (done.result().isEmpty() ? DnsResult.NODATA : DnsResult.OK)
+        if (cache.enabled()) {
+            metrics.dnsCache(type, false);
+        }
+        return query(type, server -> dns.query(server, question, name, decoder))
+                .onSuccess(answer -> cache.put(type, name, answer));
+    }
+
+    /** Asks the servers in order until one gives a definite answer (records, NODATA or NXDOMAIN). */
+    private <T> Future<DnsAnswer<T>> query(String type, Function<InetSocketAddress, Future<DnsAnswer<T>>> question) {
+        Future<DnsAnswer<T>> chain = question.apply(servers.get(0));
+        for (int i = 1; i < servers.size(); i++) {
+            InetSocketAddress next = servers.get(i);
+            chain = chain.recover(err -> question.apply(next));
+        }
+        return chain.onComplete(done -> metrics.dnsLookup(type, done.succeeded() ? done.result().result()
                 : result(done.cause())));
     }
 
@@ -164,21 +202,20 @@ public final class MxResolver {
             return dns.code() == DnsResponseCode.NXDOMAIN ? DnsResult.NXDOMAIN
                     : dns.code() == DnsResponseCode.SERVFAIL ? DnsResult.SERVFAIL : DnsResult.ERROR;
         }
+        if (err instanceof DnsNameResolverTimeoutException) {
+            return DnsResult.TIMEOUT;
+        }
         String text = String.valueOf(err.getMessage()).toLowerCase(Locale.ROOT);
         return text.contains("timeout") || text.contains("timed out") ? DnsResult.TIMEOUT : DnsResult.ERROR;
-    }
-
-    private static Future<List<String>> orEmptyOnNxDomain(Future<List<String>> lookup) {
-        return lookup.recover(err -> isNxDomain(err) ? Future.succeededFuture(List.of()) : Future.failedFuture(err));
-    }
-
-    private static boolean isNxDomain(Throwable err) {
-        return err instanceof DnsException dns && dns.code() == DnsResponseCode.NXDOMAIN;
     }
 
     private static String describe(Throwable err) {
         if (err instanceof DnsException dns) {
             return dns.code().name();
+        }
+        if (err instanceof DnsNameResolverTimeoutException timeout) {
+            return "timeout (" + timeout.remoteAddress().getHostString() + ":" + timeout.remoteAddress().getPort()
+                    + ")";
         }
         return err.getMessage() == null ? err.getClass().getSimpleName() : err.getMessage();
     }

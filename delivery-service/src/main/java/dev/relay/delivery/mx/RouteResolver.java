@@ -24,7 +24,8 @@ import java.util.Optional;
  * </ol>
  * Then every address goes through the {@link DestinationGuard}. Host names of configured and policy routes are
  * resolved with the system resolver (hosts file, search domains: a smarthost is often a cluster-local name);
- * MX lookups and MX host addresses use the Vert.x DNS client and {@code relay.delivery.dns.servers}.
+ * MX lookups and MX host addresses use {@link MxResolver} (its own DNS client and cache) and
+ * {@code relay.delivery.dns.servers}.
  */
 public final class RouteResolver {
 

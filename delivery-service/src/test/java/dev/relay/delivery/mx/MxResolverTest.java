@@ -25,7 +25,7 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.groups.Tuple.tuple;
 
-/** MX resolution with the Vert.x DNS client against the testkit's real DNS responder on a loopback UDP socket. */
+/** MX resolution (without a cache) against the testkit's real DNS responder on a loopback UDP socket. */
 class MxResolverTest {
 
     private static Vertx vertx;

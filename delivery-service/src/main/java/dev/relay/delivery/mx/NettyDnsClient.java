@@ -1,0 +1,184 @@
+package dev.relay.delivery.mx;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.AddressedEnvelope;
+import io.netty.channel.EventLoop;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.codec.dns.DefaultDnsQuestion;
+import io.netty.handler.codec.dns.DefaultDnsRecordDecoder;
+import io.netty.handler.codec.dns.DnsRawRecord;
+import io.netty.handler.codec.dns.DnsRecord;
+import io.netty.handler.codec.dns.DnsRecordType;
+import io.netty.handler.codec.dns.DnsResponse;
+import io.netty.handler.codec.dns.DnsSection;
+import io.netty.resolver.dns.DnsNameResolver;
+import io.netty.resolver.dns.DnsNameResolverBuilder;
+import io.netty.resolver.dns.DnsServerAddresses;
+import io.netty.resolver.dns.NoopAuthoritativeDnsServerCache;
+import io.netty.resolver.dns.NoopDnsCache;
+import io.netty.resolver.dns.NoopDnsCnameCache;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxException;
+import io.vertx.core.dns.DnsException;
+import io.vertx.core.dns.DnsResponseCode;
+import io.vertx.core.impl.VertxInternal;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * Asks one DNS server one question and keeps what Vert.x's {@code DnsClient} drops: the TTL of the answer records
+ * and the SOA of a negative answer (RFC 2308), which a TTL-respecting cache needs (ADR 0006). Built on Netty's
+ * {@link DnsNameResolver}, used only for its single-server {@code query}: its own caches are off, and it never
+ * picks a server, searches domains or follows CNAMEs here. A truncated UDP answer is asked again over TCP.
+ * <p>
+ * The result is definite (a {@link DnsAnswer}: records, NODATA or NXDOMAIN) or a failure: {@link DnsException} for
+ * any other response code (SERVFAIL, REFUSED ...), Netty's timeout exception, or a decoding error. Futures complete
+ * on the Vert.x context of the caller, as the {@code DnsClient}'s did.
+ */
+final class NettyDnsClient {
+
+    private static final int RCODE_NOERROR = 0;
+    private static final int RCODE_NXDOMAIN = 3;
+
+    private final Vertx vertx;
+    private final EventLoop eventLoop;
+    private final DnsNameResolver resolver;
+
+    NettyDnsClient(Vertx vertx, List<InetSocketAddress> servers, Duration queryTimeout) {
+        this.vertx = vertx;
+        VertxInternal internal = (VertxInternal) vertx; // for its transport: NIO or native, matching the event loops
+        this.eventLoop = vertx.nettyEventLoopGroup().next();
+        this.resolver = new DnsNameResolverBuilder(eventLoop)
+                .datagramChannelFactory(() -> internal.transport().datagramChannel())
+                .socketChannelFactory(() -> (SocketChannel) internal.transport().channelFactory(false).newChannel())
+                .nameServerProvider(name -> DnsServerAddresses.sequential(servers).stream()) // unused by query
+                .queryTimeoutMillis(queryTimeout.toMillis())
+                .recursionDesired(true)
+                .resolveCache(NoopDnsCache.INSTANCE)
+                .cnameCache(NoopDnsCnameCache.INSTANCE)
+                .authoritativeDnsServerCache(NoopAuthoritativeDnsServerCache.INSTANCE)
+                .build();
+    }
+
+    /** The addresses of A or AAAA records, as {@link InetAddress#getHostAddress()} writes them. */
+    static String address(DnsRecord record) {
+        ByteBuf data = content(record);
+        byte[] address = new byte[data.readableBytes()];
+        data.getBytes(data.readerIndex(), address);
+        if (address.length != 4 && address.length != 16) {
+            throw new DecoderException("address record of " + address.length + " octets");
+        }
+        try {
+            return InetAddress.getByAddress(address).getHostAddress();
+        } catch (UnknownHostException e) {
+            throw new DecoderException(e);
+        }
+    }
+
+    static Mx mx(DnsRecord record) {
+        ByteBuf data = content(record).duplicate(); // the whole message: the exchange may point into it
+        int preference = data.readUnsignedShort();
+        return Mx.of(preference, DefaultDnsRecordDecoder.decodeName(data));
+    }
+
+    /** Asks {@code server} for the {@code type} records of {@code name}, decoded by {@code decoder}. */
+    <T> Future<DnsAnswer<T>> query(InetSocketAddress server, DnsRecordType type, String name,
+                                   Function<DnsRecord, T> decoder) {
+        Context context = vertx.getOrCreateContext();
+        Promise<DnsAnswer<T>> promise = Promise.promise();
+        DefaultDnsQuestion question = new DefaultDnsQuestion(name.endsWith(".") ? name : name + ".", type);
+        eventLoop.execute(() -> resolver.query(server, question).addListener(
+                (io.netty.util.concurrent.Future<AddressedEnvelope<DnsResponse, InetSocketAddress>> done) -> {
+                    DnsAnswer<T> answer = null;
+                    Throwable failure = null;
+                    if (done.isSuccess()) {
+                        AddressedEnvelope<DnsResponse, InetSocketAddress> envelope = done.getNow();
+                        try {
+                            answer = read(envelope.content(), type, decoder);
+                        } catch (DnsException | RuntimeException e) {
+                            failure = e;
+                        } finally {
+                            envelope.release();
+                        }
+                    } else {
+                        failure = done.cause();
+                    }
+                    DnsAnswer<T> result = answer;
+                    Throwable cause = failure;
+                    context.runOnContext(v -> {
+                        if (cause == null) {
+                            promise.complete(result);
+                        } else {
+                            promise.fail(cause);
+                        }
+                    });
+                }));
+        return promise.future();
+    }
+
+    Future<Void> close() {
+        Promise<Void> closed = Promise.promise();
+        eventLoop.execute(() -> {
+            resolver.close();
+            closed.complete();
+        });
+        return closed.future();
+    }
+
+    private static <T> DnsAnswer<T> read(DnsResponse response, DnsRecordType type, Function<DnsRecord, T> decoder)
+            throws DnsException {
+        int rcode = response.code().intValue();
+        if (rcode == RCODE_NXDOMAIN) {
+            return DnsAnswer.nxDomain(negativeTtl(response));
+        }
+        if (rcode != RCODE_NOERROR) {
+            DnsResponseCode code = DnsResponseCode.valueOf(rcode);
+            if (code == null) {
+                throw new VertxException("DNS response code " + rcode, true);
+            }
+            throw new DnsException(code);
+        }
+        List<T> records = new ArrayList<>();
+        long ttl = Long.MAX_VALUE;
+        for (int i = 0; i < response.count(DnsSection.ANSWER); i++) {
+            DnsRecord record = response.recordAt(DnsSection.ANSWER, i);
+            ttl = Math.min(ttl, record.timeToLive()); // CNAMEs on the way count too
+            if (record.type().equals(type)) {
+                records.add(decoder.apply(record));
+            }
+        }
+        return records.isEmpty() ? DnsAnswer.noData(negativeTtl(response)) : DnsAnswer.found(records, ttl);
+    }
+
+    /** RFC 2308 §5: the smaller of the SOA record's TTL and its MINIMUM field; unknown without an SOA. */
+    private static long negativeTtl(DnsResponse response) {
+        for (int i = 0; i < response.count(DnsSection.AUTHORITY); i++) {
+            DnsRecord record = response.recordAt(DnsSection.AUTHORITY, i);
+            if (record.type().equals(DnsRecordType.SOA) && record instanceof DnsRawRecord) {
+                ByteBuf data = content(record).duplicate();
+                DefaultDnsRecordDecoder.decodeName(data); // MNAME
+                DefaultDnsRecordDecoder.decodeName(data); // RNAME
+                data.skipBytes(16); // SERIAL, REFRESH, RETRY, EXPIRE
+                return Math.min(record.timeToLive(), data.readUnsignedInt());
+            }
+        }
+        return DnsAnswer.UNKNOWN_TTL;
+    }
+
+    private static ByteBuf content(DnsRecord record) {
+        if (!(record instanceof DnsRawRecord raw)) {
+            throw new DecoderException("unexpected record " + record);
+        }
+        return raw.content();
+    }
+}
