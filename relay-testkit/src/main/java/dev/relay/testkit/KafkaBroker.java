@@ -178,7 +178,9 @@ public final class KafkaBroker extends LocalServer {
             if (!Files.exists(dataDir.resolve("meta.properties"))) {
                 format(properties);
             }
-            List<String> cmd = javaCommand("-Xms256m", "-Xmx512m");
+            // C1 only, like the services (ADR 0007): on a 2-core machine the broker's C2 recompilations otherwise
+            // take a varying share of the CPU long after warm-up, and make benchmark runs differ by a third
+            List<String> cmd = javaCommand("-Xms256m", "-Xmx512m", "-XX:TieredStopAtLevel=1");
             cmd.add("kafka.Kafka");
             cmd.add(properties.toString());
             process = ManagedProcess.start("kafka", cmd, workDir, Map.of(), logFile, pidFile, detached);
@@ -208,10 +210,10 @@ public final class KafkaBroker extends LocalServer {
         }
     }
 
-    private List<String> javaCommand(String... heap) {
+    private List<String> javaCommand(String... options) {
         List<String> cmd = new ArrayList<>();
         cmd.add(ManagedProcess.javaExecutable());
-        cmd.addAll(List.of(heap));
+        cmd.addAll(List.of(options));
         cmd.addAll(List.of("-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-Djava.awt.headless=true",
                 "-Dlog4j2.configurationFile=" + workDir.resolve("log4j2.properties"),
                 "-Dkafka.logs.dir=" + workDir.resolve("logs"),
