@@ -12,7 +12,7 @@
 # a private Postfix instance; it stops what it started, by PID. It never touches ./relay up's stack or the test brokers.
 #
 # Knobs (environment): BENCH_SESSIONS (1 20 50), BENCH_SIZES (1024 10240 102400), BENCH_SECONDS (target length of one
-# accept-rate run, 8), BENCH_E2E_MESSAGES (3000), BENCH_E2E_WARMUP (3000), BENCH_SCALE_MESSAGES (2000), BENCH_SCALE_DELAY_MS (250),
+# accept-rate run, 8), BENCH_E2E_MESSAGES (6000), BENCH_E2E_WARMUP (3000), BENCH_SCALE_MESSAGES (2000), BENCH_SCALE_DELAY_MS (250),
 # BENCH_IDLE_CONNECTIONS (1000), BENCH_SMOKE=1 (a short run to check the script: 20 sessions x 10 KiB, small counts).
 set -euo pipefail
 
@@ -30,7 +30,7 @@ fi
 SESSIONS=(${BENCH_SESSIONS:-1 20 50})
 SIZES=(${BENCH_SIZES:-1024 10240 102400})
 SECONDS_TARGET=${BENCH_SECONDS:-8}
-E2E_N=${BENCH_E2E_MESSAGES:-3000}
+E2E_N=${BENCH_E2E_MESSAGES:-6000}
 E2E_WARMUP=${BENCH_E2E_WARMUP:-3000}
 SCALE_N=${BENCH_SCALE_MESSAGES:-2000}
 SCALE_DELAY=${BENCH_SCALE_DELAY_MS:-250}

@@ -52,6 +52,13 @@ public interface PolicyConfig {
     @WithDefault("64")
     int inFlight();
 
+    /**
+     * On shutdown the policy takes no further record and waits this long for the records in flight to be
+     * acknowledged, so that their offsets are committed and another instance does not decide them again.
+     */
+    @WithDefault("10s")
+    java.time.Duration shutdownGrace();
+
     /** Delivery status notifications for recipients refused after acceptance. */
     DsnSettings dsn();
 

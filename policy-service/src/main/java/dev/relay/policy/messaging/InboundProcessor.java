@@ -24,7 +24,9 @@ import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
+import io.quarkus.runtime.ShutdownEvent;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -72,6 +74,8 @@ public class InboundProcessor {
     private final PolicyConfig.LimitSettings limitSettings;
     private final Clock clock;
     private final InFlightLimit window;
+    private final Duration shutdownGrace;
+    private volatile boolean taking = true;
 
     public InboundProcessor(RuleStore rules, PolicyConfig config, PolicyMetrics metrics, RateLimiter limiter,
                             Clock clock,
@@ -95,6 +99,7 @@ public class InboundProcessor {
         this.limitSettings = config.limits();
         this.clock = clock;
         this.window = new InFlightLimit(config.inFlight());
+        this.shutdownGrace = config.shutdownGrace();
     }
 
     /** The engine deciding with the rules in force (shared with the admin API's dry run). */
@@ -111,7 +116,11 @@ public class InboundProcessor {
      */
     @Incoming("inbound")
     public Uni<Void> process(Message<byte[]> message) {
-        return Uni.createFrom().completionStage(window.acquire()).invoke(() -> {
+        return Uni.createFrom().completionStage(window.acquire()).chain(() -> {
+            if (!taking) { // shutting down: this record stays unacknowledged, hence uncommitted, for another instance
+                window.release();
+                return Uni.createFrom().<Void>nothing();
+            }
             Uni<Void> work;
             try {
                 work = decideAndRoute(message);
@@ -123,7 +132,33 @@ public class InboundProcessor {
                 LOG.errorf(failure, "inbound record not processed; the channel stops with it uncommitted");
                 message.nack(failure);
             });
+            return Uni.createFrom().voidItem();
         });
+    }
+
+    /**
+     * Before the Kafka connector closes: no further record is taken, and the records in flight get
+     * {@code relay.policy.shutdown-grace} to be acknowledged, so that their offsets are committed on close.
+     */
+    void onShutdown(@Observes ShutdownEvent event) {
+        taking = false;
+        long started = System.currentTimeMillis();
+        long deadline = started + shutdownGrace.toMillis();
+        while (window.inFlight() > 0 && System.currentTimeMillis() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        int left = window.inFlight();
+        if (left > 0) {
+            LOG.warnf("shutdown: %d inbound record(s) still in flight after %s; they stay uncommitted", left,
+                    shutdownGrace);
+        } else {
+            LOG.infof("shutdown: inbound records in flight finished in %d ms", System.currentTimeMillis() - started);
+        }
     }
 
     private Uni<Void> decideAndRoute(Message<byte[]> message) {
