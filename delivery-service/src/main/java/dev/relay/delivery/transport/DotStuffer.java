@@ -14,22 +14,28 @@ public final class DotStuffer {
     }
 
     public static byte[] stuff(byte[] message) {
+        int n = message.length;
         int extra = 0;
-        for (int i = 0; i < message.length; i++) {
+        for (int i = 0; i < n; i++) {
             if (message[i] == '.' && atLineStart(message, i)) {
                 extra++;
             }
         }
-        boolean endsWithCrlf = message.length >= 2 && message[message.length - 2] == '\r'
-                && message[message.length - 1] == '\n';
-        byte[] out = new byte[message.length + extra + (endsWithCrlf ? 0 : 2) + TERMINATOR.length];
+        boolean endsWithCrlf = n >= 2 && message[n - 2] == '\r' && message[n - 1] == '\n';
+        byte[] out = new byte[n + extra + (endsWithCrlf ? 0 : 2) + TERMINATOR.length];
         int o = 0;
-        for (int i = 0; i < message.length; i++) {
+        int from = 0; // the bytes between two stuffed dots are copied in one piece
+        for (int i = 0; i < n && extra > 0; i++) {
             if (message[i] == '.' && atLineStart(message, i)) {
+                System.arraycopy(message, from, out, o, i - from);
+                o += i - from;
                 out[o++] = '.';
+                from = i;
+                extra--;
             }
-            out[o++] = message[i];
         }
+        System.arraycopy(message, from, out, o, n - from);
+        o += n - from;
         if (!endsWithCrlf) {
             out[o++] = '\r';
             out[o++] = '\n';
