@@ -4,7 +4,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -51,6 +53,48 @@ class DataDecoderTest {
         }
         assertThat(end).isEqualTo(wire.length());
         assertThat(decoder.buffer().bytes()).isEqualTo(b("line\r\n"));
+    }
+
+    /**
+     * The decoder takes the rest of a line in one piece: whatever the chunking of the socket reads, the result must
+     * be the same as the plain RFC 5321 §4.5.2 rule (drop one leading dot per line) applied to the whole message.
+     */
+    @Test
+    void shouldDecodeTheSameWhateverTheChunkSizes() {
+        Random random = new Random(42);
+        for (int round = 0; round < 200; round++) {
+            ByteArrayOutputStream message = new ByteArrayOutputStream();
+            ByteArrayOutputStream wire = new ByteArrayOutputStream();
+            int lines = random.nextInt(40);
+            for (int l = 0; l < lines; l++) {
+                byte[] line = new byte[random.nextInt(120)];
+                for (int i = 0; i < line.length; i++) {
+                    int pick = random.nextInt(20);
+                    line[i] = (byte) (pick == 0 ? '.' : pick == 1 ? 0xE9 : 'a' + random.nextInt(26));
+                }
+                message.writeBytes(line);
+                message.writeBytes(b("\r\n"));
+                if (line.length > 0 && line[0] == '.') {
+                    wire.write('.'); // stuffed by the client
+                }
+                wire.writeBytes(line);
+                wire.writeBytes(b("\r\n"));
+            }
+            wire.writeBytes(b(".\r\nNOOP\r\n"));
+            byte[] bytes = wire.toByteArray();
+            DataDecoder decoder = decoder(1 << 20, new byte[0]);
+            int from = 0;
+            int end = -1;
+            while (end < 0 && from < bytes.length) {
+                int to = Math.min(bytes.length, from + 1 + random.nextInt(round % 2 == 0 ? 3 : 700));
+                end = decoder.feed(bytes, from, to);
+                from = to;
+            }
+            assertThat(end).isPositive();
+            assertThat(decoder.buffer().outcome()).isEqualTo(MessageBuffer.Outcome.OK);
+            assertThat(decoder.buffer().bytes()).isEqualTo(message.toByteArray());
+            assertThat(new String(bytes, end, bytes.length - end, StandardCharsets.ISO_8859_1)).isEqualTo("NOOP\r\n");
+        }
     }
 
     @Test
