@@ -12,7 +12,7 @@
 # a private Postfix instance; it stops what it started, by PID. It never touches ./relay up's stack or the test brokers.
 #
 # Knobs (environment): BENCH_SESSIONS (1 20 50), BENCH_SIZES (1024 10240 102400), BENCH_SECONDS (target length of one
-# accept-rate run, 8), BENCH_E2E_MESSAGES (6000), BENCH_E2E_WARMUP (3000), BENCH_SCALE_MESSAGES (2000), BENCH_SCALE_DELAY_MS (250),
+# accept-rate run, 8), BENCH_E2E_MESSAGES (6000), BENCH_E2E_WARMUP (3000), BENCH_E2E_ROUNDS (2), BENCH_SCALE_MESSAGES (2000), BENCH_SCALE_DELAY_MS (250),
 # BENCH_IDLE_CONNECTIONS (1000), BENCH_SMOKE=1 (a short run to check the script: 20 sessions x 10 KiB, small counts).
 set -euo pipefail
 
@@ -32,6 +32,7 @@ SIZES=(${BENCH_SIZES:-1024 10240 102400})
 SECONDS_TARGET=${BENCH_SECONDS:-8}
 E2E_N=${BENCH_E2E_MESSAGES:-6000}
 E2E_WARMUP=${BENCH_E2E_WARMUP:-3000}
+E2E_ROUNDS=${BENCH_E2E_ROUNDS:-2}
 SCALE_N=${BENCH_SCALE_MESSAGES:-2000}
 SCALE_DELAY=${BENCH_SCALE_DELAY_MS:-250}
 IDLE_N=${BENCH_IDLE_CONNECTIONS:-1000}
@@ -231,8 +232,16 @@ sample_rss_start() { # label: every second, the RSS of each service, into $RAW/r
   RSS_SAMPLER=$!
 }
 sample_rss_stop() { [ -n "$RSS_SAMPLER" ] && kill "$RSS_SAMPLER" 2>/dev/null; RSS_SAMPLER=""; }
-rss_max() { # label component
-  sed -n "s/.* $2=\([0-9]*\).*/\1/p" "$RAW/rss-$1.log" | sort -n | tail -n 1
+rss_max() { # label (a glob: all rounds) component
+  cat $RAW/rss-$1.log 2>/dev/null | sed -n "s/.* $2=\([0-9]*\).*/\1/p" | sort -n | tail -n 1
+}
+e2e_describe() { # "rate p50 p99 probes n secs"
+  read -r rate p50 p99 probes n secs <<<"$1"
+  echo "$rate msg/s, latency p50 $p50 ms p99 $p99 ms ($probes probes, $n in ${secs}s)"
+}
+e2e_mean() { # rounds... -> the mean of each column
+  printf '%s\n' "$@" | awk '{ for (i = 1; i <= NF; i++) s[i] += $i; n++ }
+    END { printf "%.1f %.1f %.1f %.0f %.0f %.2f\n", s[1]/n, s[2]/n, s[3]/n, s[4]/n, s[5]/n, s[6]/n }'
 }
 
 # ------------------------------------------------------------------------------------------------ 3. scale-out
@@ -360,20 +369,27 @@ RSS_IDLE_POLICY=$(rss_mib "$PID_policy"); RSS_IDLE_DELIVERY=$(rss_mib "$PID_deli
 # hot paths); Postfix gets the same warm-up for symmetry
 smtp_source "$RELAY_PORT" 20 10240 "$E2E_WARMUP" >/dev/null
 await_lines "$E2E_ARRIVALS" "$E2E_WARMUP" 180
-read -r E2E_R_RATE E2E_R_P50 E2E_R_P99 E2E_R_PROBES E2E_R_N E2E_R_SECS <<<"$(end_to_end relay "$RELAY_PORT")"
-log "  relay:   $E2E_R_RATE msg/s, latency p50 $E2E_R_P50 ms p99 $E2E_R_P99 ms ($E2E_R_PROBES probes, $E2E_R_N in ${E2E_R_SECS}s)"
 postfix_relay_to "$SINK_PORT"
 n0=$(lines "$E2E_ARRIVALS")
 smtp_source "$PF_PORT" 20 10240 "$E2E_WARMUP" >/dev/null
 await_lines "$E2E_ARRIVALS" $((n0 + E2E_WARMUP)) 180
-read -r E2E_P_RATE E2E_P_P50 E2E_P_P99 E2E_P_PROBES E2E_P_N E2E_P_SECS <<<"$(end_to_end postfix "$PF_PORT")"
-log "  postfix: $E2E_P_RATE msg/s, latency p50 $E2E_P_P50 ms p99 $E2E_P_P99 ms ($E2E_P_PROBES probes, $E2E_P_N in ${E2E_P_SECS}s)"
+# rounds alternate Relay and Postfix, so that a slower or faster spell of this shared machine falls on both sides;
+# each side's figure is the mean over its rounds
+E2E_RELAY=(); E2E_POSTFIX=()
+for r in $(seq "$E2E_ROUNDS"); do
+  E2E_RELAY+=("$(end_to_end "relay-$r" "$RELAY_PORT")")
+  log "  round $r relay:   $(e2e_describe "${E2E_RELAY[-1]}")"
+  E2E_POSTFIX+=("$(end_to_end "postfix-$r" "$PF_PORT")")
+  log "  round $r postfix: $(e2e_describe "${E2E_POSTFIX[-1]}")"
+done
+read -r E2E_R_RATE E2E_R_P50 E2E_R_P99 E2E_R_PROBES E2E_R_N E2E_R_SECS <<<"$(e2e_mean "${E2E_RELAY[@]}")"
+read -r E2E_P_RATE E2E_P_P50 E2E_P_P99 E2E_P_PROBES E2E_P_N E2E_P_SECS <<<"$(e2e_mean "${E2E_POSTFIX[@]}")"
 # under load: the maximum over the accept-rate runs and the end-to-end run
 maxof() { printf '%s\n' "$@" | grep -E '^[0-9]+$' | sort -n | tail -n 1; }
-RSS_LOAD_ingress=$(maxof "$(rss_max accept ingress)" "$(rss_max relay ingress)")
-RSS_LOAD_kafka=$(maxof "$(rss_max accept kafka)" "$(rss_max relay kafka)")
-RSS_LOAD_policy=$(rss_max relay policy); RSS_LOAD_delivery=$(rss_max relay delivery)
-RSS_LOAD_postfix=$(maxof "$(rss_max accept postfix)" "$(rss_max postfix postfix)")
+RSS_LOAD_ingress=$(maxof "$(rss_max accept ingress)" "$(rss_max 'relay-*' ingress)")
+RSS_LOAD_kafka=$(maxof "$(rss_max accept kafka)" "$(rss_max 'relay-*' kafka)")
+RSS_LOAD_policy=$(rss_max 'relay-*' policy); RSS_LOAD_delivery=$(rss_max 'relay-*' delivery)
+RSS_LOAD_postfix=$(maxof "$(rss_max accept postfix)" "$(rss_max 'postfix-*' postfix)")
 
 log "3. scale-out: 1, 2, 3 delivery workers, receiver holding each reply ${SCALE_DELAY} ms"
 stop_pid "$PID_delivery_1"
@@ -423,13 +439,18 @@ kib() { awk -v b="$1" 'BEGIN { printf "%g KiB", b / 1024 }'; }
   echo
   echo "## 2. End to end (smtp-source → MTA → receiver, 20 sessions, 10 KiB)"
   echo "Relay: ingress → Kafka → policy → Kafka → delivery (smarthost route) → receiver. Postfix: the same instance,"
-  echo "relaying to the receiver (\`relayhost\`). $E2E_N messages each; msg/s = messages ÷ (last arrival − start)."
+  echo "relaying to the receiver (\`relayhost\`). $E2E_N messages per round; msg/s = messages ÷ (last arrival − start)."
+  echo "After a warm-up of $E2E_WARMUP messages through each, $E2E_ROUNDS rounds alternate Relay and Postfix; the ratio is of the means."
   echo "Latency = receiver arrival − the client's \`250\`, of probes sent every 50 ms during the run (bench/tools/probe.py)."
   echo
   echo "| | msg/s | latency p50 ms | latency p99 ms | probes | messages | seconds |"
   echo "|---|---|---|---|---|---|---|"
-  echo "| Relay | $E2E_R_RATE | $E2E_R_P50 | $E2E_R_P99 | $E2E_R_PROBES | $E2E_R_N | $E2E_R_SECS |"
-  echo "| Postfix | $E2E_P_RATE | $E2E_P_P50 | $E2E_P_P99 | $E2E_P_PROBES | $E2E_P_N | $E2E_P_SECS |"
+  for r in $(seq "$E2E_ROUNDS"); do
+    echo "| Relay, round $r | $(tr ' ' '|' <<<"${E2E_RELAY[$((r - 1))]}" | sed 's/|/ | /g') |"
+    echo "| Postfix, round $r | $(tr ' ' '|' <<<"${E2E_POSTFIX[$((r - 1))]}" | sed 's/|/ | /g') |"
+  done
+  echo "| **Relay** (mean of rounds) | $E2E_R_RATE | $E2E_R_P50 | $E2E_R_P99 | $E2E_R_PROBES | $E2E_R_N | $E2E_R_SECS |"
+  echo "| **Postfix** (mean of rounds) | $E2E_P_RATE | $E2E_P_P50 | $E2E_P_P99 | $E2E_P_PROBES | $E2E_P_N | $E2E_P_SECS |"
   echo "| **Relay/Postfix** | **$(ratio "$E2E_R_RATE" "$E2E_P_RATE")** | | | | | |"
   echo
   echo "## 3. Delivery scale-out (receiver holds every reply ${SCALE_DELAY} ms)"
