@@ -2,18 +2,12 @@ package dev.relay.common.limits;
 
 import dev.relay.common.kafka.WholeTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
 
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Follows the compacted usage topic on a dedicated thread (every partition from the beginning, no consumer
@@ -35,12 +29,9 @@ public final class UsageFollower implements Usage, AutoCloseable {
     private final String topic;
     private final String ownInstance;
     private final Clock clock;
-    private final KafkaConsumer<String, byte[]> consumer;
+    private final WholeTopic follower;
     private final Map<String, Latest> latest = new ConcurrentHashMap<>();
     private final Map<Slot, Count> totals = new ConcurrentHashMap<>();
-    private final CountDownLatch caughtUp = new CountDownLatch(1);
-    private final Thread thread;
-    private volatile boolean running = true;
     private Instant lastPrune = Instant.EPOCH;
 
     /**
@@ -51,51 +42,23 @@ public final class UsageFollower implements Usage, AutoCloseable {
         this.topic = topic;
         this.ownInstance = ownInstance;
         this.clock = clock;
-        this.consumer = WholeTopic.consumer(kafka, "relay-usage-follower-" + topic);
-        this.thread = new Thread(this::run, "relay-usage-follower");
-        this.thread.setDaemon(true);
+        this.follower = new WholeTopic(kafka, topic, "relay-usage-follower", Duration.ofMillis(200),
+                "usage topic " + topic + " not there yet; counting from zero", this::apply, this::prune);
     }
 
     public UsageFollower start() {
-        thread.start();
+        follower.start();
         return this;
     }
 
     /** Waits until everything in the topic at start was read. @return whether that happened in time */
     public boolean awaitCaughtUp(Duration timeout) throws InterruptedException {
-        return caughtUp.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        return follower.awaitCaughtUp(timeout);
     }
 
     @Override
     public Count used(Slot slot) {
         return totals.getOrDefault(slot, Count.ZERO);
-    }
-
-    private void run() {
-        try {
-            List<TopicPartition> partitions = WholeTopic.assignFromBeginning(consumer, topic, () -> running,
-                    "usage topic " + topic + " not there yet; counting from zero");
-            if (partitions.isEmpty()) {
-                return;
-            }
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-            while (running) {
-                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-                    apply(record);
-                }
-                if (caughtUp.getCount() > 0 && end.entrySet().stream()
-                        .allMatch(e -> consumer.position(e.getKey()) >= e.getValue())) {
-                    caughtUp.countDown();
-                }
-                prune();
-            }
-        } catch (WakeupException e) {
-            // closing
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.ERROR, "usage follower for " + topic + " stopped", e);
-        } finally {
-            consumer.close(Duration.ofSeconds(2));
-        }
     }
 
     private void apply(ConsumerRecord<String, byte[]> record) {
@@ -143,12 +106,6 @@ public final class UsageFollower implements Usage, AutoCloseable {
 
     @Override
     public void close() {
-        running = false;
-        consumer.wakeup();
-        try {
-            thread.join(5000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        follower.close();
     }
 }

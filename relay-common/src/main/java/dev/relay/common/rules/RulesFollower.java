@@ -3,15 +3,9 @@ package dev.relay.common.rules;
 import dev.relay.common.kafka.WholeTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
 
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Follows the compacted rules topic on a dedicated thread: reads every partition from the beginning without a
@@ -26,10 +20,7 @@ public final class RulesFollower implements AutoCloseable {
     private final String topic;
     private final String ruleSetId;
     private final RulesHolder holder;
-    private final KafkaConsumer<String, byte[]> consumer;
-    private final CountDownLatch caughtUp = new CountDownLatch(1);
-    private final Thread thread;
-    private volatile boolean running = true;
+    private final WholeTopic follower;
     private volatile boolean sawRuleSet;
 
     public RulesFollower(String bootstrapServers, String topic, String ruleSetId, RulesHolder holder) {
@@ -44,50 +35,23 @@ public final class RulesFollower implements AutoCloseable {
         this.topic = topic;
         this.ruleSetId = ruleSetId;
         this.holder = holder;
-        this.consumer = WholeTopic.consumer(kafka, "relay-rules-follower-" + topic);
-        this.thread = new Thread(this::run, "relay-rules-follower");
-        this.thread.setDaemon(true);
+        this.follower = new WholeTopic(kafka, topic, "relay-rules-follower", Duration.ofMillis(500),
+                "rules topic " + topic + " not there yet; using the rules in force", this::apply, () -> { });
     }
 
     public RulesFollower start() {
-        thread.start();
+        follower.start();
         return this;
     }
 
     /** Waits until everything in the topic at start was read. @return whether that happened in time */
     public boolean awaitCaughtUp(Duration timeout) throws InterruptedException {
-        return caughtUp.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        return follower.awaitCaughtUp(timeout);
     }
 
     /** Whether a valid rule set was found in the topic (meaningful after {@link #awaitCaughtUp}). */
     public boolean sawRuleSet() {
         return sawRuleSet;
-    }
-
-    private void run() {
-        try {
-            List<TopicPartition> partitions = WholeTopic.assignFromBeginning(consumer, topic, () -> running,
-                    "rules topic " + topic + " not there yet; using the rules in force");
-            if (partitions.isEmpty()) {
-                return;
-            }
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-            while (running) {
-                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
-                    apply(record);
-                }
-                if (caughtUp.getCount() > 0 && end.entrySet().stream()
-                        .allMatch(e -> consumer.position(e.getKey()) >= e.getValue())) {
-                    caughtUp.countDown();
-                }
-            }
-        } catch (WakeupException e) {
-            // closing
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.ERROR, "rules follower for " + topic + " stopped", e);
-        } finally {
-            consumer.close(Duration.ofSeconds(2));
-        }
     }
 
     private void apply(ConsumerRecord<String, byte[]> record) {
@@ -107,12 +71,6 @@ public final class RulesFollower implements AutoCloseable {
 
     @Override
     public void close() {
-        running = false;
-        consumer.wakeup();
-        try {
-            thread.join(5000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        follower.close();
     }
 }
