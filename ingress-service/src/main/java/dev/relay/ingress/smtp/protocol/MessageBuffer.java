@@ -17,6 +17,7 @@ public final class MessageBuffer {
     private final long maxSize;
     private final int maxLineLength;
     private final MemoryBudget budget;
+    private final byte[] one = new byte[1];
     private byte[] kept = new byte[16 * 1024];
     private int count;
     private byte[] copy;
@@ -78,45 +79,25 @@ public final class MessageBuffer {
     }
 
     public void write(byte b) {
-        if (b == '\n') {
-            bareLineEnding |= !afterCr;
-            lineLength = 0;
-        } else {
-            bareLineEnding |= afterCr;
-            if (b != '\r' && ++lineLength > maxLineLength - 2) {
-                lineTooLong = true;
-            }
-        }
-        afterCr = b == '\r';
-        if (++size > maxSize) {
-            tooBig = true;
-        }
-        if (!failed() && room(1)) {
-            kept[count++] = b;
-        }
+        one[0] = b;
+        write(one, 0, 1);
     }
 
+    /** Reserves memory, grows the array and copies; once the budget is exhausted, keeps nothing more. */
     private void keep(byte[] bytes, int from, int length) {
-        if (room(length)) {
-            System.arraycopy(bytes, from, kept, count, length);
-            count += length;
-        }
-    }
-
-    /** Reserves memory and grows the array for {@code length} more bytes; false once the budget is exhausted. */
-    private boolean room(int length) {
         while (count + length > reserved) {
             if (!budget.tryReserve(RESERVE_STEP)) {
                 noMemory = true; // judged: stop keeping bytes, keep counting
-                return false;
+                return;
             }
             reserved += RESERVE_STEP;
         }
         if (count + length > kept.length) {
             kept = Arrays.copyOf(kept, (int) Math.max(kept.length * 2L, (long) count + length));
         }
+        System.arraycopy(bytes, from, kept, count, length);
+        count += length;
         copy = null;
-        return true;
     }
 
     public Outcome outcome() {
