@@ -58,7 +58,7 @@ public class HopDeliverer {
                 if (hop.succeeded()) {
                     results.addAll(hop.result());
                 } else {
-                    // A bug or an unexpected I/O error: unsure, so transient (STYLE.md).
+                    // A bug or an unexpected I/O error: unsure, so transient (docs/architecture.md, "Principles of the code").
                     String reason = "451 4.3.0 " + hop.cause();
                     List<String> rcpts = new ArrayList<>(byDomain.values()).get(i);
                     rcpts.forEach(r -> results.add(new RecipientResult(r, DeliveryStatus.TRANSIENT, reason, null)));

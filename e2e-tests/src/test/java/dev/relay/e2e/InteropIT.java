@@ -302,7 +302,7 @@ class InteropIT {
 
     /**
      * One classic relay trick. {@code relayReply} is the reply expected at RCPT on the relay port (README, "Address
-     * handling": routing constructs 553 5.1.3, bad syntax 501 5.1.3; DESIGN.md: relay refused 554 5.7.1).
+     * handling": routing constructs 553 5.1.3, bad syntax 501 5.1.3; docs/architecture.md, guarantee 2: relay refused 554 5.7.1).
      */
     private record Trick(String name, String mailFrom, String rcpt, String relayReply) {
     }

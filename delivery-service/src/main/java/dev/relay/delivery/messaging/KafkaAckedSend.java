@@ -12,7 +12,7 @@ import java.util.concurrent.CompletionStage;
 /**
  * Sends one Kafka record through an emitter and completes when the broker acknowledged it (acks=all), or fails
  * when it did not. Callers acknowledge their input only after this completes: that is guarantee 1 of
- * DESIGN.md.
+ * docs/architecture.md.
  */
 public final class KafkaAckedSend {
 

@@ -4,7 +4,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Default topic names and record header names shared by all services (see DESIGN.md, "Topics"). */
+/** Default topic names and record header names shared by all services (see docs/architecture.md, "Topics"). */
 public final class Topics {
 
     public static final String INBOUND = "relay.inbound.v1";
