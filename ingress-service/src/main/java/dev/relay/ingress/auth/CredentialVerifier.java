@@ -63,6 +63,12 @@ public class CredentialVerifier {
         if (cached.isPresent()) {
             return Future.succeededFuture(new AuthResult.Success(cached.get(), passwordValidUntil()));
         }
+        // the same credential already on its way to Keycloak: the same guess, share its answer and its count
+        String key = cache.key(username, password);
+        Future<AuthResult> shared = key == null ? null : inFlight.get(key);
+        if (shared != null) {
+            return shared.map(this::withSessionLifetime);
+        }
         AuthThrottle.Attempt attempt = verdict == AuthThrottle.Verdict.ALLOWED
                 ? throttle.reserve(clientAddress, username) : null;
         if (attempt == null) {
@@ -70,14 +76,29 @@ public class CredentialVerifier {
             return Future.succeededFuture(new AuthResult.Unavailable(THROTTLED));
         }
         // map, not onSuccess: the outcome is recorded before the caller sees it
-        return grant(username, password).map(result -> {
+        Future<AuthResult> grant = passwords.verify(username, password).map(result -> {
             resolve(attempt, result);
             if (result instanceof AuthResult.Success success) {
                 cache.store(username, password, success.identity());
-                return new AuthResult.Success(success.identity(), passwordValidUntil());
             }
             return result;
         });
+        if (key != null) {
+            inFlight.put(key, grant);
+            grant.onComplete(done -> inFlight.remove(key, grant));
+        }
+        return grant.map(this::withSessionLifetime);
+    }
+
+    /**
+     * One password grant per distinct credential at a time: sessions that authenticate as the same user with
+     * the same password while a grant is in flight share its answer (and its one throttle count). Concurrent
+     * grants for one user make Keycloak's brute-force detector lock the account even when every password is
+     * right (seen here with 20 parallel sessions: 2 granted, 18 "temporarily disabled").
+     */
+    private AuthResult withSessionLifetime(AuthResult result) {
+        return result instanceof AuthResult.Success success
+                ? new AuthResult.Success(success.identity(), passwordValidUntil()) : result;
     }
 
     /** A password AUTH holds for the configured session lifetime; then the session must AUTH again. */
@@ -93,22 +114,6 @@ public class CredentialVerifier {
         } else {
             attempt.cancelled();
         }
-    }
-
-    /**
-     * One password grant per distinct credential at a time: sessions that authenticate as the same user with
-     * the same password while a grant is in flight share its answer. Concurrent grants for one user make
-     * Keycloak's brute-force detector lock the account even when every password is right (seen here with 20
-     * parallel sessions: 2 granted, 18 "temporarily disabled").
-     */
-    private Future<AuthResult> grant(String username, String password) {
-        String key = cache.key(username, password);
-        if (key == null) {
-            return passwords.verify(username, password);
-        }
-        Future<AuthResult> shared = inFlight.computeIfAbsent(key, k -> passwords.verify(username, password));
-        shared.onComplete(done -> inFlight.remove(key, shared));
-        return shared;
     }
 
     /** AUTH XOAUTH2 / OAUTHBEARER: the user is unknown until the token is verified, so only the client is counted. */
