@@ -171,8 +171,8 @@ public final class KeycloakServer extends LocalServer {
      */
     public String browserLogin(String clientId, String username, String password) {
         try {
-            java.net.CookieManager cookies = new java.net.CookieManager();
-            java.net.http.HttpClient client = java.net.http.HttpClient.newBuilder().cookieHandler(cookies)
+            // cookies by hand: Keycloak marks them Secure, which a cookie manager would not send over plain http
+            java.net.http.HttpClient client = java.net.http.HttpClient.newBuilder()
                     .followRedirects(java.net.http.HttpClient.Redirect.NEVER).connectTimeout(Duration.ofSeconds(10))
                     .build();
             byte[] random = new byte[32];
@@ -193,8 +193,10 @@ public final class KeycloakServer extends LocalServer {
                 throw new IllegalStateException("no login form for " + clientId + ": HTTP " + page.statusCode());
             }
             String formUrl = action.group(1).replace("&amp;", "&");
+            String cookies = page.headers().allValues("Set-Cookie").stream().map(c -> c.split(";", 2)[0])
+                    .collect(Collectors.joining("; "));
             HttpResponse<String> login = client.send(HttpRequest.newBuilder(URI.create(formUrl))
-                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    .header("Content-Type", "application/x-www-form-urlencoded").header("Cookie", cookies)
                     .POST(HttpRequest.BodyPublishers.ofString("username=" + enc(username) + "&password="
                             + enc(password) + "&credentialId=")).build(), HttpResponse.BodyHandlers.ofString());
             String location = login.headers().firstValue("Location").orElse("");

@@ -176,7 +176,7 @@ public interface IngressConfig {
         Duration cacheTtl();
 
         /**
-         * How long a password AUTH holds in a session: after it, the next MAIL answers 530 4.7.0 and the client
+         * How long a password AUTH holds in a session: after it, the next MAIL answers 454 4.7.0 and the client
          * must AUTH again (token AUTH holds until the token's {@code exp}).
          */
         @WithDefault("15m")

@@ -57,7 +57,8 @@ public final class Replies {
             "Null sender <> not allowed for an authenticated user");
     public static final Reply HEADER_FROM_NOT_OWNED = Reply.of(550, "5.7.1",
             "Message refused: From: header address not owned by the authenticated user");
-    public static final Reply REAUTHENTICATE = Reply.of(530, "4.7.0",
+    /** Temporary (4xx), so that a client which does not re-authenticate in the session requeues, not bounces. */
+    public static final Reply REAUTHENTICATE = Reply.of(454, "4.7.0",
             "Authentication expired, authenticate again");
     public static final Reply MESSAGE_TOO_BIG = Reply.of(552, "5.3.4", "Message size exceeds fixed limit");
     public static final Reply BAD_DATA_LINE_ENDING = Reply.of(550, "5.5.2",

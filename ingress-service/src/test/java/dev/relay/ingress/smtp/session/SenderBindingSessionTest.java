@@ -108,7 +108,7 @@ class SenderBindingSessionTest {
     void shouldAskForAuthenticationAgainOnceTheCredentialLifetimePassed() {
         SmtpSession s = authenticated(new AuthResult.Success(user("smtp-relay"), System.currentTimeMillis() - 1));
         Reply again = reply(line(s, "MAIL FROM:<demo@example.test>"));
-        assertThat(again.code()).isEqualTo(530);
+        assertThat(again.code()).isEqualTo(454);
         assertThat(again.status()).isEqualTo("4.7.0");
         assertThat(s.identity()).isNull();
         String plain = Base64.getEncoder().encodeToString("\0demo\0pw".getBytes(StandardCharsets.UTF_8));
