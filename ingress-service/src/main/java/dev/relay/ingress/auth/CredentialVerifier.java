@@ -63,7 +63,10 @@ public class CredentialVerifier {
         if (cached.isPresent()) {
             return Future.succeededFuture(new AuthResult.Success(cached.get(), passwordValidUntil()));
         }
-        // the same credential already on its way to Keycloak: the same guess, share its answer and its count
+        // One password grant per distinct credential at a time: sessions that authenticate as the same user with
+        // the same password while a grant is in flight share its answer (and its one throttle count). Concurrent
+        // grants for one user make Keycloak's brute-force detector lock the account even when every password is
+        // right (seen with 20 parallel sessions: 2 granted, 18 "temporarily disabled").
         String key = cache.key(username, password);
         Future<AuthResult> shared = key == null ? null : inFlight.get(key);
         if (shared != null) {
@@ -90,12 +93,7 @@ public class CredentialVerifier {
         return grant.map(this::withSessionLifetime);
     }
 
-    /**
-     * One password grant per distinct credential at a time: sessions that authenticate as the same user with
-     * the same password while a grant is in flight share its answer (and its one throttle count). Concurrent
-     * grants for one user make Keycloak's brute-force detector lock the account even when every password is
-     * right (seen here with 20 parallel sessions: 2 granted, 18 "temporarily disabled").
-     */
+    /** A success from the cache or a shared grant, valid for this session's lifetime from now. */
     private AuthResult withSessionLifetime(AuthResult result) {
         return result instanceof AuthResult.Success success
                 ? new AuthResult.Success(success.identity(), passwordValidUntil()) : result;
