@@ -86,8 +86,7 @@ class RulesApiIT {
 
     @Test
     void shouldRefuseAtRcptWithinSecondsOfARuleChangedThroughTheApiWithoutRestart() throws Exception {
-        String admin = keycloak.passwordGrant("relay-policy", "relay-policy-dev-secret", "relayadmin",
-                "relayadmin-password");
+        String admin = keycloak.browserLogin("relay-admin-cli", "relayadmin", "relayadmin-password");
         HttpResponse<String> current = api("GET", admin, null, null);
         assertThat(current.statusCode()).isEqualTo(200);
         // start from rules that let demo relay anywhere, replacing exactly what we read
@@ -117,7 +116,7 @@ class RulesApiIT {
                 .isEqualTo(Double.parseDouble(revision));
 
         // an identity without the permission cannot undo it
-        String demo = keycloak.passwordGrant("relay-policy", "relay-policy-dev-secret", "demo", "demo-password");
+        String demo = keycloak.browserLogin("relay-admin-cli", "demo", "demo-password");
         assertThat(api("PUT", demo, ALLOW_ALL, null).statusCode()).isEqualTo(403);
         assertThat(api("PUT", null, ALLOW_ALL, null).statusCode()).isEqualTo(401);
         HttpResponse<String> after = api("GET", admin, null, null);

@@ -163,6 +163,124 @@ public final class KeycloakServer extends LocalServer {
         }
     }
 
+    /**
+     * Logs a user in the way a person does, through Keycloak's login form (authorization code flow with PKCE on a
+     * public client with a loopback redirect, e.g. {@code relay-admin-cli}), and returns the access token. For
+     * clients without password grants (the admin API's): the form is filled in by this method instead of a
+     * browser.
+     */
+    public String browserLogin(String clientId, String username, String password) {
+        try {
+            // cookies by hand: Keycloak marks them Secure, which a cookie manager would not send over plain http
+            java.net.http.HttpClient client = java.net.http.HttpClient.newBuilder()
+                    .followRedirects(java.net.http.HttpClient.Redirect.NEVER).connectTimeout(Duration.ofSeconds(10))
+                    .build();
+            byte[] random = new byte[32];
+            new java.security.SecureRandom().nextBytes(random);
+            String verifier = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(random);
+            String challenge = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(
+                    java.security.MessageDigest.getInstance("SHA-256").digest(
+                            verifier.getBytes(StandardCharsets.US_ASCII)));
+            String redirect = "http://127.0.0.1/callback"; // never opened: the redirect is not followed
+            String auth = realmUrl() + "/protocol/openid-connect/auth?response_type=code&scope=openid"
+                    + "&client_id=" + enc(clientId) + "&redirect_uri=" + enc(redirect)
+                    + "&code_challenge_method=S256&code_challenge=" + challenge;
+            HttpResponse<String> page = client.send(HttpRequest.newBuilder(URI.create(auth)).GET().build(),
+                    HttpResponse.BodyHandlers.ofString());
+            java.util.regex.Matcher action = java.util.regex.Pattern.compile("action=\"([^\"]+)\"")
+                    .matcher(page.body());
+            if (page.statusCode() != 200 || !action.find()) {
+                throw new IllegalStateException("no login form for " + clientId + ": HTTP " + page.statusCode());
+            }
+            String formUrl = action.group(1).replace("&amp;", "&");
+            String cookies = page.headers().allValues("Set-Cookie").stream().map(c -> c.split(";", 2)[0])
+                    .collect(Collectors.joining("; "));
+            HttpResponse<String> login = client.send(HttpRequest.newBuilder(URI.create(formUrl))
+                    .header("Content-Type", "application/x-www-form-urlencoded").header("Cookie", cookies)
+                    .POST(HttpRequest.BodyPublishers.ofString("username=" + enc(username) + "&password="
+                            + enc(password) + "&credentialId=")).build(), HttpResponse.BodyHandlers.ofString());
+            String location = login.headers().firstValue("Location").orElse("");
+            java.util.regex.Matcher code = java.util.regex.Pattern.compile("[?&]code=([^&]+)").matcher(location);
+            if (!location.startsWith(redirect) || !code.find()) {
+                throw new IllegalStateException("login of " + username + " via " + clientId + " failed: HTTP "
+                        + login.statusCode());
+            }
+            String form = "grant_type=authorization_code&client_id=" + enc(clientId) + "&code=" + code.group(1)
+                    + "&redirect_uri=" + enc(redirect) + "&code_verifier=" + verifier;
+            HttpResponse<String> token = send(HttpRequest.newBuilder(URI.create(tokenEndpoint()))
+                    .timeout(Duration.ofSeconds(30)).header("Content-Type", "application/x-www-form-urlencoded")
+                    .POST(HttpRequest.BodyPublishers.ofString(form)).build());
+            if (token.statusCode() != 200) {
+                throw new IllegalStateException("code exchange failed: HTTP " + token.statusCode() + " " + token.body());
+            }
+            return JSON.readTree(token.body()).get("access_token").asText();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String enc(String value) {
+        return URLEncoder.encode(value, StandardCharsets.UTF_8);
+    }
+
+    /**
+     * A request to the admin REST API of the relay realm ({@code /admin/realms/relay} + {@code path}) as the
+     * bootstrap admin of this test server (tests that need users or clients the realm file does not have).
+     *
+     * @param json the request body, or null
+     */
+    public HttpResponse<String> admin(String method, String path, String json) {
+        String token = adminToken();
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url() + "/admin/realms/relay" + path))
+                .timeout(Duration.ofSeconds(30)).header("Authorization", "Bearer " + token)
+                .header("Content-Type", "application/json")
+                .method(method, json == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(json));
+        return send(request.build());
+    }
+
+    /** A request with a user's bearer token to {@code path} under the realm URL (e.g. the account API). */
+    public HttpResponse<String> asUser(String token, String method, String path, String json) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(realmUrl() + path))
+                .timeout(Duration.ofSeconds(30)).header("Authorization", "Bearer " + token)
+                .header("Content-Type", "application/json").header("Accept", "application/json")
+                .method(method, json == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(json));
+        return send(request.build());
+    }
+
+    private String adminToken() {
+        String body = "grant_type=password&client_id=admin-cli&username=admin&password=admin";
+        HttpRequest request = HttpRequest.newBuilder(URI.create(url() + "/realms/master/protocol/openid-connect/token"))
+                .timeout(Duration.ofSeconds(30)).header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+        HttpResponse<String> response = send(request);
+        if (response.statusCode() != 200) {
+            throw new IllegalStateException("admin token: HTTP " + response.statusCode() + " " + response.body());
+        }
+        try {
+            return JSON.readTree(response.body()).get("access_token").asText();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static HttpResponse<String> send(HttpRequest request) {
+        try {
+            return Support.http().send(request, HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(request.uri() + " failed", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     // ---------------------------------------------------------------------------------------------------------------
 
     static Path distribution() {

@@ -1,139 +1,290 @@
 package dev.relay.ingress.auth;
 
-import dev.relay.ingress.config.IngressConfig;
-import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
+import dev.relay.common.limits.Count;
+import dev.relay.common.limits.Per;
+import dev.relay.common.limits.Slot;
+import dev.relay.common.limits.Usage;
+import dev.relay.common.limits.UsageCounter;
+import dev.relay.common.limits.Window;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
-import java.time.Duration;
-import java.util.LinkedHashMap;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
 import java.util.Locale;
-import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Counts failed AUTH attempts in a sliding window ({@code relay.ingress.auth.failure-window}) per client address and
- * per username, and refuses further attempts once either reaches its limit ({@code max-failures-per-client},
- * {@code max-failures-per-user}). Refusing before Keycloak is asked keeps password guessing slow and keeps a guesser
- * from tripping Keycloak's own brute-force lockout of the victim's account (the per-user limit sits below it).
+ * Counts failed AUTH attempts cluster-wide and refuses further attempts before Keycloak is asked, so that
+ * guessing stays slow and a guesser cannot make Keycloak lock a real user out.
  *
- * <p>Memory is bounded: each dimension tracks at most {@link #MAX_KEYS} keys and evicts the least recently used
- * one, and each key keeps at most <em>limit</em> timestamps. An attacker spraying that many distinct usernames can
- * thus wash out a per-user count; the per-client count still holds them. Thread-safe.
+ * <p><b>Three counts</b>, in the compacted usage topic the rate limits use ({@link UsageCounter} writes this
+ * instance's counts, the followed topic gives every other instance's), in fixed UTC windows:
+ * <ul>
+ * <li>per client prefix (IPv4 address, IPv6 /64), per hour ({@code max-failures-per-client}): one source
+ * guessing many users;</li>
+ * <li>per (user, client prefix), per hour ({@code max-failures-per-user-client}): one source guessing one user;</li>
+ * <li>per user from anywhere, per day ({@code max-failures-per-user}): the global ceiling, kept so that twice it
+ * (a burst straddling a day boundary) stays below the realm's brute-force {@code failureFactor} (30 with
+ * {@code maxDeltaTimeSeconds} 12 h in the shipped realm): an attacker never reaches Keycloak's lockout through
+ * this relay within Keycloak's failure memory.</li>
+ * </ul>
+ * A user whose global ceiling was reached by others' guesses is <em>not</em> locked out: {@link #check} answers
+ * {@link Verdict#CACHED_ONLY}, and a password the {@link CredentialCache} recognises (it was verified by Keycloak
+ * within the cache TTL) is still accepted; only new guesses are refused without asking Keycloak. Whoever reached
+ * the per-client or per-(user, client) limit is refused outright.
+ *
+ * <p><b>No burst gets through</b>: {@link #reserve} checks and counts atomically, and an attempt counts as a
+ * failure from the moment it is reserved until Keycloak answered; a success or an unavailable Keycloak takes the
+ * provisional count back ({@link Attempt#succeeded}, {@link Attempt#cancelled}). So 50 parallel guesses against a
+ * limit of 5 send 5 to Keycloak. Across instances, what other instances counted arrives with the topic's
+ * propagation delay (typically well under a second).
+ *
+ * <p><b>Keys</b>: usernames are lowercased and {@code user@domain} counts as {@code user} for the configured
+ * {@code username-domains} (the realm logs in by email too). The topic holds a SHA-256 of each key, never a
+ * username or address. Memory is bounded: beyond {@link #MAX_SLOTS} live slots in this instance, new per-user
+ * slots are not created (a spray of distinct usernames is still held by the per-client count).
  */
-@ApplicationScoped
-public class AuthThrottle {
+public class AuthThrottle implements AutoCloseable {
 
-    static final int MAX_KEYS = 100_000;
+    static final int MAX_SLOTS = 100_000;
+    static final Window CLIENT_WINDOW = Window.HOUR;
+    static final Window USER_WINDOW = Window.DAY;
+    private static final Count ONE = new Count(1, 0);
+    private static final Count MINUS_ONE = new Count(-1, 0);
 
-    private final Window clients;
-    private final Window users;
-
-    @Inject
-    public AuthThrottle(IngressConfig config) {
-        this(config.auth().maxFailuresPerClient(), config.auth().maxFailuresPerUser(), config.auth().failureWindow(),
-                Clock.systemUTC(), MAX_KEYS);
-    }
-
-    AuthThrottle(int maxPerClient, int maxPerUser, Duration window, Clock clock, int maxKeys) {
-        this.clients = new Window(maxPerClient, window, clock, maxKeys);
-        this.users = new Window(maxPerUser, window, clock, maxKeys);
-    }
-
-    /** Whether another attempt may be checked; a blank username (a token, before it is verified) skips the user count. */
-    public boolean allowed(String clientAddress, String username) {
-        return clients.below(clientKey(clientAddress)) && (isBlank(username) || users.below(userKey(username)));
-    }
-
-    public void failed(String clientAddress, String username) {
-        clients.add(clientKey(clientAddress));
-        if (!isBlank(username)) {
-            users.add(userKey(username));
+    /** The limits: failures per client prefix and per (user, client prefix) per hour, per user per day. */
+    public record Limits(int perClient, int perUserClient, int perUser) {
+        public Limits {
+            perClient = Math.max(1, perClient);
+            perUserClient = Math.max(1, perUserClient);
+            perUser = Math.max(1, perUser);
         }
     }
 
-    /** Clears the username's failures (the owner got in); the client address keeps its count. */
-    public void succeeded(String clientAddress, String username) {
-        if (!isBlank(username)) {
-            users.clear(userKey(username));
+    /** What may happen to an attempt, before it is reserved. */
+    public enum Verdict {
+        /** May be checked with Keycloak (after {@link #reserve}). */
+        ALLOWED,
+        /** The user's global ceiling is reached: only a cached (already verified) password is accepted. */
+        CACHED_ONLY,
+        /** This client (or this client for this user) reached its limit: refused, even a cached password. */
+        THROTTLED
+    }
+
+    private final Limits limits;
+    private final Clock clock;
+    private final UsageCounter counter;
+    private final Usage others;
+    private final Set<String> usernameDomains;
+    private final Set<Slot> dirty = ConcurrentHashMap.newKeySet();
+    private final AtomicBoolean flushScheduled = new AtomicBoolean();
+    private final ExecutorService publisher = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "relay-auth-throttle-publisher");
+        t.setDaemon(true);
+        return t;
+    });
+
+    /**
+     * @param counter         this instance's counts, published to the usage topic
+     * @param others          every other instance's counts, followed from the same topic (records of
+     *                        {@code counter}'s instance skipped)
+     * @param usernameDomains domains whose {@code user@domain} login names count as {@code user}
+     */
+    public AuthThrottle(Limits limits, Clock clock, UsageCounter counter, Usage others, List<String> usernameDomains) {
+        this.limits = limits;
+        this.clock = clock;
+        this.counter = counter;
+        this.others = others;
+        this.usernameDomains = Set.copyOf(usernameDomains.stream().map(d -> d.toLowerCase(Locale.ROOT)).toList());
+    }
+
+    /** Whether an attempt may go on; a null or empty username (a token, before it is verified) has no user counts. */
+    public synchronized Verdict check(String clientAddress, String username) {
+        Keys keys = keys(clientAddress, username);
+        if (used(keys.client()) >= limits.perClient()
+                || (keys.userClient() != null && used(keys.userClient()) >= limits.perUserClient())) {
+            return Verdict.THROTTLED;
         }
+        if (keys.user() != null && used(keys.user()) >= limits.perUser()) {
+            return Verdict.CACHED_ONLY;
+        }
+        return Verdict.ALLOWED;
     }
 
-    private static String clientKey(String clientAddress) {
-        return clientAddress == null ? "" : clientAddress;
+    /**
+     * Checks and counts one attempt as a failure, atomically: null when the attempt may not go to Keycloak (then
+     * nothing was counted). The returned attempt must be resolved exactly once.
+     */
+    public synchronized Attempt reserve(String clientAddress, String username) {
+        if (check(clientAddress, username) != Verdict.ALLOWED) {
+            return null;
+        }
+        List<Slot> slots = slots(keys(clientAddress, username));
+        add(slots, ONE);
+        return new Attempt(slots);
     }
 
-    private static String userKey(String username) {
-        return username.toLowerCase(Locale.ROOT);
+    /**
+     * Counts a failure without asking Keycloak (a password that is not in the cache while the user is at its
+     * global ceiling): against the client and the (user, client) counts, so that such guessing stops there too.
+     */
+    public synchronized void refusedUncached(String clientAddress, String username) {
+        Keys keys = keys(clientAddress, username);
+        List<Slot> slots = new ArrayList<>(2);
+        slots.add(keys.client());
+        if (keys.userClient() != null) {
+            slots.add(keys.userClient());
+        }
+        add(slots, ONE);
     }
 
-    private static boolean isBlank(String username) {
-        return username == null || username.isEmpty();
+    /** The failures (and attempts in flight) counted cluster-wide for this client and user; for tests. */
+    synchronized long usedBy(String clientAddress, String username) {
+        Keys keys = keys(clientAddress, username);
+        return used(keys.user() != null ? keys.user() : keys.client());
     }
 
-    /** Failure timestamps per key, at most {@code limit} each, in a least-recently-used map of bounded size. */
-    private static final class Window {
-        private final int limit;
-        private final long windowMillis;
-        private final Clock clock;
-        private final Map<String, Failures> failures;
+    /** An attempt counted as a failure until it is resolved. */
+    public final class Attempt {
+        private final List<Slot> slots;
+        private final AtomicBoolean resolved = new AtomicBoolean();
 
-        Window(int limit, Duration window, Clock clock, int maxKeys) {
-            this.limit = Math.max(1, limit);
-            this.windowMillis = window.toMillis();
-            this.clock = clock;
-            this.failures = new LinkedHashMap<>(16, 0.75f, true) {
-                @Override
-                protected boolean removeEldestEntry(Map.Entry<String, Failures> eldest) {
-                    return size() > maxKeys;
+        private Attempt(List<Slot> slots) {
+            this.slots = slots;
+        }
+
+        /** Keycloak refused the credentials: the provisional count stays. */
+        public void failed() {
+            resolved.set(true);
+        }
+
+        /** Keycloak accepted them: the provisional count is taken back. */
+        public void succeeded() {
+            takeBack();
+        }
+
+        /** Keycloak could not be asked: the client did nothing wrong, the count is taken back. */
+        public void cancelled() {
+            takeBack();
+        }
+
+        private void takeBack() {
+            if (resolved.compareAndSet(false, true)) {
+                synchronized (AuthThrottle.this) {
+                    add(slots, MINUS_ONE);
                 }
-            };
-        }
-
-        synchronized boolean below(String key) {
-            Failures f = failures.get(key);
-            if (f == null) {
-                return true;
             }
-            int recent = f.countSince(clock.millis() - windowMillis);
-            if (recent == 0) {
-                failures.remove(key);
-            }
-            return recent < limit;
-        }
-
-        synchronized void add(String key) {
-            failures.computeIfAbsent(key, k -> new Failures(limit)).add(clock.millis());
-        }
-
-        synchronized void clear(String key) {
-            failures.remove(key);
         }
     }
 
-    /** A ring of the last {@code limit} failure times: enough to tell whether {@code limit} fell in the window. */
-    private static final class Failures {
-        private final long[] times;
-        private int next;
-        private int size;
+    private long used(Slot slot) {
+        return counter.used(slot).messages() + others.used(slot).messages();
+    }
 
-        Failures(int limit) {
-            this.times = new long[limit];
+    private void add(List<Slot> slots, Count count) {
+        counter.add(slots, count);
+        dirty.addAll(slots);
+        if (flushScheduled.compareAndSet(false, true)) {
+            // the producer may block on metadata: never on the caller's (event-loop) thread
+            publisher.execute(this::flush);
         }
+    }
 
-        void add(long now) {
-            times[next] = now;
-            next = (next + 1) % times.length;
-            size = Math.min(size + 1, times.length);
+    private void flush() {
+        flushScheduled.set(false);
+        List<Slot> batch = new ArrayList<>(dirty);
+        dirty.removeAll(batch);
+        if (!batch.isEmpty()) {
+            counter.publish(batch);
         }
+    }
 
-        int countSince(long since) {
-            int count = 0;
-            for (int i = 0; i < size; i++) {
-                if (times[i] > since) {
-                    count++;
-                }
+    private record Keys(Slot client, Slot userClient, Slot user) {
+    }
+
+    private Keys keys(String clientAddress, String username) {
+        Instant now = clock.instant();
+        String prefix = clientPrefix(clientAddress);
+        Slot client = slot(Per.AUTH_CLIENT, prefix, CLIENT_WINDOW, now);
+        String principal = principal(username);
+        if (principal == null) {
+            return new Keys(client, null, null);
+        }
+        Slot userClient = slot(Per.AUTH_USER_CLIENT, principal + "\0" + prefix, CLIENT_WINDOW, now);
+        Slot user = slot(Per.AUTH_USER, principal, USER_WINDOW, now);
+        if (counter.size() >= MAX_SLOTS && counter.used(user).equals(Count.ZERO)) {
+            return new Keys(client, null, null); // bounded: a spray of usernames is held by the client count
+        }
+        return new Keys(client, userClient, user);
+    }
+
+    private static List<Slot> slots(Keys keys) {
+        List<Slot> slots = new ArrayList<>(3);
+        slots.add(keys.client());
+        if (keys.userClient() != null) {
+            slots.add(keys.userClient());
+            slots.add(keys.user());
+        }
+        return slots;
+    }
+
+    private static Slot slot(Per per, String key, Window window, Instant now) {
+        return new Slot(per, digest(per.label() + "\0" + key), window, window.bucket(now));
+    }
+
+    /** The normalised username: lowercased, {@code @domain} dropped for the configured domains; null when none. */
+    String principal(String username) {
+        if (username == null || username.isBlank()) {
+            return null;
+        }
+        String name = username.trim().toLowerCase(Locale.ROOT);
+        int at = name.lastIndexOf('@');
+        if (at > 0 && usernameDomains.contains(name.substring(at + 1))) {
+            name = name.substring(0, at);
+        }
+        return name;
+    }
+
+    /** IPv4: the address; IPv6: its /64 (one subscriber usually holds a whole /64). */
+    static String clientPrefix(String clientAddress) {
+        if (clientAddress == null || clientAddress.indexOf(':') < 0) {
+            return clientAddress == null ? "" : clientAddress;
+        }
+        try {
+            // a text with ':' is never resolved as a host name: this parses the literal only
+            byte[] bytes = InetAddress.getByName(clientAddress.replaceAll("%.*$", "")).getAddress();
+            if (bytes.length != 16) {
+                return clientAddress;
             }
-            return count;
+            return HexFormat.of().formatHex(bytes, 0, 8) + "/64";
+        } catch (UnknownHostException e) {
+            return clientAddress;
         }
+    }
+
+    private static String digest(String key) {
+        try {
+            byte[] hash = MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(hash, 0, 16);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is not available", e);
+        }
+    }
+
+    @Override
+    public void close() {
+        publisher.shutdown();
+        counter.close();
     }
 }

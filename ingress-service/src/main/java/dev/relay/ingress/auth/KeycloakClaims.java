@@ -14,6 +14,12 @@ import java.util.List;
  * {@code email}, {@code realm_access.roles}, {@code groups} and {@code smtp_senders} (the last two from the
  * relay-ingress client's protocol mappers, see deploy/keycloak/README.md). The one place that knows these names,
  * for password grants and bearer tokens alike.
+ *
+ * <p>Sender identities come only from data the user cannot change: {@code smtp_senders} is an admin-only
+ * attribute of the realm's user profile, and {@code email} becomes {@link Identity#email()} only when
+ * {@code email_verified} is true (the realm's user profile also makes {@code email} admin-editable only; a realm
+ * that lets users edit their email must not be trusted with it, see ADR 0003). An unverified email is dropped here,
+ * so neither the ingress nor the policy service (which reads the identity from the envelope) can bind to it.
  */
 final class KeycloakClaims {
 
@@ -23,7 +29,7 @@ final class KeycloakClaims {
     static Identity identity(JsonObject claims) {
         JsonObject realmAccess = claims.getValue("realm_access") instanceof JsonObject access ? access : new JsonObject();
         return new Identity(text(claims.getValue("preferred_username")), text(claims.getValue("sub")),
-                text(claims.getValue("email")), strings(realmAccess.getValue("roles")), strings(claims.getValue("groups")),
+                verifiedEmail(claims), strings(realmAccess.getValue("roles")), strings(claims.getValue("groups")),
                 strings(claims.getValue("smtp_senders")));
     }
 
@@ -34,6 +40,10 @@ final class KeycloakClaims {
     static JsonObject unverifiedPayload(String compactJws) {
         String[] parts = compactJws.split("\\.");
         return new JsonObject(new String(Base64.getUrlDecoder().decode(parts[1]), StandardCharsets.UTF_8));
+    }
+
+    private static String verifiedEmail(JsonObject claims) {
+        return Boolean.TRUE.equals(claims.getValue("email_verified")) ? text(claims.getValue("email")) : null;
     }
 
     private static String text(Object value) {

@@ -37,8 +37,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * Verifies the bearer token of SASL XOAUTH2 / OAUTHBEARER (RFC 7628) locally, without asking Keycloak per token:
  * the JWS signature against the realm's JWKS, an algorithm allow-list (asymmetric only: never {@code none}, never
  * HMAC, which would let the public key serve as a shared secret), {@code iss}, {@code aud}, {@code exp},
- * {@code nbf} and {@code iat} with 30 s of clock skew, and {@code typ} = {@code Bearer} when present (so that an ID
- * token, which also names this client as audience, is not accepted as an access token).
+ * {@code nbf} and {@code iat} with 30 s of clock skew, {@code typ} = {@code Bearer} (required: an ID token, which
+ * also names this client as audience, is not an access token) and {@code azp} one of the configured authorized
+ * parties (a token that some other client obtained, perhaps with our audience added by a mapper, was not issued
+ * for mail submission).
  *
  * <p>The JWKS is fetched with the Vert.x WebClient (nothing blocks an event loop) and cached. A token naming a key
  * the cache does not know triggers a refetch (key rotation), at most once per {@link #REFETCH_INTERVAL} so that
@@ -68,6 +70,7 @@ public class KeycloakTokenVerifier {
     private final String jwksUrl;
     private final String issuer;
     private final String audience;
+    private final Set<String> authorizedParties;
     private final Clock clock;
     private final AtomicLong fetches = new AtomicLong();
 
@@ -91,6 +94,7 @@ public class KeycloakTokenVerifier {
         this.jwksUrl = realmUrl + "/protocol/openid-connect/certs";
         this.issuer = keycloak.issuer().filter(s -> !s.isBlank()).orElse(realmUrl);
         this.audience = keycloak.audience();
+        this.authorizedParties = Set.copyOf(keycloak.authorizedParties());
         this.clock = clock;
     }
 
@@ -214,12 +218,14 @@ public class KeycloakTokenVerifier {
             if (issuedAt != null && issuedAt.getValueInMillis() > now + CLOCK_SKEW_SECONDS * 1000L) {
                 return new AuthResult.Invalid();
             }
-            Object typ = claims.getClaimValue("typ");
-            if (typ != null && !"Bearer".equals(typ)) {
+            if (!"Bearer".equals(claims.getClaimValue("typ"))
+                    || !(claims.getClaimValue("azp") instanceof String azp && authorizedParties.contains(azp))) {
                 return new AuthResult.Invalid();
             }
             Identity identity = KeycloakClaims.identity(new JsonObject(claims.getRawJson()));
-            return identity.username() == null ? new AuthResult.Invalid() : new AuthResult.Success(identity);
+            // the session holds the identity until the token expires, then asks for AUTH again
+            return identity.username() == null ? new AuthResult.Invalid()
+                    : new AuthResult.Success(identity, claims.getExpirationTime().getValueInMillis());
         } catch (InvalidJwtException | MalformedClaimException | RuntimeException e) {
             LOG.debugf("token refused: %s", e.getClass().getSimpleName());
             return new AuthResult.Invalid();

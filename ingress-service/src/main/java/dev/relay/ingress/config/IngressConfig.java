@@ -139,23 +139,48 @@ public interface IngressConfig {
         /** Audience an access token must carry to be accepted for XOAUTH2/OAUTHBEARER. */
         @WithDefault("relay-ingress")
         String audience();
+
+        /**
+         * The clients ({@code azp}) whose access tokens XOAUTH2/OAUTHBEARER accept: a token another client obtained
+         * (which may carry our audience through a mapper) is refused.
+         */
+        @WithDefault("relay-ingress")
+        java.util.List<String> authorizedParties();
     }
 
     interface Auth {
-        /** Failed AUTH attempts from one client address within the window before AUTH answers 454 4.7.0. */
-        @WithDefault("10")
+        /**
+         * Failed AUTH attempts from one client prefix (IPv4 address, IPv6 /64) per hour, cluster-wide, before AUTH
+         * answers 454 4.7.0 without asking Keycloak.
+         */
+        @WithDefault("20")
         int maxFailuresPerClient();
 
-        /** Failed AUTH attempts for one username (from anywhere) within the window; kept below Keycloak's lockout. */
-        @WithDefault("20")
+        /** Failed AUTH attempts for one username from one client prefix per hour, cluster-wide. */
+        @WithDefault("5")
+        int maxFailuresPerUserClient();
+
+        /**
+         * Failed AUTH attempts for one username from anywhere per day, cluster-wide: the global ceiling. Keep twice
+         * it below the realm's brute-force {@code failureFactor} (30). At the ceiling a cached correct password
+         * is still accepted.
+         */
+        @WithDefault("12")
         int maxFailuresPerUser();
 
-        @WithDefault("10m")
-        Duration failureWindow();
+        /** Domains whose {@code user@domain} login names count as {@code user} for the throttle (the realm's). */
+        Optional<java.util.List<String>> usernameDomains();
 
         /** How long a successful password check is remembered (keyed hash, never the password); at most 60 s. */
         @WithDefault("30s")
         Duration cacheTtl();
+
+        /**
+         * How long a password AUTH holds in a session: after it, the next MAIL answers 454 4.7.0 and the client
+         * must AUTH again (token AUTH holds until the token's {@code exp}).
+         */
+        @WithDefault("15m")
+        Duration sessionLifetime();
     }
 
     interface ProxyProtocol {

@@ -39,4 +39,9 @@ record KeycloakSettings(String url, Duration timeout, Optional<String> issuer) i
     public String audience() {
         return "relay-ingress";
     }
+
+    @Override
+    public java.util.List<String> authorizedParties() {
+        return java.util.List.of("relay-ingress");
+    }
 }

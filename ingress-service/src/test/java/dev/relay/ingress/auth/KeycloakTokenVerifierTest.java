@@ -134,8 +134,7 @@ class KeycloakTokenVerifierTest {
 
     @Test
     void shouldRejectATokenIssuedForAnotherAudience() throws Exception {
-        String policyToken = keycloak().passwordGrant("relay-policy", "relay-policy-dev-secret", "demo",
-                "demo-password");
+        String policyToken = keycloak().browserLogin("relay-admin-cli", "demo", "demo-password");
         assertThat(await(verifier.verify(policyToken))).isInstanceOf(AuthResult.Invalid.class);
     }
 

@@ -1,6 +1,7 @@
 package dev.relay.policy.engine;
 
 import dev.relay.common.address.AddressParser;
+import dev.relay.common.address.HeaderFrom;
 import dev.relay.common.address.MailAddress;
 import dev.relay.common.address.ParsedAddress;
 import dev.relay.common.envelope.Envelope;
@@ -24,7 +25,9 @@ import java.util.function.Supplier;
  * configured fallback routes when the rule set has none. Otherwise pure.
  *
  * <p>Besides the per-recipient decision it enforces what the session cannot know for sure: the sender grants
- * of the rule set (rule {@code sender-not-owned}), and the rule set's per-message limits (the rule named is the
+ * of the rule set (rule {@code sender-not-owned}), the null sender of an authenticated identity (rule
+ * {@code null-sender-not-allowed}), the binding of the header {@code From:} (rule {@code header-from-not-owned},
+ * when the message bytes are given), and the rule set's per-message limits (the rule named is the
  * limit's path, e.g. {@code grants[0].limits.maxRecipients}).
  */
 public final class PolicyEngine {
@@ -66,10 +69,19 @@ public final class PolicyEngine {
         this.observer = observer == null ? Observer.NONE : observer;
     }
 
-    /** Decides one accepted message (timed for the observer). */
+    /** Decides one accepted message without looking at its content (timed for the observer). */
     public PolicyDecision decide(Envelope envelope) {
+        return decide(envelope, null);
+    }
+
+    /**
+     * Decides one accepted message (timed for the observer).
+     *
+     * @param message its bytes, for the header {@code From:} binding; null skips that check
+     */
+    public PolicyDecision decide(Envelope envelope, byte[] message) {
         long start = System.nanoTime();
-        PolicyDecision decision = evaluate(envelope);
+        PolicyDecision decision = evaluate(envelope, message);
         observer.evaluated(System.nanoTime() - start);
         return decision;
     }
@@ -87,14 +99,19 @@ public final class PolicyEngine {
         return result.message();
     }
 
-    /** Decides without telling the observer (the admin API's dry run). */
+    /** Decides without telling the observer and without content (the admin API's dry run). */
     public PolicyDecision evaluate(Envelope envelope) {
+        return evaluate(envelope, null);
+    }
+
+    /** Decides without telling the observer; {@code message} null skips the header From: binding. */
+    public PolicyDecision evaluate(Envelope envelope, byte[] message) {
         Compiled now = current();
         RelayRules rules = now.rules();
         Map<Route, List<String>> hops = new LinkedHashMap<>();
         List<PolicyDecision.Refusal> refused = new ArrayList<>();
         Map<String, String> allowedBy = new LinkedHashMap<>();
-        Optional<PolicyDecision.Refusal> whole = wholeMessage(rules, envelope);
+        Optional<PolicyDecision.Refusal> whole = wholeMessage(rules, envelope, message);
         Optional<RelayRules.Limit> maxRecipients = rules.maxRecipients(envelope.identity());
         for (String recipient : envelope.recipients()) {
             if (whole.isPresent()) {
@@ -125,8 +142,28 @@ public final class PolicyEngine {
         return new PolicyDecision(hops, refused, allowedBy, headers);
     }
 
-    /** A reason that refuses every recipient: a sender the identity may not use, or a message too large. */
-    private static Optional<PolicyDecision.Refusal> wholeMessage(RelayRules rules, Envelope envelope) {
+    /**
+     * A reason that refuses every recipient: a sender (envelope, null, or header From:) the identity may not use,
+     * or a message too large.
+     */
+    private static Optional<PolicyDecision.Refusal> wholeMessage(RelayRules rules, Envelope envelope,
+                                                                 byte[] message) {
+        if (envelope.identity() != null && envelope.nullSender()) {
+            RelayDecision decision = rules.nullSender(envelope.identity());
+            if (decision instanceof RelayDecision.Deny deny) {
+                return Optional.of(new PolicyDecision.Refusal(null, deny.rule(), deny.reason()));
+            }
+        }
+        if (message != null && rules.headerFromBound(envelope.identity())) {
+            HeaderFrom.Result from = HeaderFrom.of(message);
+            if (from.present()) {
+                RelayDecision decision = from.valid() ? rules.headerFrom(envelope.identity(), from.addresses())
+                        : new RelayDecision.Deny("header-from-not-owned", "the From: header cannot be read");
+                if (decision instanceof RelayDecision.Deny deny) {
+                    return Optional.of(new PolicyDecision.Refusal(null, deny.rule(), deny.reason()));
+                }
+            }
+        }
         if (envelope.identity() != null && !envelope.nullSender()) {
             ParsedAddress sender = AddressParser.parse(envelope.mailFrom(), envelope.smtputf8());
             if (sender instanceof ParsedAddress.Valid valid) {

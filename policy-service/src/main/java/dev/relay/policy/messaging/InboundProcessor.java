@@ -181,7 +181,7 @@ public class InboundProcessor {
      */
     public Uni<Void> handle(Envelope envelope, byte[] payload, boolean released) {
         Timer.Sample sample = metrics.start();
-        PolicyDecision decision = engine.decide(envelope);
+        PolicyDecision decision = engine.decide(envelope, payload);
         RateLimiter.Admission admission = limiter.admit(envelope, decision.rules().size());
         if (admission instanceof RateLimiter.Admission.Refused refused) {
             return hold(envelope, payload, refused.exceeded(), released);

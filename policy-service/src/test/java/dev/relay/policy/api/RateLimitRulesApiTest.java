@@ -31,8 +31,7 @@ class RateLimitRulesApiTest {
     RuleStore store;
 
     private static String admin() {
-        return KeycloakServer.shared().passwordGrant("relay-policy", "relay-policy-dev-secret", "relayadmin",
-                "relayadmin-password");
+        return KeycloakServer.shared().browserLogin("relay-admin-cli", "relayadmin", "relayadmin-password");
     }
 
     private HttpResponse<String> call(String method, String token, String body) throws Exception {

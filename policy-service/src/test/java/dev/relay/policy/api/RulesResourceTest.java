@@ -25,7 +25,7 @@ class RulesResourceTest {
     URI rules;
 
     private static String token(String user, String password) {
-        return KeycloakServer.shared().passwordGrant("relay-policy", "relay-policy-dev-secret", user, password);
+        return KeycloakServer.shared().browserLogin("relay-admin-cli", user, password);
     }
 
     private static String admin() {

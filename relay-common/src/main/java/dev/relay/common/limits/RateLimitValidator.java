@@ -29,7 +29,7 @@ public final class RateLimitValidator {
             } else if (!names.add(rule.name())) {
                 problems.add(new RuleProblem(at + ".name", "duplicate limit name " + rule.name()));
             }
-            if (rule.per() == null || Per.of(rule.per()).isEmpty()) {
+            if (rule.per() == null || Per.ofRule(rule.per()).isEmpty()) {
                 problems.add(new RuleProblem(at + ".per", "must be one of identity, sender-domain, client-address"));
             }
             names(rule.roles(), at + ".roles", problems);

@@ -43,7 +43,7 @@ public final class RateLimits {
             if (key.isEmpty()) {
                 continue;
             }
-            Per per = Per.of(rule.per()).orElseThrow();
+            Per per = Per.ofRule(rule.per()).orElseThrow();
             for (Window window : Window.values()) {
                 long bucket = window.bucket(now);
                 Count used = usage.used(new Slot(per, key.get(), window, bucket));
@@ -82,7 +82,7 @@ public final class RateLimits {
             if (key.isEmpty()) {
                 continue;
             }
-            Per per = Per.of(rule.per()).orElseThrow();
+            Per per = Per.ofRule(rule.per()).orElseThrow();
             for (Window window : Window.values()) {
                 if (rule.messages().of(window) != null || rule.recipients().of(window) != null) {
                     slots.add(new Slot(per, key.get(), window, window.bucket(now)));
@@ -103,7 +103,7 @@ public final class RateLimits {
         if (!inScope(rule, subject.identity())) {
             return Optional.empty();
         }
-        return Per.of(rule.per()).flatMap(subject::key);
+        return Per.ofRule(rule.per()).flatMap(subject::key);
     }
 
     private static boolean inScope(RateLimitRule rule, Identity identity) {

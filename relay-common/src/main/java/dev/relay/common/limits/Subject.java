@@ -23,6 +23,7 @@ public record Subject(Identity identity, String senderDomain, String clientAddre
             case IDENTITY -> identity == null ? null : identity.username().toLowerCase(Locale.ROOT);
             case SENDER_DOMAIN -> senderDomain;
             case CLIENT_ADDRESS -> clientAddress;
+            case AUTH_CLIENT, AUTH_USER, AUTH_USER_CLIENT -> null; // the AUTH throttle's, not a message's
         });
     }
 }

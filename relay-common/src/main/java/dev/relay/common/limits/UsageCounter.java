@@ -62,6 +62,15 @@ public final class UsageCounter implements Usage, AutoCloseable {
         return counts.getOrDefault(slot, Count.ZERO);
     }
 
+    /** How many slots this process holds a count for (callers that let peers create slots bound them with it). */
+    public int size() {
+        return counts.size();
+    }
+
+    /**
+     * Adds {@code count} (negative to take back a provisional count, as the AUTH throttle does for an attempt in
+     * flight that succeeded) to each slot.
+     */
     public void add(Collection<Slot> slots, Count count) {
         for (Slot slot : slots) {
             counts.merge(slot, count, Count::plus);

@@ -137,6 +137,65 @@ public final class RelayRules {
         return new RelayDecision.Deny("sender-not-owned", "this identity may not send as " + sender);
     }
 
+    /**
+     * Whether an authenticated identity may submit with the null reverse-path {@code MAIL FROM:<>}: only when a
+     * grant it holds says {@code "nullSender": true}. Bounces are the remote MTA's business; a user's
+     * {@code <>} would otherwise be a message no sender binding covers. The unauthenticated (MX role, trusted
+     * networks) may always use it (RFC 5321 §4.5.5).
+     */
+    public RelayDecision nullSender(Identity identity) {
+        if (identity == null) {
+            return new RelayDecision.Allow("unauthenticated");
+        }
+        for (int g = 0; g < set.grants().size(); g++) {
+            RuleSet.Grant grant = set.grants().get(g);
+            if (holds(identity, grant) && Boolean.TRUE.equals(grant.nullSender())) {
+                return new RelayDecision.Allow("grants[" + g + "].nullSender");
+            }
+        }
+        return new RelayDecision.Deny("null-sender-not-allowed",
+                "an authenticated identity may not use the null sender <>");
+    }
+
+    /**
+     * Whether the header {@code From:} of this identity's submissions is bound to the addresses it may use (the
+     * default): false only when a grant it holds says {@code "headerFrom": "free"}. Unauthenticated mail is not
+     * bound (the MX role receives mail from everyone).
+     */
+    public boolean headerFromBound(Identity identity) {
+        if (identity == null) {
+            return false;
+        }
+        for (RuleSet.Grant grant : set.grants()) {
+            if (holds(identity, grant) && RuleSet.Grant.HEADER_FROM_FREE.equals(grant.headerFrom())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * The header {@code From:} check: every address in {@code fromAddresses} must be one the identity may use
+     * ({@link #sender}). Allows when the From is not bound for this identity.
+     *
+     * @param fromAddresses the addresses of the header From (already parsed); empty when there is none
+     */
+    public RelayDecision headerFrom(Identity identity, List<MailAddress> fromAddresses) {
+        if (!headerFromBound(identity)) {
+            return new RelayDecision.Allow(identity == null ? "unauthenticated" : "headerFrom-free");
+        }
+        if (fromAddresses.isEmpty()) {
+            return new RelayDecision.Deny("header-from-not-owned", "the message has no usable From: address");
+        }
+        for (MailAddress from : fromAddresses) {
+            if (sender(identity, from) instanceof RelayDecision.Deny) {
+                return new RelayDecision.Deny("header-from-not-owned",
+                        "this identity may not use " + from + " in From:");
+            }
+        }
+        return new RelayDecision.Allow("header-from-bound");
+    }
+
     /** Convenience for callers that only need a yes/no (e.g. at MAIL FROM). */
     public boolean mayUseSender(Identity identity, MailAddress sender) {
         return sender(identity, sender).allowed();

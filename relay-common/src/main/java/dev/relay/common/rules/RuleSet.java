@@ -21,6 +21,7 @@ import java.util.List;
  *                  "deny": ["@blocked.example", "ceo@example.test"]},  // refused for everyone, always
  *   "limits": {"maxRecipients": 100, "maxMessageSize": 10485760},     // defaults
  *   "grants": [ {"role": "apps", "senders": ["@apps.example.test"],
+ *                "headerFrom": "free", "nullSender": true,     // default: header From bound, no MAIL FROM:<>
  *                "recipients": {"allow": ["@partner.example"], "deny": []},
  *                "limits": {"maxRecipients": 500}} ],               // or "group": "/path" instead of "role"
  *   "routes": [ {"domain": "partner.example", "nextHop": "mx.partner.example:25", "tls": "required"},
@@ -97,13 +98,31 @@ public record RuleSet(Integer version, List<String> localDomains, List<String> t
         public static final Limits NONE = new Limits(null, null);
     }
 
-    /** What holders of one realm role or one group (exactly one of the two) may additionally do. */
+    /**
+     * What holders of one realm role or one group (exactly one of the two) may additionally do.
+     *
+     * @param headerFrom {@code bound} (absent: the default) or {@code free}: whether every address of the header
+     *                   {@code From:} of their authenticated submissions must be one they may use as MAIL FROM
+     *                   (see {@link RelayRules#headerFromBound}); {@code free} for e.g. list servers or
+     *                   applications that send on behalf of others
+     * @param nullSender whether they may submit with the null reverse-path {@code MAIL FROM:<>} (absent: no;
+     *                   an authenticated {@code <>} would otherwise bypass sender binding)
+     */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record Grant(String role, String group, List<String> senders, RecipientLists recipients, Limits limits) {
+    public record Grant(String role, String group, List<String> senders, RecipientLists recipients, Limits limits,
+                        String headerFrom, Boolean nullSender) {
+        public static final String HEADER_FROM_BOUND = "bound";
+        public static final String HEADER_FROM_FREE = "free";
+
         public Grant {
             senders = list(senders);
             recipients = recipients == null ? RecipientLists.EMPTY : recipients;
             limits = limits == null ? Limits.NONE : limits;
+        }
+
+        /** A grant without sender-binding settings (header From bound, no null sender). */
+        public Grant(String role, String group, List<String> senders, RecipientLists recipients, Limits limits) {
+            this(role, group, senders, recipients, limits, null, null);
         }
     }
 

@@ -85,6 +85,10 @@ public final class RuleSetValidator {
         each(grant.senders(), at + ".senders", problems, (v, p) -> pattern(v, p, problems));
         recipients(grant.recipients(), at + ".recipients", problems);
         limits(grant.limits(), at + ".limits", problems);
+        if (grant.headerFrom() != null && !RuleSet.Grant.HEADER_FROM_BOUND.equals(grant.headerFrom())
+                && !RuleSet.Grant.HEADER_FROM_FREE.equals(grant.headerFrom())) {
+            problems.add(new RuleProblem(at + ".headerFrom", "must be \"bound\" or \"free\""));
+        }
     }
 
     private static void recipients(RuleSet.RecipientLists lists, String at, List<RuleProblem> problems) {

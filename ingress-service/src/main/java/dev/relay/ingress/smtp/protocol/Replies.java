@@ -53,6 +53,13 @@ public final class Replies {
     public static final Reply AUTH_FAILED = Reply.of(535, "5.7.8", "Authentication credentials invalid");
     public static final Reply SENDER_NOT_OWNED = Reply.of(553, "5.7.1",
             "Sender address rejected: not owned by the authenticated user");
+    public static final Reply NULL_SENDER_NOT_ALLOWED = Reply.of(553, "5.7.1",
+            "Null sender <> not allowed for an authenticated user");
+    public static final Reply HEADER_FROM_NOT_OWNED = Reply.of(550, "5.7.1",
+            "Message refused: From: header address not owned by the authenticated user");
+    /** Temporary (4xx), so that a client which does not re-authenticate in the session requeues, not bounces. */
+    public static final Reply REAUTHENTICATE = Reply.of(454, "4.7.0",
+            "Authentication expired, authenticate again");
     public static final Reply MESSAGE_TOO_BIG = Reply.of(552, "5.3.4", "Message size exceeds fixed limit");
     public static final Reply BAD_DATA_LINE_ENDING = Reply.of(550, "5.5.2",
             "Message refused: bare CR or LF in message content");

@@ -5,7 +5,15 @@ import dev.relay.common.envelope.Identity;
 /** The answer of the identity provider to a credential check. */
 public sealed interface AuthResult {
 
-    record Success(Identity identity) implements AuthResult {
+    /**
+     * @param validUntil epoch millis after which the session must authenticate again (a token's {@code exp}, or
+     *                   the configured session lifetime of a password check)
+     */
+    record Success(Identity identity, long validUntil) implements AuthResult {
+        /** Without an end (tests, tools). */
+        public Success(Identity identity) {
+            this(identity, Long.MAX_VALUE);
+        }
     }
 
     /** Unknown user, wrong password, disabled user: all look the same to the client (535 5.7.8). */

@@ -1,5 +1,8 @@
 package dev.relay.ingress.smtp.session;
 
+import dev.relay.common.address.HeaderFrom;
+import dev.relay.common.envelope.Identity;
+import dev.relay.common.rules.RelayRules;
 import dev.relay.ingress.smtp.protocol.MessageBuffer;
 import dev.relay.ingress.smtp.protocol.Replies;
 import dev.relay.ingress.smtp.protocol.Reply;
@@ -7,7 +10,8 @@ import dev.relay.ingress.smtp.protocol.Reply;
 /**
  * The checks on a complete message before it may be stored: what the buffer judged while receiving (bare line
  * endings, size, line length, memory), then the header section's size and its Received: count (RFC 5321 §6.3
- * loop detection; our own header is counted too).
+ * loop detection; our own header is counted too), and for an authenticated submission the binding of the header
+ * {@code From:} to the identity's senders.
  */
 final class MessageChecks {
 
@@ -50,6 +54,26 @@ final class MessageChecks {
             return Replies.HEADER_TOO_BIG;
         }
         return hops > settings.maxHops() ? Replies.TOO_MANY_HOPS : null;
+    }
+
+    /**
+     * The refusal of a message whose header {@code From:} names an address the authenticated identity may not use
+     * (unless a grant it holds sets {@code "headerFrom": "free"}), or null. A From: that cannot be read
+     * unambiguously (two fields, unbalanced syntax) is refused too: it could hide an address. A message without
+     * From: is not refused (it impersonates nobody). The policy service checks the same, authoritatively.
+     */
+    static Reply fromRefusal(byte[] message, RelayRules rules, Identity identity) {
+        if (!rules.headerFromBound(identity)) {
+            return null;
+        }
+        HeaderFrom.Result from = HeaderFrom.of(message);
+        if (!from.present()) {
+            return null;
+        }
+        if (!from.valid()) {
+            return Replies.HEADER_FROM_NOT_OWNED;
+        }
+        return rules.headerFrom(identity, from.addresses()).allowed() ? null : Replies.HEADER_FROM_NOT_OWNED;
     }
 
     private static boolean startsWithIgnoreCase(byte[] bytes, int from, String prefix) {

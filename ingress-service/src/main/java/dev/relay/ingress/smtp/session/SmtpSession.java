@@ -45,6 +45,7 @@ public final class SmtpSession {
     private boolean tls;
     private String heloName;
     private Identity identity;
+    private long identityValidUntil;
     private Transaction transaction;
     private AuthExchange auth;
     private int errors;
@@ -125,6 +126,10 @@ public final class SmtpSession {
                 if (!greeted) {
                     return Replies.HELO_FIRST;
                 }
+                if (verb.equals("MAIL") && identity != null && System.currentTimeMillis() >= identityValidUntil) {
+                    identity = null; // the credential's lifetime passed: re-verify by authenticating again
+                    return Replies.REAUTHENTICATE;
+                }
                 if (verb.equals("MAIL") && listener.authRequired() && identity == null) {
                     return Replies.AUTH_REQUIRED;
                 }
@@ -186,6 +191,9 @@ public final class SmtpSession {
             return error(params.refusal());
         }
         String from = "";
+        if (mail.path().isEmpty() && !settings.rules().nullSender(identity).allowed()) {
+            return error(Replies.NULL_SENDER_NOT_ALLOWED);
+        }
         if (!mail.path().isEmpty()) {
             ParsedAddress parsed = AddressParser.parse(mail.path(), params.value().smtputf8());
             if (parsed instanceof ParsedAddress.Invalid invalid) {
@@ -366,6 +374,11 @@ public final class SmtpSession {
             return send(refusal);
         }
         byte[] message = buffer.bytes();
+        Reply fromRefusal = MessageChecks.fromRefusal(message, settings.rules(), identity);
+        if (fromRefusal != null) {
+            buffer.release();
+            return send(fromRefusal);
+        }
         Envelope envelope = new Envelope(Envelope.VERSION, tx.messageId, System.currentTimeMillis(), clientAddress,
                 heloName, listener.tag(), tls, identity, tx.mailFrom,
                 tx.recipients.stream().map(MailAddress::toString).toList(), tx.params.smtputf8(), tx.params.body(),
@@ -412,6 +425,7 @@ public final class SmtpSession {
         state = State.READY;
         if (result instanceof AuthResult.Success success) {
             identity = success.identity();
+            identityValidUntil = success.validUntil();
             return send(Replies.AUTH_OK);
         }
         if (result instanceof AuthResult.Invalid && auth.tokenMechanism()) {
