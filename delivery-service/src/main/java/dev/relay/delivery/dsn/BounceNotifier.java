@@ -40,8 +40,10 @@ import java.util.concurrent.CompletionStage;
  * a trusted network ({@link Envelope#vouchedSender()}). Mail received at the MX role from anyone else carries a
  * reverse path anyone could have forged; bouncing to it is backscatter. Its failures are recorded by the
  * {@code bounced}/{@code expired} events, a log line and {@code relay.delivery.dsn.suppressed}, and dropped. The
- * returned original is capped ({@link DsnComposer#DEFAULT_MAX_FULL_ORIGINAL}, headers only beyond). The DSN is published as a new record on the outbound topic this service consumes (routed to the
- * MX of the sender's domain; the configured smarthost and routes of this service apply as for any record), so
+ * returned original is capped ({@link DsnComposer#DEFAULT_MAX_FULL_ORIGINAL}, headers only beyond).
+ *
+ * <p>The DSN is published as a new record on the outbound topic this service consumes (routed to the MX of the
+ * sender's domain; the configured smarthost and routes of this service apply as for any record), so
  * it is delivered, retried and bounced-never like any message.
  *
  * <p>The record goes through the {@code mail-out} emitter (acks=all, idempotence, 16 MiB records; its topic is

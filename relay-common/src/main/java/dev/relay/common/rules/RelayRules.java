@@ -17,8 +17,9 @@ import java.util.Optional;
  * <p>Order of evaluation for one recipient, which cannot turn into an open relay whatever the order of the
  * entries in the rule set: (1) a matching deny entry (global, or of a grant the identity holds) refuses;
  * (2) a local domain accepts the recipient when its recipient source ({@code localRecipients}) knows it, or it is
- * {@code postmaster}, and refuses it as {@value #UNKNOWN_RECIPIENT} otherwise, whoever sends; (3) relaying needs a positive reason: a relay role or group, an allow entry of
- * a grant the identity holds, a global allow entry for an authenticated identity, or a trusted client network;
+ * {@code postmaster}, and refuses it as {@value #UNKNOWN_RECIPIENT} otherwise, whoever sends; (3) relaying needs a
+ * positive reason: a relay role or group, an allow entry of a grant the identity holds, a global allow entry for
+ * an authenticated identity, or a trusted client network;
  * (4) otherwise {@code default-deny}. Every decision names the rule that decided as its path in the rule set,
  * e.g. {@code relayRoles[0]} or {@code grants[1].recipients.deny[0]}.
  */
