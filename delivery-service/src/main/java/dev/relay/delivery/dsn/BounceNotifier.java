@@ -35,8 +35,15 @@ import java.util.concurrent.CompletionStage;
 /**
  * Tells the sender: at most one RFC 3464 DSN per delivery attempt of a record, covering its permanently failed
  * (5yz), expired (retries gave up after max-age) and — when delay notices are on — delayed recipients that asked
- * for it (NOTIFY), sent from {@code <>} to the envelope sender — never when the original sender is {@code <>}. The DSN is published as a new record on the outbound topic this service consumes (routed to the
- * MX of the sender's domain; the configured smarthost and routes of this service apply as for any record), so
+ * for it (NOTIFY), sent from {@code <>} to the envelope sender — never when the original sender is {@code <>}, and
+ * never to a sender nobody vouched for: only when the message was submitted by an authenticated identity or from
+ * a trusted network ({@link Envelope#vouchedSender()}). Mail received at the MX role from anyone else carries a
+ * reverse path anyone could have forged; bouncing to it is backscatter. Its failures are recorded by the
+ * {@code bounced}/{@code expired} events, a log line and {@code relay.delivery.dsn.suppressed}, and dropped. The
+ * returned original is capped ({@link DsnComposer#DEFAULT_MAX_FULL_ORIGINAL}, headers only beyond).
+ *
+ * <p>The DSN is published as a new record on the outbound topic this service consumes (routed to the MX of the
+ * sender's domain; the configured smarthost and routes of this service apply as for any record), so
  * it is delivered, retried and bounced-never like any message.
  *
  * <p>The record goes through the {@code mail-out} emitter (acks=all, idempotence, 16 MiB records; its topic is
@@ -87,6 +94,12 @@ public class BounceNotifier {
         if (statuses.isEmpty()) {
             return CompletableFuture.completedFuture(null);
         }
+        if (!original.nullSender() && !original.vouchedSender()) {
+            LOG.infof("message %s: no DSN for %d recipient(s): the sender was neither authenticated nor in a "
+                    + "trusted network (no backscatter)", original.messageId(), statuses.size());
+            metrics.dsnSuppressed();
+            return CompletableFuture.completedFuture(null);
+        }
         Optional<Notice> notice;
         try {
             notice = notice(composer, original, message, statuses, willRetryUntil);
@@ -132,7 +145,7 @@ public class BounceNotifier {
     /** Pure: the DSN reporting on these statuses (as far as NOTIFY asks for it), if any. */
     public static Optional<Notice> notice(DsnComposer composer, Envelope original, byte[] message,
                                           List<RecipientStatus> statuses, Instant willRetryUntil) {
-        if (statuses.isEmpty() || original.nullSender()) {
+        if (statuses.isEmpty() || original.nullSender() || !original.vouchedSender()) {
             return Optional.empty();
         }
         if (!(AddressParser.parse(original.mailFrom(), true) instanceof ParsedAddress.Valid sender)) {

@@ -33,6 +33,8 @@ import java.util.function.Supplier;
  *       this instance has seen waiting on a retry tier and not yet finished with.</li>
  *   <li>{@code relay.delivery.dsn{kind=failed|expired|delayed}}: counter, DSNs acknowledged by Kafka, per kind
  *       of recipient they report on.</li>
+ *   <li>{@code relay.delivery.dsn.suppressed}: counter, DSNs not sent because nobody vouched for the sender
+ *       (neither authenticated nor from a trusted network: mail received at the MX role); no backscatter.</li>
  *   <li>{@code relay.delivery.draining}: gauge, 1 while the instance drains for shutdown.</li>
  * </ul>
  */
@@ -47,6 +49,7 @@ public class DeliveryMetrics {
     public static final String RETRY_BACKLOG = "relay.delivery.retry.backlog";
     public static final String RETRY_OLDEST_AGE = "relay.delivery.retry.oldest.age";
     public static final String DSN = "relay.delivery.dsn";
+    public static final String DSN_SUPPRESSED = "relay.delivery.dsn.suppressed";
     public static final String DRAINING = "relay.delivery.draining";
 
     public static final String EXPIRED = "expired";
@@ -61,6 +64,7 @@ public class DeliveryMetrics {
     private final Counter expired;
     private final Timer latency;
     private final Map<String, Counter> dsn = new ConcurrentHashMap<>();
+    private final Counter dsnSuppressed;
 
     public DeliveryMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -92,6 +96,9 @@ public class DeliveryMetrics {
                     .tag("kind", kind)
                     .register(registry));
         }
+        this.dsnSuppressed = Counter.builder(DSN_SUPPRESSED)
+                .description("DSNs not sent because the sender was neither authenticated nor trusted")
+                .register(registry);
     }
 
     /** The event and tag name of a status: delivered, deferred (transient) or bounced (permanent). */
@@ -128,6 +135,11 @@ public class DeliveryMetrics {
         if (receivedAt > 0 && now >= receivedAt) {
             latency.record(Duration.ofMillis(now - receivedAt));
         }
+    }
+
+    /** A DSN that was due but not sent: the sender was not vouched for (see {@code BounceNotifier}). */
+    public void dsnSuppressed() {
+        dsnSuppressed.increment();
     }
 
     public void dsnSent(String kind) {

@@ -17,6 +17,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 class BounceNotifierTest {
 
     private static final DsnComposer COMPOSER = new DsnComposer("out.relay.test");
+    private static final dev.relay.common.envelope.Identity ALICE = new dev.relay.common.envelope.Identity("alice",
+            "sub-1", "alice@relay.test", List.of(), List.of(), List.of());
     private static final byte[] BODY = "Subject: x\r\n\r\nhi\r\n".getBytes(StandardCharsets.US_ASCII);
 
     @Test
@@ -49,14 +51,28 @@ class BounceNotifierTest {
     }
 
     @Test
+    void shouldBounceOnlyToSendersThatAuthenticatedOrCameFromATrustedNetwork() {
+        RecipientResult failed = new RecipientResult("a@example.org", DeliveryStatus.PERMANENT, "550 5.1.1 no", null);
+        Envelope anonymous = new Envelope(Envelope.VERSION, "M1", 1, "198.51.100.7", "c", "relay", false, null,
+                "forged@victim.example", List.of("a@example.org"), false, "7BIT", BODY.length,
+                Route.mx("example.org"), 0);
+        assertThat(BounceNotifier.notice(COMPOSER, anonymous, BODY, List.of(failed))).isEmpty();
+        assertThat(BounceNotifier.notice(COMPOSER, anonymous.withTrustedNetwork(true), BODY, List.of(failed)))
+                .isPresent();
+        assertThat(BounceNotifier.notice(COMPOSER, envelope("alice@relay.test", null), BODY, List.of(failed)))
+                .isPresent();
+    }
+
+    @Test
     void shouldNameTheRemoteHost() {
         assertThat(BounceNotifier.remoteHost("mx.example.org[192.0.2.1]:25")).isEqualTo("mx.example.org");
         assertThat(BounceNotifier.remoteHost("[192.0.2.1]:25")).isEqualTo("192.0.2.1");
         assertThat(BounceNotifier.remoteHost("mx.example.org:2525")).isEqualTo("mx.example.org");
     }
 
+    /** Submitted by an authenticated identity: a sender Relay may send DSNs to. */
     private static Envelope envelope(String sender, Dsn dsn) {
-        return new Envelope(Envelope.VERSION, "M1", 1, "192.0.2.1", "c", "submission", true, null, sender,
+        return new Envelope(Envelope.VERSION, "M1", 1, "192.0.2.1", "c", "submission", true, ALICE, sender,
                 List.of("a@example.org"), false, "7BIT", BODY.length, Route.mx("example.org"), 0, dsn);
     }
 }

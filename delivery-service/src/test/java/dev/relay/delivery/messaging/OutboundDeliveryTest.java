@@ -7,6 +7,7 @@ import dev.relay.common.envelope.EnvelopeCodec;
 import dev.relay.common.envelope.Route;
 import dev.relay.common.kafka.DueTimeConsumer;
 import dev.relay.common.kafka.Topics;
+import dev.relay.delivery.metrics.DeliveryMetrics;
 import dev.relay.testkit.CaptureMx;
 import dev.relay.testkit.CapturedMessage;
 import dev.relay.testkit.RelayInfraResource;
@@ -61,6 +62,9 @@ class OutboundDeliveryTest {
 
     @TestHTTPResource("/q/metrics")
     URL metrics;
+
+    @jakarta.inject.Inject
+    io.micrometer.core.instrument.MeterRegistry registry;
 
     @TestHTTPResource("/q/health/ready")
     URL readiness;
@@ -171,6 +175,48 @@ class OutboundDeliveryTest {
     }
 
     @Test
+    void shouldNotBounceToASenderNobodyVouchedFor() throws Exception {
+        String id = newId();
+        String bad = "nobody+" + id + "@example.org";
+        capture.setRcptReply(r -> r.equals(bad) ? "550 5.1.1 no such user" : null);
+        double suppressed = registry.counter(DeliveryMetrics.DSN_SUPPRESSED).count();
+        byte[] body = eightBitMessage(id);
+        // received at the MX role: no identity, a client outside the trusted networks, a reverse path anyone
+        // could have written (the victim of backscatter)
+        Envelope anonymous = new Envelope(Envelope.VERSION, id, System.currentTimeMillis(), "198.51.100.7",
+                "client.test", "relay", false, null, "victim@forged.example", List.of(bad), false, "8BITMIME",
+                body.length, staticRoute(capture.port()), 0);
+        try (KafkaTestClient.Tail events = kafka.tail(Topics.EVENTS);
+             KafkaTestClient.Tail outbound = kafka.tail(Topics.OUTBOUND)) {
+
+            RecordMetadata sent = kafka.send(outbound(anonymous, body));
+
+            await().atMost(WAIT).until(() -> event(events, id, "bounced"), Optional::isPresent);
+            // committed means every output of the record was acknowledged: a DSN would be on the topic by now
+            await().atMost(WAIT).until(() -> kafka.committed(GROUP, Topics.OUTBOUND, sent.partition()),
+                    committed -> committed > sent.offset());
+            assertThat(outbound.withKeyPrefix(id + "-dsn")).isEmpty();
+            assertThat(registry.counter(DeliveryMetrics.DSN_SUPPRESSED).count()).isGreaterThan(suppressed);
+        }
+
+        // the same failure for a client in the trusted networks is reported to its sender
+        String trustedId = newId();
+        String trustedBad = "nobody+" + trustedId + "@example.org";
+        capture.setRcptReply(r -> r.equals(trustedBad) ? "550 5.1.1 no such user" : null);
+        byte[] trustedBody = eightBitMessage(trustedId);
+        Envelope trusted = new Envelope(Envelope.VERSION, trustedId, System.currentTimeMillis(), "10.0.0.7",
+                "client.test", "relay", false, null, "app@inside.example", List.of(trustedBad), false, "8BITMIME",
+                trustedBody.length, staticRoute(capture.port()), 0).withTrustedNetwork(true);
+        try (KafkaTestClient.Tail outbound = kafka.tail(Topics.OUTBOUND)) {
+            kafka.send(outbound(trusted, trustedBody));
+            ConsumerRecord<String, byte[]> dsn = await().atMost(WAIT)
+                    .until(() -> outbound.withKeyPrefix(trustedId + "-dsn"), list -> !list.isEmpty()).get(0);
+            assertThat(EnvelopeCodec.decode(dsn.headers().lastHeader(Topics.ENVELOPE_HEADER).value()).recipients())
+                    .containsExactly("app@inside.example");
+        }
+    }
+
+    @Test
     void shouldNeverBounceToTheNullSender() throws Exception {
         String id = newId();
         String bad = "nobody+" + id + "@example.org";
@@ -256,11 +302,20 @@ class OutboundDeliveryTest {
         return outbound(id, "alice@relay.test", recipients, body, route);
     }
 
+    /** Submitted by an authenticated identity (a sender DSNs may go to). */
     private static ProducerRecord<String, byte[]> outbound(String id, String sender, List<String> recipients,
                                                            byte[] body, Route route) {
-        Envelope envelope = new Envelope(Envelope.VERSION, id, System.currentTimeMillis(), "192.0.2.10",
-                "client.test", "submission", true, null, sender, recipients, false, "8BITMIME",
-                body.length, route, 0);
+        return outbound(new Envelope(Envelope.VERSION, id, System.currentTimeMillis(), "192.0.2.10",
+                "client.test", "submission", true, ALICE, sender, recipients, false, "8BITMIME",
+                body.length, route, 0), body);
+    }
+
+    private static final dev.relay.common.envelope.Identity ALICE = new dev.relay.common.envelope.Identity("alice",
+            "sub-1", "alice@relay.test", List.of(), List.of(), List.of());
+
+    private static ProducerRecord<String, byte[]> outbound(Envelope envelope, byte[] body) {
+        String id = envelope.messageId();
+        Route route = envelope.route();
         ProducerRecord<String, byte[]> record = new ProducerRecord<>(Topics.OUTBOUND, id + ":" + route.hopKey(),
                 body);
         record.headers().add(Topics.ENVELOPE_HEADER, EnvelopeCodec.encode(envelope));

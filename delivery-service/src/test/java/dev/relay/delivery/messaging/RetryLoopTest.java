@@ -268,7 +268,9 @@ class RetryLoopTest {
         byte[] body = message(id);
         Route route = new Route("example.org", Route.Kind.STATIC, "127.0.0.1", mx.port(), "none");
         Envelope envelope = new Envelope(Envelope.VERSION, id, receivedAt.toEpochMilli(), "192.0.2.10",
-                "client.test", "submission", true, null, sender, recipients, false, "7BIT", body.length, route, 0,
+                "client.test", "submission", true, new dev.relay.common.envelope.Identity("alice", "sub-1",
+                        "alice@relay.test", List.of(), List.of(), List.of()), sender, recipients, false, "7BIT",
+                body.length, route, 0,
                 dsn);
         ProducerRecord<String, byte[]> record = new ProducerRecord<>(Topics.OUTBOUND, id + ":" + route.hopKey(),
                 body);

@@ -125,6 +125,7 @@ class RateLimitDialogueTest {
     void shouldRefuseMailAndRecipientsOnceTheUsageTopicShowsTheLimitsReached() throws Exception {
         publishRules("""
                 {"version":1,"localDomains":["example.test"],"relayRoles":["smtp-relay"],
+                 "localRecipients":[{"domain":"example.test","catchAll":true}],
                  "rateLimits":[{"name":"per-client","per":"client-address","messages":{"hour":6}},
                                {"name":"per-domain","per":"sender-domain","recipients":{"hour":3}}]}""");
         try {

@@ -202,6 +202,9 @@ public class InboundProcessor {
                     refusal.rule() + ": " + refusal.reason(), null)));
         }
         Optional<RefusalNotifier.Notice> notice = refusals.notice(envelope, payload, decision);
+        if (notice.isEmpty() && refusals.suppressed(envelope, decision)) {
+            metrics.dsnSuppressed(); // no backscatter: the rejected events above are the only record
+        }
         notice.ifPresent(n -> {
             sends.add(send(outbound, n.key(), n.dsn().bytes(), n.envelope()));
             sends.add(event(RelayEvent.of("bounced", envelope.messageId(), "policy", n.dsn().recipients(),

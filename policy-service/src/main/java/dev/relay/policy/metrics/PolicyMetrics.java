@@ -25,6 +25,14 @@ public class PolicyMetrics {
         decision("rateLimits", "hold");
     }
 
+    /**
+     * Refusals after acceptance that get no DSN because nobody vouched for the sender (neither authenticated nor
+     * from a trusted network): backscatter that was not sent.
+     */
+    public void dsnSuppressed() {
+        registry.counter("relay.policy.dsn.suppressed").increment();
+    }
+
     /** A held message the window now admits, routed. */
     public void released() {
         registry.counter("relay.policy.released").increment();

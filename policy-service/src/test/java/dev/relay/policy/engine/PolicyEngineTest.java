@@ -48,6 +48,34 @@ class PolicyEngineTest {
     }
 
     @Test
+    void shouldRefuseUnknownLocalRecipientsAuthoritativelyWhoeverSends() {
+        PolicyEngine validating = new PolicyEngine(RelayRules.from(dev.relay.common.rules.RuleSetCodec.parse("""
+                {"version":1,"localDomains":["example.test","legacy.example.test"],"trustedNetworks":["10.0.0.0/8"],
+                 "relayRoles":["smtp-relay"],
+                 "localRecipients":[{"domain":"example.test","mailboxes":["alice"]},
+                                    {"domain":"legacy.example.test","catchAll":true}]}""")),
+                new Router(Map.of(), Optional.empty(), "opportunistic"));
+        for (Identity who : java.util.Arrays.asList(null, RELAYER)) {
+            PolicyDecision d = validating.decide(envelope(who, "10.1.1.1", "nobody@example.test",
+                    "alice@example.test", "anyone@legacy.example.test", "postmaster@example.test"));
+            assertThat(d.refused()).containsExactly(new PolicyDecision.Refusal("nobody@example.test",
+                    RelayRules.UNKNOWN_RECIPIENT, "no such user here"));
+            assertThat(d.rules()).containsEntry("alice@example.test", "localRecipients[0].mailboxes[0]")
+                    .containsEntry("anyone@legacy.example.test", "localRecipients[1].catchAll")
+                    .containsEntry("postmaster@example.test", "localDomains[0]");
+        }
+    }
+
+    @Test
+    void shouldRefuseQuotedRoutingSyntaxEvenIfTheIngressLetItThrough() {
+        PolicyDecision d = engine.decide(envelope(RELAYER, "10.1.1.1", "\"user%other.example\"@example.test",
+                "\"other.example!user\"@example.test", "\"a@b\"@example.test"));
+        assertThat(d.refused()).extracting(PolicyDecision.Refusal::rule)
+                .containsExactly("address-syntax", "address-syntax", "address-syntax");
+        assertThat(d.hops()).isEmpty();
+    }
+
+    @Test
     void shouldRefuseAddressTricksEvenIfTheIngressLetThemThrough() {
         PolicyDecision d = engine.decide(envelope(null, "10.1.1.1", "user%victim@example.test", "a@trusted.example"));
         assertThat(d.refused()).extracting(PolicyDecision.Refusal::rule).containsExactly("address-syntax");

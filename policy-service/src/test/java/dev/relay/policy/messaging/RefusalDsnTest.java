@@ -49,6 +49,9 @@ class RefusalDsnTest {
     @Inject
     RuleStore store;
 
+    @Inject
+    io.micrometer.core.instrument.MeterRegistry registry;
+
     private static final byte[] BODY = "Subject: hello\r\nMessage-ID: <m@partner.example>\r\n\r\nbody\r\n"
             .getBytes(StandardCharsets.US_ASCII);
 
@@ -72,6 +75,48 @@ class RefusalDsnTest {
         assertThat(events).extracting(r -> new String(r.value(), StandardCharsets.UTF_8))
                 .anySatisfy(e -> assertThat(e).contains("\"type\":\"rejected\"").contains(refused))
                 .noneSatisfy(e -> assertThat(e).contains("\"type\":\"bounced\""));
+    }
+
+    @Test
+    void shouldNotBounceToASenderInALocalDomainThatNobodyVouchedFor() throws Exception {
+        double suppressedBefore = registry.counter("relay.policy.dsn.suppressed").count();
+        String refused = "T" + UUID.randomUUID();
+        String marker = "U" + UUID.randomUUID();
+        String key = "K" + UUID.randomUUID();
+        // MAIL FROM in a local domain is what anyone on the internet can write at the MX role: no DSN to it
+        produce(key, BODY, new Envelope(Envelope.VERSION, refused, 1, "192.0.2.9", "helo", "relay", false, null,
+                "victim@example.test", List.of("victim@remote.example", "nobody@example.test"), false, "7BIT",
+                BODY.length, null, 0));
+        produce(key, BODY, new Envelope(Envelope.VERSION, marker, 1, "192.0.2.9", "helo", "relay", false, null,
+                "someone@outside.example", List.of("postmaster@example.test"), false, "7BIT", BODY.length, null, 0));
+
+        List<ConsumerRecord<String, byte[]>> outbound = consumeUntil("outbound",
+                r -> r.key().startsWith(marker), r -> r.key().startsWith(refused) || r.key().startsWith(marker));
+        assertThat(outbound).extracting(ConsumerRecord::key).noneMatch(k -> k.startsWith(refused));
+        List<ConsumerRecord<String, byte[]>> events = consumeUntil("events",
+                r -> r.key().equals(marker), r -> r.key().equals(refused) || r.key().equals(marker));
+        assertThat(events).extracting(r -> new String(r.value(), StandardCharsets.UTF_8))
+                .anySatisfy(e -> assertThat(e).contains("\"type\":\"rejected\"").contains("unknown-recipient"))
+                .noneSatisfy(e -> assertThat(e).contains("\"type\":\"bounced\""));
+        assertThat(registry.counter("relay.policy.dsn.suppressed").count()).isGreaterThan(suppressedBefore);
+    }
+
+    @Test
+    void shouldBounceARefusalToASenderFromATrustedNetwork() throws Exception {
+        String id = "T" + UUID.randomUUID();
+        // no identity, but the ingress recorded that the client was in the trusted networks at acceptance
+        produce(id, BODY, new Envelope(Envelope.VERSION, id, 1, "10.9.9.9", "helo", "relay", false, null,
+                "app@inside.example", List.of("nobody@example.test"), false, "7BIT", BODY.length, null, 0)
+                .withTrustedNetwork(true));
+
+        List<ConsumerRecord<String, byte[]>> outbound = consumeUntil("outbound",
+                r -> r.key().startsWith(id + "-dsn"), r -> r.key().startsWith(id));
+        ConsumerRecord<String, byte[]> record = outbound.stream().filter(r -> r.key().startsWith(id + "-dsn"))
+                .findFirst().orElseThrow();
+        Envelope envelope = EnvelopeCodec.decode(record.headers().lastHeader(Topics.ENVELOPE_HEADER).value());
+        assertThat(envelope.recipients()).containsExactly("app@inside.example");
+        String dsn = new String(record.value(), StandardCharsets.UTF_8);
+        assertThat(dsn).contains("Status: 5.1.1").contains("smtp; 550 5.1.1 no such user here (rule unknown-recipient)");
     }
 
     @Test

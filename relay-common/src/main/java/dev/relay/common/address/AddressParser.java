@@ -11,7 +11,9 @@ import java.nio.charset.StandardCharsets;
  *   <li>source routes {@code @a,@b:user@c} — refused (RFC 5321 §4.1.2 lets servers ignore them; refusing is
  *       safer because older relays honoured them);</li>
  *   <li>{@code %}-hack and bang paths ({@code user%other@local}, {@code host!user@local}) — refused;</li>
- *   <li>quoted local parts containing {@code @} — refused;</li>
+ *   <li>quoted local parts containing {@code @}, {@code %} or {@code !} ({@code "user%other@local"},
+ *       {@code "other!user"@local}, {@code "a@b"@local}) — refused: a mailbox store or gateway behind Relay
+ *       may unquote them and relay onwards, so they are the same routing tricks in quotes;</li>
  *   <li>address literals {@code user@[192.0.2.1]} — refused;</li>
  *   <li>CR, LF, NUL or any other control character — refused.</li>
  * </ul>
@@ -59,8 +61,9 @@ public final class AddressParser {
                 return invalid("unterminated quoted local part");
             }
             local = path.substring(0, end + 1);
-            if (local.indexOf('@') >= 0) {
-                return policy("quoted local part containing @ is not accepted");
+            ParsedAddress routing = checkQuotedString(local);
+            if (routing != null) {
+                return routing;
             }
             at = end + 1;
             if (at >= path.length() || path.charAt(at) != '@') {
@@ -137,6 +140,23 @@ public final class AddressParser {
                     || c == '.' || c >= 0x80 || ATEXT_SPECIALS.indexOf(c) >= 0;
             if (!atext) {
                 return invalid("bad character in local part");
+            }
+        }
+        return null;
+    }
+
+    /**
+     * A quoted local part may hold any printable character, but {@code @}, {@code %} and {@code !} in it are
+     * routing syntax for whatever unquotes it next (escaped or not): refused like their unquoted forms.
+     */
+    private static ParsedAddress checkQuotedString(String quoted) {
+        for (int i = 1; i < quoted.length() - 1; i++) {
+            char c = quoted.charAt(i);
+            if (c == '@') {
+                return policy("quoted local part containing @ is not accepted");
+            }
+            if (c == '%' || c == '!') {
+                return policy("'%' and '!' routing is not accepted, quoted or not");
             }
         }
         return null;

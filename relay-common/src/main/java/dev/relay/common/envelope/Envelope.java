@@ -27,15 +27,27 @@ import java.util.List;
  * @param dsn           RFC 3461 parameters from MAIL and RCPT, null when the client gave none
  * @param history       delivery attempts so far (retry records only): first attempt, last reply per recipient;
  *                      null before the first attempt. Added later: readers that do not know it ignore it.
+ * @param trustedNetwork the client was in the trusted networks of the rules in force at acceptance. Together with
+ *                      {@code identity} it says whom Relay may send DSNs to (never to senders nobody vouched
+ *                      for: no backscatter). Added later: a record without it is from an untrusted client.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record Envelope(int version, String messageId, long receivedAt, String clientAddress, String clientName,
                        String listener, boolean tls, Identity identity, String mailFrom, List<String> recipients,
                        boolean smtputf8, String body, long size, Route route, int attempts, Dsn dsn,
-                       DeliveryHistory history) {
+                       DeliveryHistory history, boolean trustedNetwork) {
 
     public static final int VERSION = 1;
+
+    /** An envelope from a client outside the trusted networks. */
+    public Envelope(int version, String messageId, long receivedAt, String clientAddress, String clientName,
+                    String listener, boolean tls, Identity identity, String mailFrom, List<String> recipients,
+                    boolean smtputf8, String body, long size, Route route, int attempts, Dsn dsn,
+                    DeliveryHistory history) {
+        this(version, messageId, receivedAt, clientAddress, clientName, listener, tls, identity, mailFrom, recipients,
+                smtputf8, body, size, route, attempts, dsn, history, false);
+    }
 
     /** An envelope without delivery history (every record before its first delivery attempt). */
     public Envelope(int version, String messageId, long receivedAt, String clientAddress, String clientName,
@@ -62,15 +74,30 @@ public record Envelope(int version, String messageId, long receivedAt, String cl
         return mailFrom.isEmpty();
     }
 
+    /**
+     * Whether a DSN about this message may go to its sender: only when the sender authenticated or sent from a
+     * trusted network. Mail received from anyone else (the MX role) carries a sender nobody verified; bouncing to
+     * it is backscatter, so its failures are only recorded (events, logs, metrics).
+     */
+    public boolean vouchedSender() {
+        return identity != null || trustedNetwork;
+    }
+
+    /** The same envelope, recording whether the client was in the trusted networks. */
+    public Envelope withTrustedNetwork(boolean trusted) {
+        return new Envelope(version, messageId, receivedAt, clientAddress, clientName, listener, tls, identity,
+                mailFrom, recipients, smtputf8, body, size, route, attempts, dsn, history, trusted);
+    }
+
     /** The same message, for one next hop and its recipients. */
     public Envelope forHop(Route hop, List<String> hopRecipients) {
         return new Envelope(version, messageId, receivedAt, clientAddress, clientName, listener, tls, identity,
-                mailFrom, hopRecipients, smtputf8, body, size, hop, attempts, dsn, history);
+                mailFrom, hopRecipients, smtputf8, body, size, hop, attempts, dsn, history, trustedNetwork);
     }
 
     /** The same hop after one more failed attempt: only the recipients still to try, with their history. */
     public Envelope nextAttempt(List<String> deferred, DeliveryHistory next) {
         return new Envelope(version, messageId, receivedAt, clientAddress, clientName, listener, tls, identity,
-                mailFrom, deferred, smtputf8, body, size, route, attempts + 1, dsn, next);
+                mailFrom, deferred, smtputf8, body, size, route, attempts + 1, dsn, next, trustedNetwork);
     }
 }

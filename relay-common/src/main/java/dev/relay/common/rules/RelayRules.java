@@ -4,8 +4,10 @@ import dev.relay.common.address.MailAddress;
 import dev.relay.common.envelope.Identity;
 import dev.relay.common.limits.RateLimits;
 
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -14,23 +16,36 @@ import java.util.Optional;
  *
  * <p>Order of evaluation for one recipient, which cannot turn into an open relay whatever the order of the
  * entries in the rule set: (1) a matching deny entry (global, or of a grant the identity holds) refuses;
- * (2) a local domain is accepted; (3) relaying needs a positive reason: a relay role or group, an allow entry of
- * a grant the identity holds, a global allow entry for an authenticated identity, or a trusted client network;
+ * (2) a local domain accepts the recipient when its recipient source ({@code localRecipients}) knows it, or it is
+ * {@code postmaster}, and refuses it as {@value #UNKNOWN_RECIPIENT} otherwise, whoever sends; (3) relaying needs a
+ * positive reason: a relay role or group, an allow entry of a grant the identity holds, a global allow entry for
+ * an authenticated identity, or a trusted client network;
  * (4) otherwise {@code default-deny}. Every decision names the rule that decided as its path in the rule set,
  * e.g. {@code relayRoles[0]} or {@code grants[1].recipients.deny[0]}.
  */
 public final class RelayRules {
 
     public static final String DEFAULT_DENY = "default-deny";
+    /** The rule of a recipient in a local domain that its recipient source does not know. */
+    public static final String UNKNOWN_RECIPIENT = "unknown-recipient";
+    /** RFC 5321 §4.5.1: every domain that accepts mail must accept it for postmaster. */
+    public static final String POSTMASTER = "postmaster";
 
     private final RuleSet set;
     private final List<Cidr> networks;
     private final RateLimits rateLimits;
+    private final Map<String, LocalMailboxes> mailboxes;
 
     private RelayRules(RuleSet set) {
         this.set = set;
         this.networks = set.trustedNetworks().stream().map(Cidr::parse).toList();
         this.rateLimits = new RateLimits(set.rateLimits());
+        Map<String, LocalMailboxes> byDomain = new HashMap<>();
+        for (int i = 0; i < set.localRecipients().size(); i++) {
+            RuleSet.LocalRecipients entry = set.localRecipients().get(i);
+            byDomain.put(entry.domain().toLowerCase(Locale.ROOT), LocalMailboxes.of(entry, i));
+        }
+        this.mailboxes = Map.copyOf(byDomain);
     }
 
     /** @throws RuleSetException when the set is not valid */
@@ -42,10 +57,16 @@ public final class RelayRules {
         return new RelayRules(set);
     }
 
-    /** The rules of the {@code relay.rules.*} configuration: the seed when the rules topic is empty. */
+    /** Rules without recipient sources (their local domains accept only postmaster). */
     public static RelayRules of(List<String> localDomains, List<String> trustedNetworks, List<String> relayRoles) {
+        return of(localDomains, trustedNetworks, relayRoles, List.of());
+    }
+
+    /** The rules of the {@code relay.rules.*} configuration: the seed when the rules topic is empty. */
+    public static RelayRules of(List<String> localDomains, List<String> trustedNetworks, List<String> relayRoles,
+                                List<RuleSet.LocalRecipients> localRecipients) {
         return from(new RuleSet(RuleSet.FORMAT_VERSION, localDomains, trustedNetworks, relayRoles, null, null, null,
-                null, null, null));
+                null, null, null, null, null, localRecipients));
     }
 
     public RuleSet ruleSet() {
@@ -77,7 +98,7 @@ public final class RelayRules {
         }
         int local = indexOfIgnoreCase(set.localDomains(), domain);
         if (local >= 0) {
-            return new RelayDecision.Allow("localDomains[" + local + "]");
+            return localRecipient(local, recipient);
         }
         if (identity != null) {
             for (int i = 0; i < set.relayRoles().size(); i++) {
@@ -111,6 +132,38 @@ public final class RelayRules {
         }
         return new RelayDecision.Deny(DEFAULT_DENY, identity == null
                 ? "authenticate first" : "this identity may not relay to that domain");
+    }
+
+    /**
+     * A recipient in the local domain at {@code localDomains[index]}: known to its recipient source, or
+     * postmaster, or refused. Refusing here (the session answers 550 5.1.1 at RCPT) is what keeps the MX role
+     * from accepting mail it would have to bounce to a sender nobody verified.
+     */
+    private RelayDecision localRecipient(int index, MailAddress recipient) {
+        String local = LocalMailboxes.normalise(recipient.localPart());
+        if (local.equals(POSTMASTER)) {
+            return new RelayDecision.Allow("localDomains[" + index + "]");
+        }
+        LocalMailboxes source = mailboxes.get(recipient.domainLower());
+        Optional<String> known = source == null ? Optional.empty() : source.find(local);
+        return known.<RelayDecision>map(RelayDecision.Allow::new).orElseGet(() -> new RelayDecision.Deny(
+                UNKNOWN_RECIPIENT, "no such user here", RelayDecision.Refusal.UNKNOWN_RECIPIENT));
+    }
+
+    /**
+     * Whether the client address is in one of the trusted networks (relays without AUTH). Recorded in the
+     * envelope at acceptance, so that the services after the ingress know whom they may send DSNs to.
+     */
+    public boolean trusts(String clientAddress) {
+        if (clientAddress == null) {
+            return false;
+        }
+        for (Cidr network : networks) {
+            if (network.contains(clientAddress)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -5,7 +5,10 @@ import dev.relay.common.limits.RateLimitRule;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 
 /**
  * The relay rules as data: the JSON document stored under key {@code default} in the compacted topic
@@ -30,8 +33,15 @@ import java.util.List;
  *   "headers": [ {"strip": ["X-Originating-IP", "User-Agent"]},    // header hygiene, authenticated mail only
  *                {"role": "apps", "add": [{"name": "X-Relay-Class", "value": "bulk"}]} ],
  *   "rateLimits": [ {"name": "per-user", "per": "identity", "roles": ["apps"],     // cluster-wide, per UTC
- *                    "messages": {"minute": 10, "hour": 200}, "recipients": {"day": 5000}} ] }  // window
+ *                    "messages": {"minute": 10, "hour": 200}, "recipients": {"day": 5000}} ],  // window
+ *   "localRecipients": [ {"domain": "example.test", "mailboxes": ["alice", "sales"], "delimiter": "+"},
+ *                        {"domain": "legacy.example.test", "catchAll": true} ] }  // who exists in local domains
  * }</pre>
+ *
+ * <p>{@code localRecipients} says which mailboxes exist in each local domain, so that the MX role refuses an
+ * unknown recipient at RCPT ({@code 550 5.1.1}) instead of accepting it and bouncing it later (backscatter). A
+ * local domain without an entry accepts only {@code postmaster} (RFC 5321 §4.5.1); the old accept-everything
+ * behaviour has to be asked for with {@code "catchAll": true}.
  *
  * Lists may be absent (empty). Patterns are {@code local@domain} (an address, case-insensitive) or
  * {@code @domain} / {@code domain} (every address of exactly that domain). {@link RuleSetValidator} checks a
@@ -43,7 +53,8 @@ public record RuleSet(Integer version, List<String> localDomains, List<String> t
                       List<String> relayRoles, List<String> relayGroups, RecipientLists recipients, Limits limits,
                       List<Grant> grants, List<RouteRule> routes, NextHop smarthost,
                       @JsonInclude(JsonInclude.Include.NON_EMPTY) List<HeaderRule> headers,
-                      @JsonInclude(JsonInclude.Include.NON_EMPTY) List<RateLimitRule> rateLimits) {
+                      @JsonInclude(JsonInclude.Include.NON_EMPTY) List<RateLimitRule> rateLimits,
+                      @JsonInclude(JsonInclude.Include.NON_EMPTY) List<LocalRecipients> localRecipients) {
 
     public static final int FORMAT_VERSION = 1;
     public static final List<String> TLS_POLICIES = List.of("none", "opportunistic", "required", "verify");
@@ -59,6 +70,16 @@ public record RuleSet(Integer version, List<String> localDomains, List<String> t
         routes = list(routes);
         headers = list(headers);
         rateLimits = list(rateLimits);
+        localRecipients = list(localRecipients);
+    }
+
+    /** A rule set without recipient sources for its local domains (they accept only postmaster). */
+    public RuleSet(Integer version, List<String> localDomains, List<String> trustedNetworks, List<String> relayRoles,
+                   List<String> relayGroups, RecipientLists recipients, Limits limits, List<Grant> grants,
+                   List<RouteRule> routes, NextHop smarthost, List<HeaderRule> headers,
+                   List<RateLimitRule> rateLimits) {
+        this(version, localDomains, trustedNetworks, relayRoles, relayGroups, recipients, limits, grants, routes,
+                smarthost, headers, rateLimits, null);
     }
 
     /** A rule set without rate limits. */
@@ -156,6 +177,44 @@ public record RuleSet(Integer version, List<String> localDomains, List<String> t
     /** One header field to add: its name and its (unfolded, ASCII) value. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record HeaderField(String name, String value) {
+    }
+
+    // --- recipient validation --------------------------------------------------------------------------------
+
+    /**
+     * The recipient source of one local domain: the mailboxes (local parts, compared case-insensitively, quotes
+     * removed) that exist there, or {@code catchAll} to accept every local part (the next hop then decides, and a
+     * refusal there becomes a bounce: only for domains whose next hop is known to accept everything). With a
+     * {@code delimiter} (e.g. {@code +}), {@code alice+news} is accepted when {@code alice} is listed.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record LocalRecipients(String domain, List<String> mailboxes, Boolean catchAll, String delimiter) {
+        public LocalRecipients {
+            mailboxes = list(mailboxes);
+        }
+
+        public boolean acceptsAll() {
+            return Boolean.TRUE.equals(catchAll);
+        }
+
+        /**
+         * The recipient sources of the configured seed ({@code relay.rules.local-recipients} and
+         * {@code catch-all-domains}): one entry per domain with its mailboxes in the order given, catch-all domains
+         * after. An address outside the local domains makes the seed invalid (named by the validator).
+         */
+        public static List<LocalRecipients> seed(List<String> addresses, List<String> catchAllDomains) {
+            Map<String, List<String>> byDomain = new LinkedHashMap<>();
+            for (String address : addresses) {
+                int at = address.lastIndexOf('@');
+                String domain = at < 0 ? "" : address.substring(at + 1).trim().toLowerCase(Locale.ROOT);
+                byDomain.computeIfAbsent(domain, d -> new ArrayList<>())
+                        .add(at < 0 ? address.trim() : address.substring(0, at).trim());
+            }
+            List<LocalRecipients> out = new ArrayList<>();
+            byDomain.forEach((domain, mailboxes) -> out.add(new LocalRecipients(domain, mailboxes, null, null)));
+            catchAllDomains.forEach(domain -> out.add(new LocalRecipients(domain.trim(), null, true, null)));
+            return out;
+        }
     }
 
     // ----------------------------------------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 package dev.relay.common.rules;
 
+import dev.relay.common.address.AddressParser;
+import dev.relay.common.address.ParsedAddress;
 import dev.relay.common.limits.RateLimitValidator;
 
 import java.util.ArrayList;
@@ -51,6 +53,7 @@ public final class RuleSetValidator {
         if (set.smarthost() != null) {
             nextHop(set.smarthost().nextHop(), set.smarthost().tls(), "smarthost", problems);
         }
+        localRecipients(set, problems);
         HeaderRules.validate(set.headers(), problems);
         RateLimitValidator.validate(set.rateLimits(), problems);
         return problems;
@@ -96,6 +99,59 @@ public final class RuleSetValidator {
         each(lists.deny(), at + ".deny", problems, (v, p) -> pattern(v, p, problems));
     }
 
+    /** Characters that may separate a mailbox from its extension ({@code alice+news}). */
+    static final String DELIMITERS = "+-_=~";
+
+    /**
+     * Each entry names a domain of {@code localDomains} once, and either lists mailboxes (bare local parts that
+     * the address parser accepts) or says {@code catchAll}, not both and not neither.
+     */
+    private static void localRecipients(RuleSet set, List<RuleProblem> problems) {
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < set.localRecipients().size(); i++) {
+            String at = "localRecipients[" + i + "]";
+            RuleSet.LocalRecipients entry = set.localRecipients().get(i);
+            if (entry == null) {
+                problems.add(new RuleProblem(at, "must not be null"));
+                continue;
+            }
+            String domain = entry.domain() == null ? null : entry.domain().toLowerCase(Locale.ROOT);
+            int before = problems.size();
+            domain(domain, at + ".domain", problems);
+            if (problems.size() == before) {
+                if (set.localDomains().stream().noneMatch(d -> d != null && d.equalsIgnoreCase(domain))) {
+                    problems.add(new RuleProblem(at + ".domain", domain + " is not in localDomains"));
+                }
+                if (!seen.add(domain)) {
+                    problems.add(new RuleProblem(at + ".domain", "duplicate recipient source for " + domain));
+                }
+            }
+            if (entry.acceptsAll() && !entry.mailboxes().isEmpty()) {
+                problems.add(new RuleProblem(at + ".catchAll", "catchAll accepts every mailbox: list none with it"));
+            } else if (!entry.acceptsAll() && entry.mailboxes().isEmpty()) {
+                problems.add(new RuleProblem(at + ".mailboxes",
+                        "list the mailboxes of the domain, or set \"catchAll\": true"));
+            }
+            String suffix = domain == null || problems.size() > before ? "example.test" : domain;
+            each(entry.mailboxes(), at + ".mailboxes", problems, (v, p) -> mailbox(v, suffix, p, problems));
+            if (entry.delimiter() != null && (entry.delimiter().length() != 1
+                    || DELIMITERS.indexOf(entry.delimiter().charAt(0)) < 0)) {
+                problems.add(new RuleProblem(at + ".delimiter", "one of the characters " + DELIMITERS));
+            }
+        }
+    }
+
+    /** A bare local part ({@code alice}, not {@code alice@domain}) that the address parser accepts. */
+    private static void mailbox(String value, String domain, String at, List<RuleProblem> problems) {
+        if (value.indexOf('@') >= 0 && !value.startsWith("\"")) {
+            problems.add(new RuleProblem(at, "a mailbox is a local part without @domain: " + value));
+            return;
+        }
+        if (AddressParser.parse(value + "@" + domain, true) instanceof ParsedAddress.Invalid invalid) {
+            problems.add(new RuleProblem(at, "not a mailbox (" + invalid.reason() + "): " + value));
+        }
+    }
+
     private static void limits(RuleSet.Limits limits, String at, List<RuleProblem> problems) {
         if (limits.maxRecipients() != null && limits.maxRecipients() < 1) {
             problems.add(new RuleProblem(at + ".maxRecipients", "must be at least 1"));
@@ -111,11 +167,24 @@ public final class RuleSetValidator {
         }
     }
 
+    /**
+     * The widest trusted network accepted, per address family: an IPv4 /8 (a whole private block such as
+     * 10.0.0.0/8) and an IPv6 /32 (a whole provider allocation). Anything wider is a slip (a /1 is half the
+     * internet) that would turn Relay into an open relay for that part of the internet.
+     */
+    public static final int MIN_IPV4_PREFIX = 8;
+    public static final int MIN_IPV6_PREFIX = 32;
+
     private static void network(String value, String at, List<RuleProblem> problems) {
         try {
             Cidr cidr = Cidr.parse(value);
+            int widest = cidr.network().length == 4 ? MIN_IPV4_PREFIX : MIN_IPV6_PREFIX;
             if (cidr.prefix() == 0) {
                 problems.add(new RuleProblem(at, "a /0 network would make Relay an open relay"));
+            } else if (cidr.prefix() < widest) {
+                problems.add(new RuleProblem(at, "/" + cidr.prefix() + " is too wide to trust: at most /" + widest
+                        + " for " + (widest == MIN_IPV4_PREFIX ? "IPv4" : "IPv6")
+                        + " (wider would make Relay an open relay for that part of the internet)"));
             }
         } catch (IllegalArgumentException e) {
             problems.add(new RuleProblem(at, "not an IP network (CIDR): " + value));

@@ -26,12 +26,28 @@ public interface RulesConfig {
     @WithDefault("smtp-relay")
     List<String> relayRoles();
 
+    /**
+     * Mailboxes that exist in the local domains ({@code alice@example.test}); any other recipient in a local
+     * domain is refused at RCPT with 550 5.1.1, except postmaster and the catch-all domains. "none" for none.
+     */
+    @WithDefault("none")
+    List<String> localRecipients();
+
+    /**
+     * Local domains that accept every recipient (the next hop decides; what it refuses is not bounced to
+     * unauthenticated senders). The opt-in for the old accept-everything behaviour. "none" for none.
+     */
+    @WithDefault("none")
+    List<String> catchAllDomains();
+
     /** The compacted topic holding the rule sets (key: rule-set id, value: {@link RuleSet} JSON). */
     @WithDefault("relay.rules.v1")
     String topic();
 
     default RelayRules toRules() {
-        return RelayRules.of(localDomains(),
-                trustedNetworks().stream().filter(n -> !n.isBlank() && !n.equals("none")).toList(), relayRoles());
+        java.util.function.Function<List<String>, List<String>> given =
+                values -> values.stream().filter(v -> !v.isBlank() && !v.equals("none")).toList();
+        return RelayRules.of(localDomains(), given.apply(trustedNetworks()), relayRoles(),
+                RuleSet.LocalRecipients.seed(given.apply(localRecipients()), given.apply(catchAllDomains())));
     }
 }

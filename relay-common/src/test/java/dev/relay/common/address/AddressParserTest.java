@@ -27,6 +27,11 @@ class AddressParserTest {
             "user%victim.example@local.example",      // percent hack
             "victim.example!user@local.example",      // bang path
             "\"user@victim.example\"@local.example",  // quoted @
+            "\"user%other.example\"@local.example",   // quoted percent hack
+            "\"other.example!user\"@local.example",   // quoted bang path
+            "\"a@b\"@local.example",
+            "\"user\\%other.example\"@local.example",  // escaped percent, still routing once unquoted
+            "\"user\\@other.example\"@local.example",
             "user@[192.0.2.1]",                       // address literal
             "user@[IPv6:2001:db8::1]"
     })

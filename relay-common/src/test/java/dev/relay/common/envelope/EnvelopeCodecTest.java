@@ -37,6 +37,25 @@ class EnvelopeCodecTest {
     }
 
     @Test
+    void shouldCarryTheTrustedNetworkFlagAndReadOldEnvelopesAsUntrusted() {
+        Envelope anonymous = new Envelope(Envelope.VERSION, "01ABC", 1700000000000L, "10.0.0.1", "c", "relay", false,
+                null, "a@a.example", List.of("b@b.example"), false, "7BIT", 10, null, 0);
+        assertThat(anonymous.vouchedSender()).isFalse();
+        Envelope trusted = anonymous.withTrustedNetwork(true);
+        Envelope decoded = EnvelopeCodec.decode(EnvelopeCodec.encode(trusted));
+        assertThat(decoded.trustedNetwork()).isTrue();
+        assertThat(decoded.vouchedSender()).isTrue();
+        assertThat(decoded.forHop(Route.mx("b.example"), List.of("b@b.example")).trustedNetwork()).isTrue();
+        assertThat(decoded.nextAttempt(List.of("b@b.example"), null).trustedNetwork()).isTrue();
+
+        Envelope old = EnvelopeCodec.decode(("{\"version\":1,\"messageId\":\"x\",\"clientAddress\":\"10.0.0.1\","
+                + "\"mailFrom\":\"a@a.example\",\"recipients\":[\"b@b.example\"],\"attempts\":0}")
+                .getBytes(StandardCharsets.UTF_8));
+        assertThat(old.trustedNetwork()).isFalse();
+        assertThat(old.vouchedSender()).isFalse();
+    }
+
+    @Test
     void shouldRefuseGarbageAndUnknownVersions() {
         assertThatThrownBy(() -> EnvelopeCodec.decode("not json".getBytes(StandardCharsets.UTF_8)))
                 .isInstanceOf(IllegalArgumentException.class);

@@ -49,6 +49,40 @@ class RelayRulesTest {
     }
 
     @Test
+    void shouldAcceptOnlyPostmasterInALocalDomainWithoutRecipientSource() {
+        assertThat(rules.decide("192.0.2.7", null, new MailAddress("PostMaster", "example.test")).allowed()).isTrue();
+        assertThat(rules.decide("192.0.2.7", null, new MailAddress("someone", "example.test")))
+                .isEqualTo(new RelayDecision.Deny(RelayRules.UNKNOWN_RECIPIENT, "no such user here",
+                        RelayDecision.Refusal.UNKNOWN_RECIPIENT));
+        assertThat(rules.decide("10.1.200.3", user("smtp-relay"), new MailAddress("someone", "example.test"))
+                .rule()).isEqualTo(RelayRules.UNKNOWN_RECIPIENT);
+    }
+
+    @Test
+    void shouldBuildTheSeedRecipientSourcesFromTheConfiguredLists() {
+        RelayRules seeded = RelayRules.of(List.of("example.test", "legacy.example.test"), List.of(), List.of(),
+                RuleSet.LocalRecipients.seed(List.of("alice@example.test", "Bob@Example.Test"),
+                        List.of("legacy.example.test")));
+        assertThat(seeded.decide("192.0.2.7", null, new MailAddress("bob", "example.test")).rule())
+                .isEqualTo("localRecipients[0].mailboxes[1]");
+        assertThat(seeded.decide("192.0.2.7", null, new MailAddress("carol", "example.test")).rule())
+                .isEqualTo(RelayRules.UNKNOWN_RECIPIENT);
+        assertThat(seeded.decide("192.0.2.7", null, new MailAddress("anyone", "legacy.example.test")).rule())
+                .isEqualTo("localRecipients[1].catchAll");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> RelayRules.of(List.of("example.test"), List.of(),
+                        List.of(), RuleSet.LocalRecipients.seed(List.of("x@elsewhere.example"), List.of())))
+                .isInstanceOf(RuleSetException.class).hasMessageContaining("elsewhere.example is not in localDomains");
+    }
+
+    @Test
+    void shouldKnowTrustedClients() {
+        assertThat(rules.trusts("10.1.2.3")).isTrue();
+        assertThat(rules.trusts("::1")).isTrue();
+        assertThat(rules.trusts("192.0.2.7")).isFalse();
+        assertThat(rules.trusts(null)).isFalse();
+    }
+
+    @Test
     void shouldBindSendersToOwnedAddresses() {
         Identity demo = user("smtp-relay");
         assertThat(SenderPolicy.owns(demo, new MailAddress("demo", "EXAMPLE.test"))).isTrue();

@@ -30,7 +30,9 @@ class RuleSetEngineTest {
                 {"group": "/interns", "recipients": {"deny": ["@partner.example"]}, "limits": {"maxRecipients": 3}}
               ],
               "routes": [{"domain": "partner.example", "nextHop": "mx.partner.example:2525", "tls": "required"}],
-              "smarthost": {"nextHop": "smarthost.example:587", "tls": "verify"} }
+              "smarthost": {"nextHop": "smarthost.example:587", "tls": "verify"},
+              "localRecipients": [{"domain": "example.test", "mailboxes": ["alice", "Sales"], "delimiter": "+"},
+                                  {"domain": "mail.example.test", "catchAll": true}] }
             """;
 
     private final RelayRules rules = RelayRules.from(RuleSetCodec.parse(RULES));
@@ -62,7 +64,14 @@ class RuleSetEngineTest {
     @CsvSource(delimiter = '|', value = {
             // client     | identity | recipient                      | verdict
             "192.0.2.7    | -        | postmaster@example.test        | allow localDomains[0]",
-            "192.0.2.7    | -        | a@MAIL.example.TEST            | allow localDomains[1]",
+            "192.0.2.7    | -        | a@MAIL.example.TEST            | allow localRecipients[1].catchAll",
+            "192.0.2.7    | -        | ALICE@example.test             | allow localRecipients[0].mailboxes[0]",
+            "192.0.2.7    | -        | \"alice\"@example.test         | allow localRecipients[0].mailboxes[0]",
+            "192.0.2.7    | -        | sales+q4@example.test          | allow localRecipients[0].mailboxes[1]",
+            "192.0.2.7    | -        | nobody@example.test            | deny unknown-recipient",
+            "192.0.2.7    | -        | +alice@example.test            | deny unknown-recipient",
+            "10.1.2.3     | -        | nobody@example.test            | deny unknown-recipient",
+            "192.0.2.7    | relayer  | nobody@example.test            | deny unknown-recipient",
             "192.0.2.7    | -        | victim@remote.example          | deny default-deny",
             "192.0.2.7    | -        | a@partner.example              | deny default-deny",
             "192.0.2.7    | plain    | a@partner.example              | allow recipients.allow[0]",
@@ -85,10 +94,24 @@ class RuleSetEngineTest {
             "10.1.2.3     | relayer  | host!user@example.test         | refused-by-parser",
             "10.1.2.3     | relayer  | @relay.example:user@example.test | refused-by-parser",
             "10.1.2.3     | relayer  | \"user@victim\"@example.test   | refused-by-parser",
+            "192.0.2.7    | -        | \"user%victim.example\"@example.test | refused-by-parser",
+            "192.0.2.7    | -        | \"victim.example!user\"@example.test | refused-by-parser",
             "10.1.2.3     | relayer  | user@[192.0.2.1]               | refused-by-parser",
     })
     void shouldDecideEachEnvelopeByTheNamedRule(String client, String who, String rcpt, String expected) {
         assertThat(verdict(client, who, rcpt)).isEqualTo(expected);
+    }
+
+    @Test
+    void shouldRefuseAnUnknownLocalRecipientAsNoSuchUser() {
+        RelayDecision d = rules.decide("192.0.2.7", null, new MailAddress("nobody", "example.test"));
+        assertThat(d).isInstanceOfSatisfying(RelayDecision.Deny.class, deny -> {
+            assertThat(deny.refusal()).isEqualTo(RelayDecision.Refusal.UNKNOWN_RECIPIENT);
+            assertThat(deny.refusal().code()).isEqualTo(550);
+            assertThat(deny.refusal().status()).isEqualTo("5.1.1");
+        });
+        RelayDecision relay = rules.decide("192.0.2.7", null, new MailAddress("a", "remote.example"));
+        assertThat(((RelayDecision.Deny) relay).refusal()).isEqualTo(RelayDecision.Refusal.POLICY);
     }
 
     @Test

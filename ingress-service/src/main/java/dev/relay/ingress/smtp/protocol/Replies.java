@@ -1,5 +1,7 @@
 package dev.relay.ingress.smtp.protocol;
 
+import dev.relay.common.rules.RelayDecision;
+
 /** Every fixed reply the ingress sends, with its RFC 3463 enhanced status code, in one place. */
 public final class Replies {
 
@@ -91,6 +93,18 @@ public final class Replies {
 
     public static Reply relayDenied(String why) {
         return Reply.of(554, "5.7.1", "Relay access denied: " + why);
+    }
+
+    /**
+     * A recipient the rules refuse: {@code 550 5.1.1} for a mailbox a local domain does not have, else
+     * {@code 554 5.7.1} relay access denied.
+     */
+    public static Reply recipientRefused(RelayDecision.Deny deny) {
+        if (deny.refusal() == RelayDecision.Refusal.UNKNOWN_RECIPIENT) {
+            return Reply.of(deny.refusal().code(), deny.refusal().status(),
+                    "Recipient address rejected: " + deny.reason());
+        }
+        return relayDenied(deny.reason());
     }
 
     public static Reply lineTooLong(int max) {

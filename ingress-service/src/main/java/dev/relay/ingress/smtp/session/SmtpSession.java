@@ -231,7 +231,7 @@ public final class SmtpSession {
         MailAddress recipient = ((ParsedAddress.Valid) parsed).address();
         RelayDecision decision = settings.rules().decide(clientAddress, identity, recipient);
         if (decision instanceof RelayDecision.Deny deny) {
-            return error(Replies.relayDenied(deny.reason()));
+            return error(Replies.recipientRefused(deny));
         }
         Optional<Exceeded> limited = rateLimit(transaction.mailFrom, 0, transaction.recipients.size() + 1);
         if (limited.isPresent()) {
@@ -382,7 +382,7 @@ public final class SmtpSession {
         Envelope envelope = new Envelope(Envelope.VERSION, tx.messageId, System.currentTimeMillis(), clientAddress,
                 heloName, listener.tag(), tls, identity, tx.mailFrom,
                 tx.recipients.stream().map(MailAddress::toString).toList(), tx.params.smtputf8(), tx.params.body(),
-                message.length, null, 0, tx.dsn());
+                message.length, null, 0, tx.dsn()).withTrustedNetwork(settings.rules().trusts(clientAddress));
         state = State.PUBLISHING;
         return new Action.Publish(envelope, message, buffer);
     }
