@@ -60,7 +60,7 @@ public class DeliveryBeans {
         String helo = config.heloName().orElseGet(DeliveryBeans::localHostName);
         LOG.infof("outbound SMTP as %s, port %d, private destinations %s, %d connections per destination, "
                         + "up to %d messages per connection", helo, config.smtp().port(),
-                config.allowPrivateDestinations() ? "ALLOWED" : "refused", config.destination().maxConnections(),
+                config.testOnlyAllowPrivateMx() ? "ALLOWED (test-only switch)" : "refused unless ;internal", config.destination().maxConnections(),
                 config.connection().maxMessages());
         return new SmtpClient(vertx, helo,
                 new SmtpTimeouts(config.connectTimeout(), config.commandTimeout(), config.dataTimeout()),
@@ -114,7 +114,7 @@ public class DeliveryBeans {
         config.routes().forEach((domain, hop) -> routes.put(unquote(domain).toLowerCase(Locale.ROOT),
                 NextHopSpec.parse(hop)));
         config.smarthost().ifPresent(s -> LOG.infof("all mail goes to smarthost %s", s));
-        return new RouteResolver(vertx, mx, new DestinationGuard(config.allowPrivateDestinations()),
+        return new RouteResolver(vertx, mx, new DestinationGuard(config.testOnlyAllowPrivateMx()),
                 config.smarthost().filter(s -> !s.isBlank()).map(NextHopSpec::parse), Map.copyOf(routes),
                 config.smtp().port());
     }

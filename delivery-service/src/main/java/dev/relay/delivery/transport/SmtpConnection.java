@@ -9,9 +9,11 @@ import io.vertx.core.impl.VertxInternal;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.net.SocketAddress;
+import dev.relay.common.rules.IpLiteral;
 import dev.relay.delivery.destination.Throttling;
 
 import javax.net.ssl.SSLSession;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -52,7 +54,9 @@ final class SmtpConnection {
     }
 
     /**
-     * Connects to the target's address; the host name goes along for SNI and certificate checks.
+     * Connects to the target's address, which must be an IP literal: the connection goes to exactly the address
+     * the destination guard checked, built from its bytes, and never resolves a name (a second lookup could
+     * answer differently: DNS rebinding). The host name goes along only for SNI and certificate checks.
      *
      * <p>The connect runs on a fresh event-loop context, and the data handler is installed in the very callback
      * that completes the connect, on that event loop. A Vert.x {@link NetSocket} drops bytes that arrive while
@@ -61,10 +65,17 @@ final class SmtpConnection {
      * loopback test shows within a few runs.
      */
     static Future<SmtpConnection> open(Vertx vertx, NetClient client, SmtpTarget target) {
+        byte[] ip = IpLiteral.parse(target.address());
+        if (ip == null) {
+            return Future.failedFuture(new SmtpProtocolException("not an IP address, not connecting: "
+                    + target.describe()));
+        }
+        SocketAddress remote = SocketAddress.inetSocketAddress(
+                new InetSocketAddress(IpLiteral.toInetAddress(ip), target.port()));
         ContextInternal context = ((VertxInternal) vertx).createEventLoopContext();
         Promise<SmtpConnection> connected = context.promise();
         context.runOnContext(v -> client
-                .connect(SocketAddress.inetSocketAddress(target.port(), target.address()), target.hostName())
+                .connect(remote, target.hostName())
                 .onComplete(ar -> {
                     if (ar.succeeded()) {
                         connected.complete(new SmtpConnection(vertx, context, ar.result(), target));
