@@ -112,9 +112,28 @@ class HostileMxDeliveryTest {
         }
     }
 
+    /** Before: nothing watched the write; a server that stops reading held the delivery forever. */
+    @Test
+    void aServerThatStopsReadingTheMessageEndsAtTheDataDeadline() throws Exception {
+        try (HostileMx mx = HostileMx.start(Mode.DATA_NOT_READ, Duration.ofMillis(50))) {
+            // far more than the socket buffers of both sides hold, so the write cannot complete
+            byte[] big = ("Subject: big\r\n\r\n" + ("x".repeat(998) + "\r\n").repeat(32 * 1024))
+                    .getBytes(StandardCharsets.US_ASCII);
+            RecipientResult result = deliver(mx, TlsPolicy.NONE, big);
+
+            assertThat(result.status()).isEqualTo(DeliveryStatus.TRANSIENT);
+            assertThat(result.detail()).startsWith("451 4.4.2").contains("sending message data")
+                    .contains("did not finish within 3s");
+        }
+    }
+
     private static RecipientResult deliver(HostileMx mx, TlsPolicy tls) throws Exception {
+        return deliver(mx, tls, "Subject: hi\r\n\r\nhello\r\n".getBytes(StandardCharsets.US_ASCII));
+    }
+
+    private static RecipientResult deliver(HostileMx mx, TlsPolicy tls, byte[] data) throws Exception {
         OutboundMessage message = new OutboundMessage("m-hostile", "alice@relay.test", List.of("bob@hostile.test"),
-                "Subject: hi\r\n\r\nhello\r\n".getBytes(StandardCharsets.US_ASCII), false, false, null);
+                data, false, false, null);
         List<RecipientResult> results = client.deliver(
                 List.of(new SmtpTarget("mx.hostile.test", mx.host(), mx.port(), tls)), message)
                 .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);

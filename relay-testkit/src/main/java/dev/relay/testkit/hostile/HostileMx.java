@@ -32,7 +32,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@link Mode#NEVER_ENDING_DATA_REPLY}: accepts MAIL, RCPT and the message, then answers the final dot with
  *       {@code 250-} continuation lines, one per {@code interval}, and never the last line;</li>
  *   <li>{@link Mode#TLS_HANDSHAKE_STALL}: offers STARTTLS, answers it with {@code 220}, then reads the client's
- *       handshake and never answers it.</li>
+ *       handshake and never answers it;</li>
+ *   <li>{@link Mode#DATA_NOT_READ}: answers DATA with {@code 354} and then stops reading: once the socket
+ *       buffers are full, the client's write of a large message never finishes.</li>
  * </ul>
  * It counts connections and how many the client ended (closed or reset while the server was still talking or
  * waiting): a bounded client closes every one of them.
@@ -48,7 +50,8 @@ public final class HostileMx implements AutoCloseable {
 
     /** What the server does to its clients. */
     public enum Mode {
-        REPLY_FLOOD, ENDLESS_MULTILINE, ONE_BYTE_PER_SECOND, NEVER_ENDING_DATA_REPLY, TLS_HANDSHAKE_STALL
+        REPLY_FLOOD, ENDLESS_MULTILINE, ONE_BYTE_PER_SECOND, NEVER_ENDING_DATA_REPLY, TLS_HANDSHAKE_STALL,
+        DATA_NOT_READ
     }
 
     private static final byte[] FLOOD = "250 2.0.0 nobody asked for this\r\n".getBytes(StandardCharsets.US_ASCII);
@@ -211,6 +214,10 @@ public final class HostileMx implements AutoCloseable {
                 }
                 case "DATA" -> {
                     reply(out, "354 go ahead");
+                    if (mode == Mode.DATA_NOT_READ) {
+                        holdUnread();
+                        return;
+                    }
                     while (true) {
                         String data = readLine(in);
                         if (data == null) {
@@ -238,6 +245,13 @@ public final class HostileMx implements AutoCloseable {
     private void endlessDataReply(OutputStream out) throws IOException, InterruptedException {
         while (!closed) {
             send(out, "250-2.0.0 still thinking about your message\r\n");
+            pause();
+        }
+    }
+
+    /** Reads nothing more, until this server is closed (the connection then counts as not closed by the client). */
+    private void holdUnread() throws InterruptedException {
+        while (!closed) {
             pause();
         }
     }
