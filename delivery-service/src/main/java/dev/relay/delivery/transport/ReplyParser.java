@@ -52,9 +52,9 @@ final class ReplyParser {
     }
 
     /**
-     * One reply, after which the server must be silent (the {@code 220} to STARTTLS): bytes that follow it are
-     * dropped, not parsed, until {@link #reset()} — they must not be taken for replies that came over TLS
-     * (RFC 3207 §4.2; CVE-2011-0411 is the server-side twin).
+     * One reply, after which the server must be silent if it is {@code 220} (the go-ahead to STARTTLS): bytes that
+     * follow it are dropped, not parsed, until {@link #reset()} — they must not be taken for replies that came
+     * over TLS (RFC 3207 §4.2; CVE-2011-0411 is the server-side twin). Any other reply leaves the parser as it was.
      */
     void expectThenSilence() {
         expect(1);
@@ -154,7 +154,9 @@ final class ReplyParser {
             pendingLines = new ArrayList<>();
             pendingCode = -1;
             if (silenceAfterNext && expected == 0) {
-                discarding = true;
+                // only a 220 starts the handshake; after a refusal the dialogue goes on in plain text (RFC 3207 §4)
+                discarding = code == 220;
+                silenceAfterNext = false;
             }
         }
     }

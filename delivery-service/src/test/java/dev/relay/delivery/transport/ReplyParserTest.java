@@ -146,6 +146,17 @@ class ReplyParserTest {
     }
 
     @Test
+    void shouldGoOnReadingWhenStartTlsIsRefused() {
+        parser.expectThenSilence();
+        feed("454 4.7.0 TLS not available\r\n");
+        assertThat(parser.next()).map(SmtpReply::code).contains(454);
+
+        parser.expect(1);
+        feed("221 bye\r\n");
+        assertThat(parser.next()).map(SmtpReply::code).contains(221);
+    }
+
+    @Test
     void shouldNotShowControlCharactersOfTheServerInErrors() {
         parser.expect(1);
         assertThatThrownBy(() -> feed("HTTP/1.1 \u001b[31m\r\n")).isInstanceOf(SmtpProtocolException.class)
