@@ -267,7 +267,7 @@ scale_out() { # workers -> "rate secs"
   for i in $(seq "$k"); do
     http=$(free_port); https+=("$http")
     service "delivery-scale-$k-$i" delivery-service "$http" \
-      RELAY_DELIVERY_SMARTHOST="127.0.0.1:$SCALE_SINK_PORT;tls=none" RELAY_DELIVERY_ALLOW_PRIVATE_DESTINATIONS=true \
+      RELAY_DELIVERY_SMARTHOST="127.0.0.1:$SCALE_SINK_PORT;tls=none;internal" \
       MP_MESSAGING_INCOMING_OUTBOUND_TOPIC="$topic" MP_MESSAGING_INCOMING_OUTBOUND_GROUP_ID="bench-scale-$k" \
       MP_MESSAGING_INCOMING_OUTBOUND_AUTO_OFFSET_RESET=earliest
     pids+=("$(eval echo "\$PID_delivery_scale_${k}_$i")")
@@ -360,8 +360,7 @@ service policy policy-service "$POL_HTTP" RELAY_POLICY_KEYCLOAK_URL=http://127.0
 E2E_ARRIVALS="$RAW/e2e-arrivals.log"; : >"$E2E_ARRIVALS"
 start_bg sink-e2e $PY "$BENCH_DIR/tools/sink.py" --port "$SINK_PORT" --log "$E2E_ARRIVALS"
 await_line "$RAW/sink-e2e.log" READY 10
-service delivery-1 delivery-service "$DEL_HTTP" RELAY_DELIVERY_SMARTHOST="127.0.0.1:$SINK_PORT;tls=none" \
-  RELAY_DELIVERY_ALLOW_PRIVATE_DESTINATIONS=true
+service delivery-1 delivery-service "$DEL_HTTP" RELAY_DELIVERY_SMARTHOST="127.0.0.1:$SINK_PORT;tls=none;internal"
 await_ready policy "$POL_HTTP"; await_ready delivery-1 "$DEL_HTTP"
 sleep 3
 RSS_IDLE_POLICY=$(rss_mib "$PID_policy"); RSS_IDLE_DELIVERY=$(rss_mib "$PID_delivery_1")

@@ -108,7 +108,7 @@ class DeliveryDrainIT {
     private Map<String, String> env(String bootstrap, int mxPort) {
         Map<String, String> env = new HashMap<>();
         env.put("KAFKA_BOOTSTRAP_SERVERS", bootstrap);
-        env.put("RELAY_DELIVERY_ALLOW_PRIVATE_DESTINATIONS", "true");
+        env.put("RELAY_DELIVERY_TEST_ONLY_ALLOW_PRIVATE_MX", "true");
         env.put("RELAY_DELIVERY_SMARTHOST", "127.0.0.1:" + mxPort + ";tls=none");
         env.put("RELAY_DELIVERY_SHUTDOWN_GRACE", "15s"); // below RelayService.close()'s 20 s before the kill
         env.put("MP_MESSAGING_INCOMING_OUTBOUND_TOPIC", outbound);

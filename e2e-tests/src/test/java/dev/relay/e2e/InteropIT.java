@@ -89,7 +89,7 @@ class InteropIT {
         CompletableFuture<RelayService> d = CompletableFuture.supplyAsync(() -> RelayService.start("delivery-service",
                 Map.of("KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers(),
                         "RELAY_DELIVERY_SMARTHOST", "127.0.0.1:" + capture.port(),
-                        "RELAY_DELIVERY_ALLOW_PRIVATE_DESTINATIONS", "true")));
+                        "RELAY_DELIVERY_TEST_ONLY_ALLOW_PRIVATE_MX", "true")));
         CompletableFuture<RelayService> i = keycloak.thenApplyAsync(kc -> {
             Map<String, String> env = new HashMap<>();
             env.put("KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers());

@@ -116,7 +116,7 @@ final class RelayCluster implements AutoCloseable {
     Map<String, String> deliveryEnv() {
         Map<String, String> env = new HashMap<>();
         env.put("KAFKA_BOOTSTRAP_SERVERS", bootstrap);
-        env.put("RELAY_DELIVERY_ALLOW_PRIVATE_DESTINATIONS", "true");
+        env.put("RELAY_DELIVERY_TEST_ONLY_ALLOW_PRIVATE_MX", "true");
         env.put("MP_MESSAGING_INCOMING_OUTBOUND_TOPIC", outbound);
         env.put("MP_MESSAGING_INCOMING_OUTBOUND_GROUP_ID", deliveryGroup);
         env.put("MP_MESSAGING_OUTGOING_MAIL_OUT_TOPIC", outbound); // DSNs

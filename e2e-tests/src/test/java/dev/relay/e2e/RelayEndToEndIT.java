@@ -64,7 +64,7 @@ class RelayEndToEndIT {
         delivery = RelayService.start("delivery-service", Map.of(
                 "KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers(),
                 "RELAY_DELIVERY_SMARTHOST", "127.0.0.1:" + capture.port(),
-                "RELAY_DELIVERY_ALLOW_PRIVATE_DESTINATIONS", "true"));
+                "RELAY_DELIVERY_TEST_ONLY_ALLOW_PRIVATE_MX", "true"));
     }
 
     private static Map<String, String> ingressEnv(String bootstrap, String keycloakUrl) {

@@ -65,6 +65,7 @@ public final class DnsResponder implements AutoCloseable {
     private final Map<String, Duration> delays = new HashMap<>();
     private final Map<String, Long> ttls = new HashMap<>();
     private final Map<String, long[]> soas = new HashMap<>(); // zone -> {SOA record TTL, SOA MINIMUM}
+    private final Map<String, byte[]> rebinds = new HashMap<>(); // name -> the A rdata of every later answer
     private final Map<String, AtomicInteger> queries = new ConcurrentHashMap<>();
     private final List<String> log = new CopyOnWriteArrayList<>();
     private final DatagramSocket udp;
@@ -145,6 +146,22 @@ public final class DnsResponder implements AutoCloseable {
             throw new IllegalArgumentException("not an IPv6 address: " + ipv6);
         }
         return add(host, TYPE_AAAA, address);
+    }
+
+    /**
+     * DNS rebinding: the first A question about {@code host} is answered with {@code first}, every later one with
+     * {@code then} (TTL 0). A client that checks the first answer and then resolves the name again to connect is
+     * sent somewhere it never checked.
+     */
+    public synchronized DnsResponder rebind(String host, String first, String then) {
+        byte[] later = literal(then);
+        if (later.length != 4) {
+            throw new IllegalArgumentException("not an IPv4 address: " + then);
+        }
+        a(host, first);
+        ttl(host, 0);
+        rebinds.put(key(host), later);
+        return this;
     }
 
     /** The name exists but has no records: every type gets an empty NOERROR answer. */
@@ -290,6 +307,10 @@ public final class DnsResponder implements AutoCloseable {
             }
             delay = delays.get(q.name());
             answer = answer(query, q);
+            byte[] later = q.type() == TYPE_A ? rebinds.remove(q.name()) : null;
+            if (later != null) {
+                records.put(q.name() + "/" + TYPE_A, new ArrayList<>(List.of(later)));
+            }
         }
         if (delay == null || delay.isZero()) {
             sender.send(answer);

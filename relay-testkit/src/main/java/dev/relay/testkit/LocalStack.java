@@ -54,8 +54,8 @@ public final class LocalStack {
                     "QUARKUS_HTTP_PORT", "8082")),
             new Component("delivery", Kind.QUARKUS, 8083, List.of(), "delivery-service", Map.of(
                     "QUARKUS_HTTP_PORT", "8083",
-                    "RELAY_DELIVERY_SMARTHOST", "127.0.0.1:2526",
-                    "RELAY_DELIVERY_ALLOW_PRIVATE_DESTINATIONS", "true")));
+                    // the capture MX on loopback: an internal next hop, the one private address allowed
+                    "RELAY_DELIVERY_SMARTHOST", "127.0.0.1:2526;internal")));
 
     static final String HOST = "127.0.0.1";
     private static final Duration SERVICE_TIMEOUT = Duration.ofSeconds(120);

@@ -20,6 +20,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
+import org.eclipse.microprofile.config.ConfigProvider;
 import org.jboss.logging.Logger;
 
 import java.net.InetAddress;
@@ -60,7 +61,7 @@ public class DeliveryBeans {
         String helo = config.heloName().orElseGet(DeliveryBeans::localHostName);
         LOG.infof("outbound SMTP as %s, port %d, private destinations %s, %d connections per destination, "
                         + "up to %d messages per connection", helo, config.smtp().port(),
-                config.allowPrivateDestinations() ? "ALLOWED" : "refused", config.destination().maxConnections(),
+                config.testOnlyAllowPrivateMx() ? "ALLOWED (test-only switch)" : "refused unless ;internal", config.destination().maxConnections(),
                 config.connection().maxMessages());
         return new SmtpClient(vertx, helo,
                 new SmtpTimeouts(config.connectTimeout(), config.commandTimeout(), config.dataTimeout()),
@@ -114,9 +115,21 @@ public class DeliveryBeans {
         config.routes().forEach((domain, hop) -> routes.put(unquote(domain).toLowerCase(Locale.ROOT),
                 NextHopSpec.parse(hop)));
         config.smarthost().ifPresent(s -> LOG.infof("all mail goes to smarthost %s", s));
-        return new RouteResolver(vertx, mx, new DestinationGuard(config.allowPrivateDestinations()),
+        warnAboutRemovedSwitch();
+        return new RouteResolver(vertx, mx, new DestinationGuard(config.testOnlyAllowPrivateMx()),
                 config.smarthost().filter(s -> !s.isBlank()).map(NextHopSpec::parse), Map.copyOf(routes),
                 config.smtp().port());
+    }
+
+    /**
+     * {@code relay.delivery.allow-private-destinations} is gone (ADR 0008): a deployment that still sets it gets the
+     * strict guard, so it is told how to allow its internal next hop instead of finding out from bounces.
+     */
+    private static void warnAboutRemovedSwitch() {
+        ConfigProvider.getConfig().getOptionalValue("relay.delivery.allow-private-destinations", String.class)
+                .ifPresent(v -> LOG.warnf("relay.delivery.allow-private-destinations=%s is no longer read: private "
+                        + "addresses are refused unless the smarthost or route is marked ';internal' "
+                        + "(e.g. smtp.corp.internal:25;internal)", v));
     }
 
     private static String unquote(String key) {

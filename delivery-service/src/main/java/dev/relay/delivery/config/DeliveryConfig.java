@@ -19,14 +19,21 @@ public interface DeliveryConfig {
 
     Smtp smtp();
 
-    /** Connect to loopback, private, link-local, CGNAT, metadata addresses. Never in production. */
+    /**
+     * TESTS AND LOCAL RUNS ONLY: every destination, MX-derived ones included, may be on a private network
+     * (loopback, RFC 1918, CGNAT, ULA), because the tests' DNS responder points MX records at 127.0.0.1. Never in
+     * production: an internal next hop is configured with {@code ;internal} on the smarthost or a route instead.
+     */
     @WithDefault("false")
-    boolean allowPrivateDestinations();
+    boolean testOnlyAllowPrivateMx();
 
-    /** {@code host:port[;tls=policy]}: when set, ALL mail goes there (local runs: the capture MX). */
+    /**
+     * {@code host:port[;tls=policy][;internal]}: when set, ALL mail goes there (local runs: the capture MX, which
+     * is {@code ;internal}).
+     */
     Optional<String> smarthost();
 
-    /** Static transport map: recipient domain → {@code host:port[;tls=policy]}. */
+    /** Static transport map: recipient domain → {@code host:port[;tls=policy][;internal]}. */
     Map<String, String> routes();
 
     /** The name we give in EHLO/HELO; default: this machine's host name. */

@@ -1,6 +1,6 @@
 package dev.relay.delivery.mx;
 
-import dev.relay.common.rules.Cidr;
+import dev.relay.common.rules.IpLiteral;
 import dev.relay.delivery.metrics.TransportMetrics;
 import dev.relay.delivery.metrics.TransportMetrics.DnsResult;
 import dev.relay.delivery.transport.SmtpTarget;
@@ -105,10 +105,14 @@ public final class MxResolver {
         });
     }
 
-    /** A and AAAA of a host name, IPv4 first; an IP literal is returned as it is. NXDOMAIN gives no addresses. */
+    /**
+     * A and AAAA of a host name, IPv4 first; an IP literal ({@link IpLiteral}: never a hex-looking name such as
+     * {@code f00d.cafe}) is returned in canonical form without a lookup. NXDOMAIN gives no addresses.
+     */
     public Future<List<String>> addresses(String host) {
-        if (Cidr.literal(host) != null) {
-            return Future.succeededFuture(List.of(host));
+        byte[] literal = IpLiteral.parse(host);
+        if (literal != null) {
+            return Future.succeededFuture(List.of(IpLiteral.format(literal)));
         }
         Future<List<String>> a = lookup("a", DnsRecordType.A, host, NettyDnsClient::address).map(DnsAnswer::records);
         Future<List<String>> aaaa = lookup("aaaa", DnsRecordType.AAAA, host, NettyDnsClient::address)

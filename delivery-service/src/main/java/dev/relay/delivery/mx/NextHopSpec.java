@@ -4,24 +4,40 @@ import dev.relay.delivery.transport.TlsPolicy;
 
 /**
  * A next hop written in configuration: {@code host:port}, {@code [ipv6]:port} or {@code host}, optionally
- * followed by {@code ;tls=none|opportunistic|required|verify}. Example: {@code smtp.example.net:587;tls=verify}.
+ * followed by options, each after a {@code ;}: {@code tls=none|opportunistic|required|verify}, and
+ * {@code internal} for a next hop that may be on a private network (loopback, RFC 1918, CGNAT, ULA: an internal
+ * smarthost or mailbox store). Example: {@code smtp.example.net:587;tls=verify},
+ * {@code mailstore.cluster.local:25;tls=required;internal}. Only hops written here can be internal: what DNS or a
+ * message chose never is ({@link DestinationGuard}).
  *
- * @param host the host name or IP literal (brackets removed)
- * @param port the port, or 0 for the delivery default
- * @param tls  the TLS policy, opportunistic unless given
+ * @param host     the host name or IP literal (brackets removed)
+ * @param port     the port, or 0 for the delivery default
+ * @param tls      the TLS policy, opportunistic unless given
+ * @param internal the operator allows this hop to resolve to a private address
  */
-public record NextHopSpec(String host, int port, TlsPolicy tls) {
+public record NextHopSpec(String host, int port, TlsPolicy tls, boolean internal) {
+
+    /** A public next hop. */
+    public NextHopSpec(String host, int port, TlsPolicy tls) {
+        this(host, port, tls, false);
+    }
 
     public static NextHopSpec parse(String text) {
         String t = text.strip();
         TlsPolicy tls = TlsPolicy.OPPORTUNISTIC;
+        boolean internal = false;
         int semicolon = t.indexOf(';');
         if (semicolon >= 0) {
-            String option = t.substring(semicolon + 1).strip();
-            if (!option.startsWith("tls=")) {
-                throw new IllegalArgumentException("unknown next-hop option in '" + text + "'");
+            for (String raw : t.substring(semicolon + 1).split(";", -1)) {
+                String option = raw.strip();
+                if (option.startsWith("tls=")) {
+                    tls = TlsPolicy.parse(option.substring(4));
+                } else if (option.equals("internal")) {
+                    internal = true;
+                } else {
+                    throw new IllegalArgumentException("unknown next-hop option '" + option + "' in '" + text + "'");
+                }
             }
-            tls = TlsPolicy.parse(option.substring(4));
             t = t.substring(0, semicolon).strip();
         }
         String host;
@@ -63,6 +79,6 @@ public record NextHopSpec(String host, int port, TlsPolicy tls) {
                 throw new IllegalArgumentException("bad port in next hop '" + text + "'");
             }
         }
-        return new NextHopSpec(host, p, tls);
+        return new NextHopSpec(host, p, tls, internal);
     }
 }

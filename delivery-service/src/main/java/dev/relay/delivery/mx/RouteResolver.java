@@ -1,7 +1,7 @@
 package dev.relay.delivery.mx;
 
 import dev.relay.common.envelope.Route;
-import dev.relay.common.rules.Cidr;
+import dev.relay.common.rules.IpLiteral;
 import dev.relay.delivery.transport.SmtpTarget;
 import dev.relay.delivery.transport.TlsPolicy;
 import io.vertx.core.Future;
@@ -22,10 +22,13 @@ import java.util.Optional;
  *   <li>the route in the envelope, when the policy service chose STATIC or SMARTHOST;</li>
  *   <li>DNS MX of the domain.</li>
  * </ol>
- * Then every address goes through the {@link DestinationGuard}. Host names of configured and policy routes are
- * resolved with the system resolver (hosts file, search domains: a smarthost is often a cluster-local name);
- * MX lookups and MX host addresses use {@link MxResolver} (its own DNS client and cache) and
- * {@code relay.delivery.dns.servers}.
+ * Then every address goes through the {@link DestinationGuard}; a private address passes only for a configured
+ * next hop marked {@code ;internal} (the smarthost or {@code relay.delivery.routes}), never for DNS MX or a route
+ * chosen by the policy service. Host names of configured and policy routes are resolved with the system resolver
+ * (hosts file, search domains: a smarthost is often a cluster-local name), off the event loop; MX lookups and MX
+ * host addresses use {@link MxResolver} (its own DNS client and cache) and {@code relay.delivery.dns.servers}.
+ * Every target carries the canonical IP literal that was checked, and the connection goes to exactly that
+ * address: no name is resolved again at connect time (DNS rebinding).
  */
 public final class RouteResolver {
 
@@ -48,19 +51,20 @@ public final class RouteResolver {
 
     public Future<Resolution> resolve(String domain, Route envelopeRoute) {
         String key = domain.toLowerCase(Locale.ROOT);
-        Future<Resolution> found;
         if (smarthost.isPresent()) {
-            found = configured(smarthost.get());
-        } else if (routes.containsKey(key)) {
-            found = configured(routes.get(key));
-        } else if (envelopeRoute != null && envelopeRoute.kind() != Route.Kind.MX && envelopeRoute.host() != null) {
-            found = configured(new NextHopSpec(envelopeRoute.host(), envelopeRoute.port(),
-                    TlsPolicy.parse(envelopeRoute.tlsPolicy())));
-        } else {
-            TlsPolicy tls = envelopeRoute == null ? TlsPolicy.OPPORTUNISTIC : TlsPolicy.parse(envelopeRoute.tlsPolicy());
-            found = mx.resolve(key, defaultPort, tls);
+            return configured(smarthost.get()).map(r -> guarded(r, smarthost.get().internal()));
         }
-        return found.map(this::guarded);
+        if (routes.containsKey(key)) {
+            NextHopSpec hop = routes.get(key);
+            return configured(hop).map(r -> guarded(r, hop.internal()));
+        }
+        if (envelopeRoute != null && envelopeRoute.kind() != Route.Kind.MX && envelopeRoute.host() != null) {
+            // the policy's routes cannot say "internal": an internal next hop is configured here, where it is used
+            return configured(new NextHopSpec(envelopeRoute.host(), envelopeRoute.port(),
+                    TlsPolicy.parse(envelopeRoute.tlsPolicy()))).map(r -> guarded(r, false));
+        }
+        TlsPolicy tls = envelopeRoute == null ? TlsPolicy.OPPORTUNISTIC : TlsPolicy.parse(envelopeRoute.tlsPolicy());
+        return mx.resolve(key, defaultPort, tls).map(r -> guarded(r, false));
     }
 
     private Future<Resolution> configured(NextHopSpec hop) {
@@ -77,19 +81,22 @@ public final class RouteResolver {
         });
     }
 
+    /** The canonical IP literals of {@code host}: itself when it is a literal, else the system resolver's. */
     private Future<List<String>> systemAddresses(String host) {
-        if (Cidr.literal(host) != null) {
-            return Future.succeededFuture(List.of(host));
+        byte[] literal = IpLiteral.parse(host);
+        if (literal != null) {
+            return Future.succeededFuture(List.of(IpLiteral.format(literal)));
         }
         return vertx.executeBlocking(() -> Arrays.stream(InetAddress.getAllByName(host))
-                .map(InetAddress::getHostAddress).toList(), false);
+                .map(ip -> IpLiteral.format(ip.getAddress())).distinct().toList(), false);
     }
 
-    private Resolution guarded(Resolution resolution) {
+    private Resolution guarded(Resolution resolution, boolean internalHop) {
         if (!(resolution instanceof Resolution.Targets found)) {
             return resolution;
         }
-        List<SmtpTarget> permitted = found.targets().stream().filter(t -> guard.permits(t.address())).toList();
+        List<SmtpTarget> permitted = found.targets().stream()
+                .filter(t -> guard.permits(t.address(), internalHop)).toList();
         if (permitted.isEmpty() && !found.targets().isEmpty()) {
             return Resolution.permanentFailure("550 5.4.4 refusing to connect to private address "
                     + found.targets().get(0).address() + " of " + found.targets().get(0).hostName());

@@ -35,7 +35,7 @@ final class PipelinedPhase {
             group.add(RcptPhase.line(caps, tx.message(), rcpt));
         }
         group.add("DATA");
-        return conn.writeLines(group)
+        return conn.writeLines(group, timeouts.command())
                 .compose(v -> replies(conn, group.size(), timeouts.command(), new ArrayList<>()))
                 .compose(replies -> decide(conn, tx, replies, group.size(), timeouts));
     }

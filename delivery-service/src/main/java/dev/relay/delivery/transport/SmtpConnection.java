@@ -9,9 +9,11 @@ import io.vertx.core.impl.VertxInternal;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.net.SocketAddress;
+import dev.relay.common.rules.IpLiteral;
 import dev.relay.delivery.destination.Throttling;
 
 import javax.net.ssl.SSLSession;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -23,6 +25,13 @@ import java.util.function.Supplier;
  * commands go out in one write ({@link #writeLines}) and their replies are then read one after the other. Every
  * method is called on the connection's own event loop ({@link #onLoop}; the futures it returns complete there);
  * nothing here blocks.
+ *
+ * <p>Against a hostile or broken server (docs/adr/0008-hostile-remote-servers.md): every command written is
+ * announced to the {@link ReplyParser}, so a reply nobody asked for (a server streaming {@code 250} lines) is a
+ * protocol violation that closes the connection, and nothing queues beyond what we pipelined; each wait has a
+ * total deadline that trickled bytes do not extend — the write of a command or of the message (a server that
+ * stops reading), the reply to it (a server that sends one byte a second), and the TLS handshake. Whatever
+ * breaks the connection ends the attempt as a transient failure of this host.
  */
 final class SmtpConnection {
 
@@ -46,13 +55,16 @@ final class SmtpConnection {
         this.context = context;
         this.socket = socket;
         this.target = target;
+        parser.expect(1); // the greeting
         socket.handler(this::received);
         socket.exceptionHandler(this::fail);
         socket.closeHandler(v -> fail(new SmtpProtocolException("connection closed by " + target.describe())));
     }
 
     /**
-     * Connects to the target's address; the host name goes along for SNI and certificate checks.
+     * Connects to the target's address, which must be an IP literal: the connection goes to exactly the address
+     * the destination guard checked, built from its bytes, and never resolves a name (a second lookup could
+     * answer differently: DNS rebinding). The host name goes along only for SNI and certificate checks.
      *
      * <p>The connect runs on a fresh event-loop context, and the data handler is installed in the very callback
      * that completes the connect, on that event loop. A Vert.x {@link NetSocket} drops bytes that arrive while
@@ -61,10 +73,17 @@ final class SmtpConnection {
      * loopback test shows within a few runs.
      */
     static Future<SmtpConnection> open(Vertx vertx, NetClient client, SmtpTarget target) {
+        byte[] ip = IpLiteral.parse(target.address());
+        if (ip == null) {
+            return Future.failedFuture(new SmtpProtocolException("not an IP address, not connecting: "
+                    + target.describe()));
+        }
+        SocketAddress remote = SocketAddress.inetSocketAddress(
+                new InetSocketAddress(IpLiteral.toInetAddress(ip), target.port()));
         ContextInternal context = ((VertxInternal) vertx).createEventLoopContext();
         Promise<SmtpConnection> connected = context.promise();
         context.runOnContext(v -> client
-                .connect(SocketAddress.inetSocketAddress(target.port(), target.address()), target.hostName())
+                .connect(remote, target.hostName())
                 .onComplete(ar -> {
                     if (ar.succeeded()) {
                         connected.complete(new SmtpConnection(vertx, context, ar.result(), target));
@@ -140,10 +159,18 @@ final class SmtpConnection {
         return waiting.future();
     }
 
-    /** Writes one command line (CRLF added) and waits for its reply. */
+    /**
+     * Writes one command line (CRLF added) and waits for its reply. After the reply to {@code STARTTLS} the
+     * server must be silent until the handshake: what it sends then is dropped.
+     */
     Future<SmtpReply> command(String line, Duration timeout) {
         String verb = line.contains(" ") ? line.substring(0, line.indexOf(' ')) : line;
-        return write(Buffer.buffer((line + "\r\n").getBytes(StandardCharsets.UTF_8)))
+        if (verb.equalsIgnoreCase("STARTTLS")) {
+            parser.expectThenSilence();
+        } else {
+            parser.expect(1);
+        }
+        return write(Buffer.buffer((line + "\r\n").getBytes(StandardCharsets.UTF_8)), verb, timeout)
                 .compose(v -> readReply(verb, timeout));
     }
 
@@ -151,26 +178,34 @@ final class SmtpConnection {
      * Writes several command lines in one go (RFC 2920 §3.1: the group goes out in one write). Their replies are
      * then read with {@link #readReply}, one per line, in order.
      */
-    Future<Void> writeLines(List<String> lines) {
+    Future<Void> writeLines(List<String> lines, Duration timeout) {
         StringBuilder group = new StringBuilder();
         for (String line : lines) {
             group.append(line).append("\r\n");
         }
-        return write(Buffer.buffer(group.toString().getBytes(StandardCharsets.UTF_8)));
-    }
-
-    /** Writes raw bytes (the dot-stuffed message) and waits for the reply to the final {@code .CRLF}. */
-    Future<SmtpReply> sendData(byte[] stuffed, Duration timeout) {
-        return write(Buffer.buffer(stuffed)).compose(v -> readReply("end of data", timeout));
+        parser.expect(lines.size());
+        return write(Buffer.buffer(group.toString().getBytes(StandardCharsets.UTF_8)), "pipelined commands",
+                timeout);
     }
 
     /**
-     * Starts TLS on this connection (RFC 3207 §4) with the options of the client that opened it. Everything the
-     * server sent before the handshake is discarded: it must not be taken for a reply that came over TLS.
+     * Writes raw bytes (the dot-stuffed message) and waits for the reply to the final {@code .CRLF}; the write
+     * and the reply each get {@code timeout}.
      */
-    Future<Void> startTls() {
+    Future<SmtpReply> sendData(byte[] stuffed, Duration timeout) {
+        parser.expect(1);
+        return write(Buffer.buffer(stuffed), "message data", timeout)
+                .compose(v -> readReply("end of data", timeout));
+    }
+
+    /**
+     * Starts TLS on this connection (RFC 3207 §4) with the options of the client that opened it; the handshake
+     * must be done within {@code timeout}. Everything the server sent before the handshake is discarded: it must
+     * not be taken for a reply that came over TLS.
+     */
+    Future<Void> startTls(Duration timeout) {
         parser.reset();
-        return socket.upgradeToSsl(target.hostName());
+        return deadline(socket.upgradeToSsl(target.hostName()), "TLS handshake", timeout);
     }
 
     boolean isTls() {
@@ -187,14 +222,44 @@ final class SmtpConnection {
         socket.close();
     }
 
-    private Future<Void> write(Buffer buffer) {
+    private Future<Void> write(Buffer buffer, String what, Duration timeout) {
         if (broken != null) {
             return Future.failedFuture(broken);
         }
-        return socket.write(buffer);
+        return deadline(socket.write(buffer), "sending " + what, timeout);
+    }
+
+    /**
+     * {@code step} within {@code timeout}, or the connection is broken and closed: a server that stops reading
+     * (the write never drains) or stalls a handshake does not hold the connection, its slot and the delivery.
+     */
+    private Future<Void> deadline(Future<Void> step, String what, Duration timeout) {
+        if (step.isComplete()) {
+            return step;
+        }
+        Promise<Void> done = Promise.promise();
+        long id = vertx.setTimer(Math.max(1, timeout.toMillis()), t -> {
+            SmtpTimeoutException late = new SmtpTimeoutException(what + " to " + target.describe()
+                    + " did not finish within " + timeout.toSeconds() + "s");
+            fail(late);
+            socket.close();
+            done.tryFail(late);
+        });
+        step.onComplete(ar -> {
+            vertx.cancelTimer(id);
+            if (ar.succeeded()) {
+                done.tryComplete();
+            } else {
+                done.tryFail(ar.cause());
+            }
+        });
+        return done.future();
     }
 
     private void received(Buffer buffer) {
+        if (broken != null) {
+            return; // closing: nothing from this server is read or kept any more
+        }
         try {
             parser.feed(buffer.getBytes());
             if (waiting != null) {

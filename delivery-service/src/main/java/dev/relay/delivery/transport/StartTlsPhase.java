@@ -31,7 +31,7 @@ final class StartTlsPhase {
             if (reply.code() != 220) {
                 return Step.stop(new HopOutcome.Unreachable("STARTTLS: " + reply.text()));
             }
-            return conn.startTls()
+            return conn.startTls(timeout)
                     .transform(handshake -> handshake.succeeded()
                             ? EhloPhase.run(conn, heloName, timeout)
                             : Step.stop(new HopOutcome.Unreachable(

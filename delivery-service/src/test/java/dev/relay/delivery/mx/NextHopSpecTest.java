@@ -33,4 +33,20 @@ class NextHopSpecTest {
     void shouldRefuseBadPort() {
         assertThatThrownBy(() -> NextHopSpec.parse("host:99999")).isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void shouldParseInternalFlagWithAndWithoutTls() {
+        assertThat(NextHopSpec.parse("127.0.0.1:2526;internal"))
+                .isEqualTo(new NextHopSpec("127.0.0.1", 2526, TlsPolicy.OPPORTUNISTIC, true));
+        assertThat(NextHopSpec.parse("store.internal:25;tls=required;internal"))
+                .isEqualTo(new NextHopSpec("store.internal", 25, TlsPolicy.REQUIRED, true));
+        assertThat(NextHopSpec.parse("store.internal:25; internal ;tls=none"))
+                .isEqualTo(new NextHopSpec("store.internal", 25, TlsPolicy.NONE, true));
+        assertThat(NextHopSpec.parse("smtp.example.net:25;tls=none").internal()).isFalse();
+    }
+
+    @Test
+    void shouldRefuseUnknownOption() {
+        assertThatThrownBy(() -> NextHopSpec.parse("host:25;private")).isInstanceOf(IllegalArgumentException.class);
+    }
 }

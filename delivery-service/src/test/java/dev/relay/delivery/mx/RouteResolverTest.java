@@ -57,6 +57,46 @@ class RouteResolverTest {
     }
 
     @Test
+    void shouldAllowLoopbackSmarthostOnlyWhenConfiguredInternal() throws Exception {
+        RouteResolver internal = strictResolver(Optional.of(NextHopSpec.parse("127.0.0.2:2526;tls=none;internal")),
+                Map.of());
+        RouteResolver plain = strictResolver(Optional.of(NextHopSpec.parse("127.0.0.2:2526;tls=none")), Map.of());
+
+        assertThat(targets(resolve(internal, STATIC_LOOPBACK))).singleElement()
+                .isEqualTo(new SmtpTarget("127.0.0.2", "127.0.0.2", 2526, TlsPolicy.NONE));
+        assertThat(resolve(plain, STATIC_LOOPBACK)).isInstanceOf(Resolution.Unroutable.class);
+    }
+
+    @Test
+    void shouldAllowPrivateRouteOnlyWhenConfiguredInternalAndNeverThePolicysRoute() throws Exception {
+        RouteResolver resolver = strictResolver(Optional.empty(),
+                Map.of("example.org", NextHopSpec.parse("[::1]:2527;internal")));
+
+        assertThat(targets(resolve(resolver, STATIC_LOOPBACK))).singleElement()
+                .isEqualTo(new SmtpTarget("::1", "::1", 2527, TlsPolicy.OPPORTUNISTIC));
+        // the envelope's (policy's) route to the same kind of address is not internal
+        assertThat(resolver.resolve("other.example", STATIC_LOOPBACK).toCompletionStage().toCompletableFuture()
+                .get(10, TimeUnit.SECONDS)).isInstanceOf(Resolution.Unroutable.class);
+    }
+
+    @Test
+    void shouldRefuseMetadataAddressEvenForInternalHop() throws Exception {
+        RouteResolver resolver = strictResolver(Optional.of(NextHopSpec.parse("169.254.169.254:25;internal")),
+                Map.of());
+
+        assertThat(resolve(resolver, STATIC_LOOPBACK)).isInstanceOf(Resolution.Unroutable.class);
+    }
+
+    @Test
+    void shouldGiveTheCanonicalLiteralAsTarget() throws Exception {
+        RouteResolver resolver = strictResolver(Optional.of(NextHopSpec.parse("[0:0:0:0:0:0:0:1]:2526;internal")),
+                Map.of());
+
+        assertThat(targets(resolve(resolver, STATIC_LOOPBACK))).singleElement()
+                .extracting(SmtpTarget::address).isEqualTo("::1");
+    }
+
+    @Test
     void shouldPreferSmarthostOverEverything() throws Exception {
         RouteResolver resolver = resolver(true, Optional.of(NextHopSpec.parse("127.0.0.2:2526")),
                 Map.of("example.org", NextHopSpec.parse("127.0.0.3:2527")));
@@ -85,6 +125,10 @@ class RouteResolverTest {
     private static RouteResolver resolver(boolean allowPrivate, Optional<NextHopSpec> smarthost,
                                           Map<String, NextHopSpec> routes) {
         return new RouteResolver(vertx, mx, new DestinationGuard(allowPrivate), smarthost, routes, 25);
+    }
+
+    private static RouteResolver strictResolver(Optional<NextHopSpec> smarthost, Map<String, NextHopSpec> routes) {
+        return new RouteResolver(vertx, mx, DestinationGuard.strict(), smarthost, routes, 25);
     }
 
     private static Resolution resolve(RouteResolver resolver, Route route) throws Exception {

@@ -1,9 +1,12 @@
 package dev.relay.common.rules;
 
-import java.net.InetAddress;
-import java.net.UnknownHostException;
+import java.util.Arrays;
 
-/** An IPv4 or IPv6 network such as {@code 127.0.0.0/8} or {@code ::1/128}. Never does a DNS lookup. */
+/**
+ * An IPv4 or IPv6 network such as {@code 127.0.0.0/8} or {@code ::1/128}. Never does a DNS lookup: addresses are
+ * read by {@link IpLiteral}, the one literal parser. An IPv4-mapped IPv6 address ({@code ::ffff:10.0.0.1}) is 16
+ * bytes; {@link #contains(byte[])} judges it by its embedded IPv4 address, which is the host it reaches.
+ */
 public record Cidr(byte[] network, int prefix) {
 
     public static Cidr parse(String text) {
@@ -14,24 +17,21 @@ public record Cidr(byte[] network, int prefix) {
         if (bytes == null) {
             throw new IllegalArgumentException("not an IP network: " + text);
         }
-        int prefix = slash < 0 ? bytes.length * 8 : Integer.parseInt(t.substring(slash + 1));
+        int prefix;
+        try {
+            prefix = slash < 0 ? bytes.length * 8 : Integer.parseInt(t.substring(slash + 1));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("bad prefix length: " + text);
+        }
         if (prefix < 0 || prefix > bytes.length * 8) {
             throw new IllegalArgumentException("bad prefix length: " + text);
         }
         return new Cidr(bytes, prefix);
     }
 
-    /** Parses an IP literal without touching DNS; null when the text is not one. */
+    /** Parses an IP literal without touching DNS ({@link IpLiteral#parse}); null when the text is not one. */
     public static byte[] literal(String text) {
-        if (text == null || text.isEmpty() || !text.chars().allMatch(c -> Character.digit(c, 16) >= 0
-                || c == '.' || c == ':')) {
-            return null;
-        }
-        try {
-            return InetAddress.getByName(text).getAddress();
-        } catch (UnknownHostException e) {
-            return null;
-        }
+        return IpLiteral.parse(text);
     }
 
     public boolean contains(String address) {
@@ -40,6 +40,9 @@ public record Cidr(byte[] network, int prefix) {
     }
 
     public boolean contains(byte[] candidate) {
+        if (candidate.length == 16 && network.length == 4 && isIpv4Mapped(candidate)) {
+            return contains(Arrays.copyOfRange(candidate, 12, 16));
+        }
         if (candidate.length != network.length) {
             return false;
         }
@@ -55,5 +58,18 @@ public record Cidr(byte[] network, int prefix) {
         }
         int mask = (0xff << (8 - rest)) & 0xff;
         return (candidate[full] & mask) == (network[full] & mask);
+    }
+
+    /** {@code ::ffff:0:0/96} (RFC 4291 §2.5.5.2). */
+    public static boolean isIpv4Mapped(byte[] address) {
+        if (address.length != 16 || (address[10] & 0xff) != 0xff || (address[11] & 0xff) != 0xff) {
+            return false;
+        }
+        for (int i = 0; i < 10; i++) {
+            if (address[i] != 0) {
+                return false;
+            }
+        }
+        return true;
     }
 }

@@ -1,5 +1,7 @@
 package dev.relay.ingress.smtp.protocol;
 
+import dev.relay.common.rules.IpLiteral;
+
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
@@ -108,16 +110,13 @@ public final class ProxyHeader {
         return new Result.Invalid("unsupported PROXY address family");
     }
 
+    /**
+     * The address of the given family, by the one pure literal parser ({@link IpLiteral}): never a DNS lookup on
+     * the event loop for hex-looking text such as {@code beef}, and no short forms such as {@code 127.1}.
+     */
     private static String literal(String text, int bytes) {
-        if (text.isEmpty() || !text.chars().allMatch(c -> Character.digit(c, 16) >= 0 || c == '.' || c == ':')) {
-            return null;
-        }
-        try {
-            InetAddress address = InetAddress.getByName(text);
-            return address.getAddress().length == bytes ? address.getHostAddress() : null;
-        } catch (UnknownHostException e) {
-            return null;
-        }
+        byte[] parsed = IpLiteral.parse(text);
+        return parsed != null && parsed.length == bytes ? address(parsed) : null;
     }
 
     private static String address(byte[] raw) {

@@ -42,6 +42,8 @@ class ProxyHeaderTest {
             "PROXY TCP4 example.com 192.0.2.1 1 25\r\n",
             "PROXY TCP4 198.51.100.7 192.0.2.1 99999 25\r\n",
             "PROXY TCP4 2001:db8::7 192.0.2.1 1 25\r\n",
+            "PROXY TCP4 127.1 192.0.2.1 1 25\r\n",
+            "PROXY TCP6 beef 2001:db8::1 1 25\r\n",
             "PROXY UDP4 198.51.100.7 192.0.2.1 1 25\r\n",
             "PROXY TCP4 198.51.100.7 192.0.2.1 1 25\n"
     })
