@@ -36,6 +36,7 @@ class TransactionResetTest {
         assertThat(reply(line(s, "MAIL FROM:<a@outside.example>")).code()).isEqualTo(250);
         assertThat(reply(line(s, "RCPT TO:<postmaster@example.test>")).code()).isEqualTo(250);
         Action.ReadChunk chunk = (Action.ReadChunk) line(s, "BDAT 1");
+        assertThat(chunk.buffer()).as("memory left for the chunk (452 4.3.1 once leaked)").isNotNull();
         chunk.buffer().write((byte) 'x');
         assertThat(reply(s.onChunk(chunk)).code()).isEqualTo(250);
         assertThat(s.holdsMessage()).isTrue();
