@@ -62,9 +62,35 @@ public interface IngressConfig {
         @WithDefault("10m")
         Duration dataTimeout();
 
-        /** Minimum average bytes per second while receiving a message, checked after its first minute. */
+        /**
+         * Minimum bytes per second while a message is received, judged over each sliding
+         * {@link #minDataRateWindow()} (not averaged from the start of the message, so that a client cannot send
+         * fast and then trickle to hold its memory); 421 4.4.2 below it.
+         */
         @WithDefault("256")
         int minDataRate();
+
+        /** The window the minimum data rate is judged over; also the grace period at the start of a message. */
+        @WithDefault("60s")
+        Duration minDataRateWindow();
+
+        /** Longest time from the first byte of a message (DATA or first BDAT) to its end; 421 4.4.2 beyond. */
+        @WithDefault("30m")
+        Duration maxMessageDuration();
+
+        /**
+         * Bytes a client may send ahead while its earlier commands are not answered yet (an AUTH check, a Kafka
+         * publish or a TLS handshake in progress, or replies the client does not read); 421 4.7.0 and close beyond.
+         */
+        @WithDefault("32768")
+        int maxPipelinedBytes();
+
+        /**
+         * Per-client limits key IPv6 clients by this prefix length (one site usually holds a whole /64); IPv4
+         * clients are keyed by their address.
+         */
+        @WithDefault("64")
+        int clientIpv6Prefix();
 
         /** Longest text line in message content, in octets including CRLF (RFC 5321 §4.5.3.1.6: 1000). */
         @WithDefault("1000")

@@ -22,6 +22,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeoutException;
 
@@ -72,14 +73,27 @@ public class KafkaInboundPublisher {
         this.producer = new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
     }
 
-    /** Completes when Kafka has the record; fails when it did not acknowledge within the publish timeout. */
-    public Future<Void> publish(Envelope envelope, byte[] message) {
+    /**
+     * The two outcomes of one publish.
+     *
+     * @param acknowledged completes when Kafka has the record; fails when it did not acknowledge within the publish
+     *                     timeout (the client is answered then)
+     * @param settled      completes when the producer is done with the record: acknowledged, failed, or expired by
+     *                     its delivery timeout. Never fails. Until then the record (and the message bytes) may still
+     *                     sit in the producer's queue, so the memory it was counted against must stay reserved.
+     */
+    public record Publication(Future<Void> acknowledged, Future<Void> settled) {
+    }
+
+    /** Sends the record; see {@link Publication} for the answer and the end of the producer's use of it. */
+    public Publication publish(Envelope envelope, byte[] message) {
         Context context = vertx.getOrCreateContext();
         Promise<Void> promise = Promise.promise();
+        Promise<Void> settled = Promise.promise();
         ProducerRecord<String, byte[]> record = new ProducerRecord<>(topic, envelope.messageId(), message);
         record.headers().add(Topics.ENVELOPE_HEADER, EnvelopeCodec.encode(envelope));
         long timer = vertx.setTimer(timeout.toMillis(), id -> promise.tryFail(new TimeoutException("kafka ack")));
-        sender.execute(() -> {
+        Runnable send = () -> {
             try {
                 producer.send(record, (metadata, error) -> context.runOnContext(v -> {
                     vertx.cancelTimer(timer);
@@ -88,16 +102,26 @@ public class KafkaInboundPublisher {
                     } else {
                         promise.tryFail(error);
                     }
+                    settled.tryComplete();
                 }));
             } catch (RuntimeException e) {
                 context.runOnContext(v -> {
                     vertx.cancelTimer(timer);
                     promise.tryFail(e);
+                    settled.tryComplete();
                 });
             }
-        });
-        return promise.future().onFailure(e -> LOG.warnf("message %s not acknowledged by Kafka: %s",
-                envelope.messageId(), e.toString()));
+        };
+        try {
+            sender.execute(send);
+        } catch (RejectedExecutionException e) { // shutting down: the record was never handed to the producer
+            vertx.cancelTimer(timer);
+            promise.tryFail(e);
+            settled.tryComplete();
+        }
+        Future<Void> acknowledged = promise.future().onFailure(e -> LOG.warnf(
+                "message %s not acknowledged by Kafka: %s", envelope.messageId(), e.toString()));
+        return new Publication(acknowledged, settled.future());
     }
 
     @PreDestroy

@@ -49,6 +49,9 @@ class CommandParserFuzzTest {
 
         if (command instanceof Command.Helo helo) {
             assertThat(helo.domain()).isNotEmpty().doesNotContain(" ");
+            // it reaches logs and the Received: header: no control or other invisible character
+            assertThat(helo.domain().codePoints().allMatch(dev.relay.ingress.smtp.protocol.Printable::visible))
+                    .isTrue();
         } else if (command instanceof Command.Mail mail) {
             assertRoundTrip("MAIL FROM:", mail.path(), mail.params(), command);
         } else if (command instanceof Command.Rcpt rcpt) {

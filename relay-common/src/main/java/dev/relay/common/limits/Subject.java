@@ -7,7 +7,7 @@ import java.util.Optional;
 
 /**
  * Who a message counts against: the authenticated identity (by username), the sender's domain (none for the
- * null sender {@code <>}: bounces are not limited) and the client address.
+ * null sender {@code <>}: bounces are not limited) and the client address (IPv6 by its /64, {@link ClientKey}).
  */
 public record Subject(Identity identity, String senderDomain, String clientAddress) {
 
@@ -22,7 +22,7 @@ public record Subject(Identity identity, String senderDomain, String clientAddre
         return Optional.ofNullable(switch (per) {
             case IDENTITY -> identity == null ? null : identity.username().toLowerCase(Locale.ROOT);
             case SENDER_DOMAIN -> senderDomain;
-            case CLIENT_ADDRESS -> clientAddress;
+            case CLIENT_ADDRESS -> ClientKey.of(clientAddress); // an IPv6 client counts by its /64
             case AUTH_CLIENT, AUTH_USER, AUTH_USER_CLIENT -> null; // the AUTH throttle's, not a message's
         });
     }

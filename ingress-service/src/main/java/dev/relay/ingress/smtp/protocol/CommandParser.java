@@ -68,6 +68,9 @@ public final class CommandParser {
         if (domain.isEmpty() || domain.contains(" ")) {
             return new Command.Invalid(verb, Replies.syntax(verb + " needs exactly one domain or address literal"));
         }
+        if (!Printable.allVisible(domain)) { // it would reach our logs and the Received: header
+            return new Command.Invalid(verb, Replies.HELO_CONTROL_CHARACTERS);
+        }
         return new Command.Helo(domain, verb.equals("EHLO"));
     }
 

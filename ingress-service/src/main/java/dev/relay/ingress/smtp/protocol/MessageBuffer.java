@@ -29,6 +29,7 @@ public final class MessageBuffer {
     private boolean tooBig;
     private boolean lineTooLong;
     private boolean noMemory;
+    private boolean released;
 
     /**
      * @param maxSize       largest message, in bytes, including {@code prefix}
@@ -85,6 +86,9 @@ public final class MessageBuffer {
 
     /** Reserves memory, grows the array and copies; once the budget is exhausted, keeps nothing more. */
     private void keep(byte[] bytes, int from, int length) {
+        if (released) {
+            return; // given back already: nothing more may be reserved through this buffer
+        }
         while (count + length > reserved) {
             if (!budget.tryReserve(RESERVE_STEP)) {
                 noMemory = true; // judged: stop keeping bytes, keep counting
@@ -130,9 +134,18 @@ public final class MessageBuffer {
         return size;
     }
 
-    /** Gives the reserved memory back; call once the message is stored or refused. Idempotent. */
+    /**
+     * Gives the reserved memory back; call once the message is stored or refused. Idempotent, and final: bytes
+     * written afterwards are counted but never kept, so a late write cannot reserve memory nobody releases.
+     */
     public void release() {
+        released = true;
         budget.release(reserved);
         reserved = 0;
+    }
+
+    /** Bytes of the shared budget this buffer holds now (0 once released). */
+    public long reserved() {
+        return reserved;
     }
 }

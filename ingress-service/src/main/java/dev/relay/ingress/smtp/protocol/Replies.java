@@ -37,6 +37,14 @@ public final class Replies {
     public static final Reply LINE_TOO_LONG = Reply.of(500, "5.5.6", "Line too long");
     public static final Reply BARE_LINE_ENDING = Reply.of(500, "5.5.2",
             "Bare CR or LF not allowed; lines must end with CRLF");
+    public static final Reply BARE_LF_CLOSING = Reply.of(500, "5.5.2",
+            "Bare LF received; lines must end with CRLF; closing connection");
+    public static final Reply HELO_CONTROL_CHARACTERS = Reply.of(501, "5.5.2",
+            "Syntax error: control or non-printable characters in the HELO/EHLO name");
+    public static final Reply PIPELINING_FLOOD = Reply.of(421, "4.7.0",
+            "Too much pipelined input without reading the replies; closing connection");
+    public static final Reply MESSAGE_TOO_SLOW = Reply.of(421, "4.4.2",
+            "Message transfer took too long, closing connection");
     public static final Reply NOT_IMPLEMENTED = Reply.of(502, "5.5.1", "Command not implemented");
     public static final Reply BAD_SEQUENCE = Reply.of(503, "5.5.1", "Bad sequence of commands");
     public static final Reply HELO_FIRST = Reply.of(503, "5.5.1", "Send EHLO or HELO first");

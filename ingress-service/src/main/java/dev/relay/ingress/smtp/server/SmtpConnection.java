@@ -5,6 +5,7 @@ import dev.relay.ingress.auth.SaslBearerParser;
 import dev.relay.ingress.metrics.IngressMetrics;
 import dev.relay.ingress.publish.KafkaInboundPublisher;
 import dev.relay.ingress.smtp.protocol.DataDecoder;
+import dev.relay.ingress.smtp.protocol.Printable;
 import dev.relay.ingress.smtp.protocol.Replies;
 import dev.relay.ingress.smtp.protocol.Reply;
 import dev.relay.ingress.smtp.session.Action;
@@ -23,11 +24,14 @@ import org.jboss.logging.MDC;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The only code that touches an SMTP socket: frames bytes into lines (CRLF; a bare LF is handed on inside the
- * line so the parser refuses it), feeds DATA bytes to the decoder and BDAT chunks to their buffer, performs the
- * session's actions, and holds further input while an asynchronous action (AUTH check, Kafka publish, TLS
- * handshake) is in progress, so that pipelined commands are answered strictly in order. Also enforces the
- * command and data timeouts and the minimum data rate (421 4.4.2).
+ * The only code that touches an SMTP socket: frames bytes into lines (only CRLF ends a line; a bare LF in the
+ * command phase closes the session, so text after it is never executed), feeds DATA bytes to the decoder and BDAT
+ * chunks to their buffer, performs the session's actions, and holds further input while an asynchronous action
+ * (AUTH check, Kafka publish, TLS handshake) is in progress, so that pipelined commands are answered strictly in
+ * order. Every byte a client can make it hold is bounded: input held while commands wait (an action in progress,
+ * or replies the client does not read) up to {@code maxPipelinedBytes}, then 421 4.7.0 and close. Also enforces the
+ * command and data timeouts, the minimum data rate over a sliding window and the longest message transfer
+ * (421 4.4.2).
  */
 final class SmtpConnection {
 
@@ -38,7 +42,7 @@ final class SmtpConnection {
 
     /** What every connection shares. */
     record Services(Vertx vertx, CredentialVerifier credentials, KafkaInboundPublisher publisher,
-                    IngressMetrics metrics, ConnectionTimeouts timeouts) {
+                    IngressMetrics metrics, ConnectionTimeouts timeouts, int maxPipelinedBytes) {
     }
 
     private final NetSocket socket;
@@ -58,10 +62,13 @@ final class SmtpConnection {
     private boolean discardingLongLine;
     private boolean closed;
     private boolean draining;
+    /** The socket's write queue is full (the client does not read its replies): no further command is executed. */
+    private boolean writeBlocked;
     private String lastVerb = "CONNECT";
     private long lastReadAt = System.nanoTime();
     private long messageStartedAt;
     private long messageBytes;
+    private final RateWindow rateWindow;
     private long timer = -1;
 
     /** @param onClose called once when the socket is closed, whoever closed it */
@@ -73,6 +80,7 @@ final class SmtpConnection {
         this.client = client;
         this.services = services;
         this.onClose = onClose;
+        this.rateWindow = new RateWindow(services.timeouts().windowTicks());
     }
 
     /** @param early bytes that arrived before the session started (behind a PROXY header); usually none */
@@ -101,17 +109,31 @@ final class SmtpConnection {
 
     private void closeIfDrainedAndIdle() {
         if (draining && !closed && !busy && decoder == null && chunk == null && session.idle()) {
-            perform(new Action.SendAndClose(Replies.SHUTTING_DOWN));
+            closeWith(Replies.SHUTTING_DOWN);
         }
     }
 
     private void onBytes(Buffer bytes) {
+        if (closed) {
+            return;
+        }
         lastReadAt = System.nanoTime();
-        if (decoder != null || chunk != null) {
+        if (inMessage()) {
             messageBytes += bytes.length();
         }
         pending.appendBuffer(bytes);
+        if ((busy || writeBlocked) && pending.length() > services.maxPipelinedBytes()) {
+            LOG.debugf("closing session from %s: %d bytes pipelined while commands wait", client, pending.length());
+            pending = Buffer.buffer();
+            closeWith(Replies.PIPELINING_FLOOD);
+            return;
+        }
         processInput();
+    }
+
+    /** From the first byte of a message to its end: while the session holds message bytes, across BDAT chunks. */
+    private boolean inMessage() {
+        return decoder != null || chunk != null || session.holdsMessage();
     }
 
     private void processInput() {
@@ -132,12 +154,15 @@ final class SmtpConnection {
                 }
                 continue;
             }
+            if (writeBlocked) {
+                return; // resumed by the drain handler; meanwhile onBytes bounds what piles up
+            }
             byte[] line = nextLine();
             if (line == null) {
                 return;
             }
             if (improperlyPipelined()) {
-                perform(new Action.SendAndClose(Replies.PIPELINING_VIOLATION));
+                closeWith(Replies.PIPELINING_VIOLATION);
                 return;
             }
             perform(session.onLine(line));
@@ -200,7 +225,11 @@ final class SmtpConnection {
                 && GROUP_ENDERS.contains(lastVerb);
     }
 
-    /** The next complete line without its CRLF (a bare LF stays in it, for the parser to refuse), or null. */
+    /**
+     * The next complete line without its CRLF, or null. A bare LF (not after CR) never ends a line here and is
+     * never skipped: the session refuses it and closes, so neither the text before it nor the text after it is
+     * executed (a line split differently by a front end and by us is how commands are smuggled).
+     */
     private byte[] nextLine() {
         int length = pending.length();
         for (int i = 0; i < length; i++) {
@@ -208,8 +237,14 @@ final class SmtpConnection {
                 continue;
             }
             boolean crlf = i > 0 && pending.getByte(i - 1) == '\r';
+            if (!crlf) {
+                pending = Buffer.buffer();
+                discardingLongLine = false;
+                perform(session.onBareLineFeed());
+                return null;
+            }
             int limit = lineLimit();
-            byte[] line = pending.getBytes(0, crlf ? i - 1 : i + 1);
+            byte[] line = pending.getBytes(0, i - 1);
             pending = pending.getBuffer(i + 1, length);
             if (discardingLongLine || line.length > limit) {
                 discardingLongLine = false;
@@ -237,6 +272,13 @@ final class SmtpConnection {
         if (closed) {
             return;
         }
+        act(action);
+        if (!inMessage()) {
+            messageStartedAt = 0; // the message ended (published or refused) or none started
+        }
+    }
+
+    private void act(Action action) {
         if (action instanceof Action.Send send) {
             write(send.reply());
         } else if (action instanceof Action.SendAndClose close) {
@@ -271,6 +313,7 @@ final class SmtpConnection {
         if (messageStartedAt == 0) {
             messageStartedAt = System.nanoTime();
             messageBytes = 0;
+            rateWindow.reset();
         }
     }
 
@@ -304,10 +347,13 @@ final class SmtpConnection {
 
     private void publish(Action.Publish publish) {
         hold();
-        messageStartedAt = 0;
         String id = publish.envelope().messageId();
         Timer.Sample sample = services.metrics().startPublish();
-        services.publisher().publish(publish.envelope(), publish.message()).onComplete(done -> {
+        KafkaInboundPublisher.Publication publication =
+                services.publisher().publish(publish.envelope(), publish.message());
+        // the memory goes back when the producer is done with the record, not when the client is answered
+        publication.settled().onComplete(done -> session.onSettled(publish));
+        publication.acknowledged().onComplete(done -> {
             services.metrics().publishDone(sample, done.succeeded());
             services.metrics().message(done.succeeded() ? "accepted" : "temp_failed");
             if (done.succeeded()) {
@@ -330,9 +376,6 @@ final class SmtpConnection {
 
     private void release(Action next) {
         busy = false;
-        if (!(next instanceof Action.ReadData) && !(next instanceof Action.ReadChunk)) {
-            messageStartedAt = 0;
-        }
         perform(next);
         closeIfDrainedAndIdle();
         if (!closed) {
@@ -341,24 +384,43 @@ final class SmtpConnection {
         }
     }
 
-    /** Runs every second on this connection's event loop: command timeout, data timeout, minimum data rate. */
+    /**
+     * Runs every second on this connection's event loop: command timeout, data timeout, minimum data rate over the
+     * sliding window, longest message transfer.
+     */
     private void checkTimeouts() {
         if (closed || busy) {
             return;
         }
         long now = System.nanoTime();
-        boolean inMessage = decoder != null || chunk != null;
+        boolean inMessage = inMessage() && messageStartedAt != 0;
+        long inWindow = inMessage ? rateWindow.tick(messageBytes) : -1;
         Reply verdict = services.timeouts().verdict(inMessage, now - lastReadAt,
-                inMessage ? now - messageStartedAt : 0, messageBytes);
+                inMessage ? now - messageStartedAt : 0, inWindow);
         if (verdict != null) {
             LOG.debugf("closing session from %s: %s", client, verdict);
-            perform(new Action.SendAndClose(verdict));
+            closeWith(verdict);
         }
     }
 
     private void write(Reply reply) {
         services.metrics().command(lastVerb, reply.replyClass());
         socket.write(Buffer.buffer(reply.toBytes()));
+        if (!writeBlocked && socket.writeQueueFull()) {
+            // the client does not read its replies: execute nothing more until it does (onBytes bounds the input)
+            writeBlocked = true;
+            socket.drainHandler(v -> {
+                writeBlocked = false;
+                socket.drainHandler(null);
+                processInput();
+            });
+        }
+    }
+
+    /** Closes for a reason of the edge's own (timeout, flood, shutdown): the session gives back what it holds. */
+    private void closeWith(Reply reply) {
+        session.onClosing();
+        perform(new Action.SendAndClose(reply));
     }
 
     private void close() {
@@ -371,14 +433,11 @@ final class SmtpConnection {
             services.vertx().cancelTimer(timer);
         }
         closed = true;
-        if (decoder != null) {
-            decoder.buffer().release();
-        }
-        session.onClosed();
+        session.onClosed(); // gives back the message being received, if any (the one release path)
         onClose.run();
         services.metrics().sessionClosed();
         LOG.infof("session listener=%s client=%s helo=%s tls=%s user=%s queued=%s errors=%d duration=%dms",
-                listener.tag(), client, session.heloName(), session.tls(),
+                listener.tag(), client, Printable.forLog(session.heloName()), session.tls(),
                 session.identity() == null ? "-" : session.identity().username(), session.queuedIds(),
                 session.errors(), (System.nanoTime() - openedAt) / 1_000_000);
     }

@@ -82,8 +82,10 @@ public class SmtpServer {
                 .forEach(n -> proxyNetworks.add(Cidr.parse(n)));
         IngressConfig.Smtp smtp = config.smtp();
         this.services = new SmtpConnection.Services(vertx, credentials, publisher, metrics,
-                new ConnectionTimeouts(smtp.commandTimeout(), smtp.dataTimeout(), smtp.minDataRate()));
-        this.limiter = new ConnectionLimiter(config.smtp().maxConnections(), config.smtp().maxConnectionsPerClient());
+                new ConnectionTimeouts(smtp.commandTimeout(), smtp.dataTimeout(), smtp.minDataRate(),
+                        smtp.minDataRateWindow(), smtp.maxMessageDuration()), smtp.maxPipelinedBytes());
+        this.limiter = new ConnectionLimiter(smtp.maxConnections(), smtp.maxConnectionsPerClient(),
+                smtp.clientIpv6Prefix());
         this.tls = TlsMaterial.resolve(config.tls(), config.serverName());
         this.settings = new SessionSettings(config.serverName(), smtp.maxMessageSize(), smtp.maxRecipients(),
                 smtp.maxErrors(), smtp.maxLineLength(), smtp.maxHeaderSize(), smtp.maxHops(), tls.isPresent(),
@@ -168,6 +170,11 @@ public class SmtpServer {
                 });
         connections.add(self[0]);
         self[0].start(early);
+    }
+
+    /** Message bytes held in memory across all sessions now (reserved in the shared budget). */
+    public long bufferedBytes() {
+        return settings.memory().used();
     }
 
     /** The port a listener is bound to (differs from the configuration when it was 0). */

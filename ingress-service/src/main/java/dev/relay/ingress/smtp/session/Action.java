@@ -51,7 +51,11 @@ public sealed interface Action {
             implements Action {
     }
 
-    /** Store the message durably; report with {@code onPublished}, which also frees {@code buffer}'s memory. */
+    /**
+     * Store the message durably; report the answer (acknowledged, or not in time) with {@code onPublished}, and once
+     * the producer is really done with the record (acknowledged, failed or expired, possibly after the answer)
+     * report with {@code onSettled}, which frees {@code buffer}'s memory.
+     */
     record Publish(Envelope envelope, byte[] message, dev.relay.ingress.smtp.protocol.MessageBuffer buffer)
             implements Action {
     }

@@ -1,6 +1,7 @@
 package dev.relay.ingress.smtp.session;
 
 import dev.relay.common.address.MailAddress;
+import dev.relay.ingress.smtp.protocol.Printable;
 
 import java.nio.charset.StandardCharsets;
 import java.time.ZoneOffset;
@@ -34,7 +35,7 @@ final class ReceivedHeader {
     /** The HELO name is client-controlled: keep it to printable non-space characters. */
     private static String clean(String helo) {
         StringBuilder sb = new StringBuilder();
-        helo.codePoints().filter(c -> c > 0x20 && c != 0x7f && c != '(' && c != ')').forEach(sb::appendCodePoint);
+        helo.codePoints().filter(c -> Printable.visible(c) && c != '(' && c != ')').forEach(sb::appendCodePoint);
         return sb.length() == 0 ? "unknown" : sb.toString();
     }
 }

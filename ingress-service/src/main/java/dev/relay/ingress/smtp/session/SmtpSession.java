@@ -28,6 +28,11 @@ import java.util.Optional;
  * {@link #onLine}, performing every returned {@link Action}; asynchronous actions are answered with
  * {@link #onAuthResult} / {@link #onDataEnd} / {@link #onChunk} / {@link #onPublished} before the next line is
  * given; after a successful TLS handshake, {@link #onTlsStarted()}.
+ *
+ * <p>Memory: the transaction owns its message buffer, and every way a transaction ends other than publishing (EHLO,
+ * HELO, RSET, STARTTLS, a refused chunk or message, an error that closes, a bare LF, the connection closing) goes
+ * through {@link #resetTransaction()}, the one place that gives the reservation back. A published message's buffer
+ * is given back by {@link #onSettled} once the producer is done with the record.
  */
 public final class SmtpSession {
 
@@ -106,6 +111,7 @@ public final class SmtpSession {
             return error(Replies.NOT_IMPLEMENTED);
         } else if (command instanceof Command.Invalid invalid) {
             if (invalid.verb().equals("BDAT")) {
+                resetTransaction();
                 state = State.CLOSED; // the chunk length is unknown: the stream cannot be resynchronised
                 return new Action.SendAndClose(Replies.BAD_BDAT_SYNTAX);
             }
@@ -164,7 +170,7 @@ public final class SmtpSession {
 
     private Action helo(Command.Helo helo) {
         heloName = helo.domain();
-        transaction = null;
+        resetTransaction();
         state = State.READY;
         if (!helo.extended()) {
             return send(Reply.of(250, null, settings.serverName()));
@@ -279,17 +285,16 @@ public final class SmtpSession {
             case "NOOP" -> send(Replies.OK);
             case "HELP" -> send(Replies.HELP);
             case "RSET" -> {
-                releaseChunks();
-                transaction = null;
+                resetTransaction();
                 yield send(Replies.RESET_OK);
             }
             case "QUIT" -> {
+                resetTransaction();
                 state = State.CLOSED;
                 yield new Action.SendAndClose(Replies.BYE);
             }
             case "STARTTLS" -> {
-                releaseChunks();
-                transaction = null;
+                resetTransaction();
                 yield new Action.StartTls(Replies.READY_TO_START_TLS);
             }
             case "DATA" -> data();
@@ -300,7 +305,7 @@ public final class SmtpSession {
     private Action data() {
         Reply refusal = transaction == null ? Replies.NEED_MAIL
                 : transaction.recipients.isEmpty() ? Replies.NEED_RCPT
-                : transaction.chunks != null ? Replies.MIXED_DATA_BDAT : null;
+                : transaction.chunked ? Replies.MIXED_DATA_BDAT : null;
         if (refusal != null) {
             return error(refusal);
         }
@@ -308,7 +313,8 @@ public final class SmtpSession {
             return send(Replies.NO_MEMORY);
         }
         state = State.DATA;
-        return new Action.ReadData(Replies.START_DATA, new DataDecoder(newBuffer()));
+        transaction.buffer = newBuffer();
+        return new Action.ReadData(Replies.START_DATA, new DataDecoder(transaction.buffer));
     }
 
     private Action bdat(Command.Bdat bdat) {
@@ -317,14 +323,15 @@ public final class SmtpSession {
         if (refusal != null) {
             return discardChunk(bdat, error(refusal));
         }
-        if (transaction.chunks == null) {
+        if (!transaction.chunked) {
             if (settings.memory().exhausted()) {
                 return discardChunk(bdat, send(Replies.NO_MEMORY));
             }
-            transaction.chunks = newBuffer();
+            transaction.chunked = true;
+            transaction.buffer = newBuffer();
         }
         state = State.CHUNK;
-        return new Action.ReadChunk(bdat.size(), bdat.last(), transaction.chunks, null);
+        return new Action.ReadChunk(bdat.size(), bdat.last(), transaction.buffer, null);
     }
 
     /** The chunk must still be read off the wire, then the refusal is sent. */
@@ -349,30 +356,32 @@ public final class SmtpSession {
         if (!chunk.last()) {
             if (chunk.buffer().failed()) { // RFC 3030 §2: after a refused chunk the transaction has failed
                 Reply refusal = MessageChecks.refusal(chunk.buffer(), settings);
-                releaseChunks();
-                transaction = null;
+                resetTransaction();
                 return send(refusal);
             }
             return send(Replies.chunkReceived(chunk.size()));
         }
-        return finish(chunk.buffer());
+        return finish();
     }
 
     /** The DATA section has ended (the decoder is done). */
     public Action onDataEnd(DataDecoder decoder) {
-        return finish(decoder.buffer());
+        return finish();
     }
 
-    private Action finish(MessageBuffer buffer) {
-        Transaction tx = transaction;
-        transaction = null;
+    /** The message is complete: refused (the transaction is reset) or handed to the publisher with its buffer. */
+    private Action finish() {
         state = State.READY;
+        MessageBuffer buffer = transaction.buffer;
         Reply refusal = buffer.size() > maxMessageSize() ? Replies.MESSAGE_TOO_BIG
                 : MessageChecks.refusal(buffer, settings);
         if (refusal != null) {
-            buffer.release();
+            resetTransaction();
             return send(refusal);
         }
+        Transaction tx = transaction;
+        transaction = null;
+        tx.takeBuffer();
         byte[] message = buffer.bytes();
         Reply fromRefusal = MessageChecks.fromRefusal(message, settings.rules(), identity);
         if (fromRefusal != null) {
@@ -387,9 +396,11 @@ public final class SmtpSession {
         return new Action.Publish(envelope, message, buffer);
     }
 
-    /** Kafka acknowledged the record (or did not, in time). */
+    /**
+     * Kafka acknowledged the record (or did not, in time): the reply. The message's memory stays reserved until
+     * {@link #onSettled}, because after a timeout the record may still sit in the producer.
+     */
     public Action onPublished(Action.Publish publish, boolean stored) {
-        publish.buffer().release();
         state = State.READY;
         if (!stored) {
             return send(Replies.QUEUE_UNAVAILABLE);
@@ -398,13 +409,21 @@ public final class SmtpSession {
         return send(Replies.queued(publish.envelope().messageId()));
     }
 
+    /**
+     * The producer is done with a published record (acknowledged, failed or expired): the one place a published
+     * message's reservation is given back. Called exactly once per {@link Action.Publish}, possibly after the reply
+     * and even after the connection closed.
+     */
+    public void onSettled(Action.Publish publish) {
+        publish.buffer().release();
+    }
+
     public void onTlsStarted() {
         // RFC 3207 §4.2: forget everything learned before the handshake.
         tls = true;
         heloName = null;
         identity = null;
-        releaseChunks();
-        transaction = null;
+        resetTransaction();
         state = State.CONNECTED;
     }
 
@@ -434,15 +453,37 @@ public final class SmtpSession {
         return result instanceof AuthResult.Invalid ? error(Replies.AUTH_FAILED) : send(Replies.AUTH_UNAVAILABLE);
     }
 
-    private void releaseChunks() {
-        if (transaction != null && transaction.chunks != null) {
-            transaction.chunks.release();
+    /**
+     * The one transaction-reset path: ends the transaction, if any, and gives back everything it holds (the DATA
+     * buffer or the BDAT chunks and their memory). Every way out of a transaction other than a publish uses it.
+     */
+    private void resetTransaction() {
+        if (transaction != null) {
+            transaction.release();
+            transaction = null;
         }
+    }
+
+    /**
+     * A bare LF ended a command line. Nothing on that line, and nothing after it, is executed: a line split at a
+     * bare LF is how commands are smuggled past a front end that splits lines differently. Like Postfix's
+     * {@code smtpd_forbid_bare_newline}, the reply names the reason and the connection is closed.
+     */
+    public Action onBareLineFeed() {
+        resetTransaction();
+        state = State.CLOSED;
+        return new Action.SendAndClose(Replies.BARE_LF_CLOSING);
+    }
+
+    /** The edge closes the connection for a reason of its own (timeout, pipelining, shutdown). */
+    public void onClosing() {
+        resetTransaction();
+        state = State.CLOSED;
     }
 
     /** The connection is gone: give back what it held. */
     public void onClosed() {
-        releaseChunks();
+        resetTransaction();
         state = State.CLOSED;
     }
 
@@ -457,6 +498,7 @@ public final class SmtpSession {
     /** A refused command: counts towards the error limit, after which the session is closed with 421. */
     private Action error(Reply reply) {
         if (++errors >= settings.maxErrors()) {
+            resetTransaction();
             state = State.CLOSED;
             return new Action.SendAndClose(Replies.TOO_MANY_ERRORS);
         }
@@ -466,6 +508,16 @@ public final class SmtpSession {
     /** Between transactions, with nothing outstanding: the session may be closed without losing anything. */
     public boolean idle() {
         return transaction == null && (state == State.CONNECTED || state == State.READY);
+    }
+
+    /** Whether the session holds message bytes (a DATA or BDAT transfer started and has not ended). */
+    public boolean holdsMessage() {
+        return transaction != null && transaction.buffer != null;
+    }
+
+    /** Whether a transaction is open (MAIL given, not yet ended): none survives a reset. */
+    public boolean inTransaction() {
+        return transaction != null;
     }
 
     /** Whether the next line is a SASL response rather than a command. */

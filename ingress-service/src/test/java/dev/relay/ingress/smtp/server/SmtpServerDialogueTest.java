@@ -129,6 +129,10 @@ class SmtpServerDialogueTest {
             c.reply();
             c.write("EHLO client.example\n");
             assertThat(c.reply()).startsWith("500 5.5.2");
+            assertThat(c.in.read()).as("a bare LF in a command closes the session").isEqualTo(-1);
+        }
+        try (Client c = new Client(server.port(Listener.RELAY))) {
+            c.reply();
             c.send("EHLO client.example");
             c.send("MAIL FROM:<a@outside.example>");
             c.send("RCPT TO:<postmaster@example.test>");
