@@ -1,7 +1,7 @@
 package dev.relay.delivery.mx;
 
-import dev.relay.common.rules.Cidr;
-import dev.relay.common.rules.IpLiteral;
+import dev.relay.common.net.Cidr;
+import dev.relay.common.net.IpLiteral;
 
 import java.util.Arrays;
 import java.util.List;

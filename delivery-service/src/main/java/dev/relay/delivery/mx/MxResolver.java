@@ -1,8 +1,8 @@
 package dev.relay.delivery.mx;
 
-import dev.relay.common.rules.IpLiteral;
-import dev.relay.delivery.metrics.TransportMetrics;
+import dev.relay.common.net.IpLiteral;
 import dev.relay.delivery.metrics.TransportMetrics.DnsResult;
+import dev.relay.delivery.metrics.TransportMetrics;
 import dev.relay.delivery.transport.SmtpTarget;
 import dev.relay.delivery.transport.TlsPolicy;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;

@@ -1,7 +1,7 @@
 package dev.relay.delivery.mx;
 
 import dev.relay.common.envelope.Route;
-import dev.relay.common.rules.IpLiteral;
+import dev.relay.common.net.IpLiteral;
 import dev.relay.delivery.transport.SmtpTarget;
 import dev.relay.delivery.transport.TlsPolicy;
 import io.vertx.core.Future;

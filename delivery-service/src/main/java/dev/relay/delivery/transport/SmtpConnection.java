@@ -9,7 +9,7 @@ import io.vertx.core.impl.VertxInternal;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.net.SocketAddress;
-import dev.relay.common.rules.IpLiteral;
+import dev.relay.common.net.IpLiteral;
 import dev.relay.delivery.destination.Throttling;
 
 import javax.net.ssl.SSLSession;

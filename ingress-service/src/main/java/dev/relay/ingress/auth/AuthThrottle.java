@@ -6,9 +6,8 @@ import dev.relay.common.limits.Slot;
 import dev.relay.common.limits.Usage;
 import dev.relay.common.limits.UsageCounter;
 import dev.relay.common.limits.Window;
+import dev.relay.common.net.ClientKey;
 
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -257,20 +256,9 @@ public class AuthThrottle implements AutoCloseable {
     }
 
     /** IPv4: the address; IPv6: its /64 (one subscriber usually holds a whole /64). */
+    /** The client's key: its IPv4 address or its IPv6 /64 ({@link ClientKey}), as the rate limits count it. */
     static String clientPrefix(String clientAddress) {
-        if (clientAddress == null || clientAddress.indexOf(':') < 0) {
-            return clientAddress == null ? "" : clientAddress;
-        }
-        try {
-            // a text with ':' is never resolved as a host name: this parses the literal only
-            byte[] bytes = InetAddress.getByName(clientAddress.replaceAll("%.*$", "")).getAddress();
-            if (bytes.length != 16) {
-                return clientAddress;
-            }
-            return HexFormat.of().formatHex(bytes, 0, 8) + "/64";
-        } catch (UnknownHostException e) {
-            return clientAddress;
-        }
+        return clientAddress == null ? "" : ClientKey.of(clientAddress);
     }
 
     private static String digest(String key) {

@@ -1,6 +1,7 @@
 package dev.relay.common.limits;
 
 import dev.relay.common.envelope.Identity;
+import dev.relay.common.net.ClientKey;
 
 import java.util.Locale;
 import java.util.Optional;

@@ -3,6 +3,7 @@ package dev.relay.common.rules;
 import dev.relay.common.address.MailAddress;
 import dev.relay.common.envelope.Identity;
 import dev.relay.common.limits.RateLimits;
+import dev.relay.common.net.Cidr;
 
 import java.util.HashMap;
 import java.util.List;

@@ -2,6 +2,7 @@ package dev.relay.common.rules;
 
 import dev.relay.common.address.MailAddress;
 import dev.relay.common.envelope.Identity;
+import dev.relay.common.net.Cidr;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;

@@ -1,6 +1,6 @@
 package dev.relay.ingress.smtp.protocol;
 
-import dev.relay.common.rules.IpLiteral;
+import dev.relay.common.net.IpLiteral;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;

@@ -1,6 +1,6 @@
 package dev.relay.ingress.smtp.server;
 
-import dev.relay.common.limits.ClientKey;
+import dev.relay.common.net.ClientKey;
 
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;

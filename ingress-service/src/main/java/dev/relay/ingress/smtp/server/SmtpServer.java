@@ -1,8 +1,8 @@
 package dev.relay.ingress.smtp.server;
 
+import dev.relay.common.net.Cidr;
 import dev.relay.ingress.auth.CredentialVerifier;
 import dev.relay.ingress.config.IngressConfig;
-import dev.relay.common.rules.Cidr;
 import dev.relay.ingress.metrics.IngressMetrics;
 import dev.relay.ingress.publish.KafkaInboundPublisher;
 import dev.relay.ingress.publish.KafkaReadiness;

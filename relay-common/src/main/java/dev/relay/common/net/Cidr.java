@@ -1,4 +1,4 @@
-package dev.relay.common.rules;
+package dev.relay.common.net;
 
 import java.util.Arrays;
 

@@ -1,5 +1,7 @@
-package dev.relay.common.limits;
+package dev.relay.common.net;
 
+import dev.relay.common.limits.Per;
+import dev.relay.common.limits.Subject;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.relay.common.rules;
+package dev.relay.common.net;
 
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
