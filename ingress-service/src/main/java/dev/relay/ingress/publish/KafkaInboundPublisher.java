@@ -29,7 +29,7 @@ import java.util.concurrent.TimeoutException;
 /**
  * Publishes accepted messages to {@code relay.inbound.v1}: key = message id, value = the message bytes unchanged,
  * envelope as JSON in a header. The future completes only when the broker acknowledged with {@code acks=all}
- * from an idempotent producer (DESIGN.md guarantee 1). {@code KafkaProducer.send} may block while it waits for
+ * from an idempotent producer (guarantee 1 in docs/architecture.md). {@code KafkaProducer.send} may block while it waits for
  * metadata, so it runs on a dedicated thread, never on the event loop; the result returns to the caller's context.
  */
 @ApplicationScoped

@@ -27,7 +27,7 @@ import java.util.Optional;
  * {@code message/rfc822} with its bytes unchanged when the sender asked for {@code RET=FULL} and it is at most
  * {@link #maxFullOriginal} bytes, otherwise only its header section as {@code text/rfc822-headers}.
  *
- * <p>Rules (DESIGN.md guarantee 5, RFC 3461 §4, RFC 3834): nothing for a null-sender original (a DSN is never
+ * <p>Rules (guarantee 5 in docs/architecture.md, RFC 3461 §4, RFC 3834): nothing for a null-sender original (a DSN is never
  * answered by a DSN); a recipient with {@code NOTIFY=NEVER} is never reported; with a NOTIFY list, only the
  * conditions it names ({@code FAILURE} for failed, {@code DELAY} for delayed); without NOTIFY, both. The DSN
  * itself is sent from the null sender {@code <>} to the original envelope sender, with {@code Auto-Submitted:
