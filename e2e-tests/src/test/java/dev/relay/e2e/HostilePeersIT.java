@@ -6,6 +6,7 @@ import dev.relay.testkit.KafkaBroker;
 import dev.relay.testkit.KeycloakServer;
 import dev.relay.testkit.hostile.HostileClients;
 import dev.relay.testkit.hostile.HostileMx;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -60,6 +61,14 @@ class HostilePeersIT {
     private static final Pattern QUEUED = Pattern.compile("queued as ([0-9A-Z]{20})");
 
     private final List<String> problems = new ArrayList<>();
+    private boolean leaked;
+
+    /** The shared broker and Keycloak, started (or found) outside the test's time limit: their boot varies. */
+    @BeforeAll
+    static void infrastructure() {
+        KafkaBroker.shared();
+        KeycloakServer.shared();
+    }
 
     @Test
     @Timeout(value = 10, unit = TimeUnit.MINUTES)
@@ -131,10 +140,10 @@ class HostilePeersIT {
             attack("bare LF smuggling", ingress, honest,
                     () -> relayPeer.bareLfSmuggling("smuggled@hostile.test", "smuggled@example.test"), true);
             attack("pipelining flood", ingress, honest,
-                    () -> relayPeer.pipeliningFlood(200_000, Duration.ofSeconds(20)), false);
+                    () -> relayPeer.pipeliningFlood(500_000, Duration.ofSeconds(60)), true);
             attack("endless AUTH line", ingress, honest,
-                    () -> HostileClients.against(submissionPort).endlessAuth(true, 64L * 1024 * 1024,
-                            Duration.ofSeconds(30)), true);
+                    () -> HostileClients.against(submissionPort).endlessAuth(true, 16L * 1024 * 1024,
+                            Duration.ofSeconds(20)), true);
             HostileClients.Result silent = attack("1,000 silent connections", ingress, honest,
                     () -> relayPeer.silentConnections(1000, 40, Duration.ofSeconds(15)), false);
             if (silent.connections() < 1000) {
@@ -240,8 +249,10 @@ class HostilePeersIT {
         if (during == 0) {
             problems.add(name + ": no honest mail accepted during the attack");
         }
-        if (!awaitQuietly(Duration.ofSeconds(15), () -> reserved(ingress) == 0)) {
-            problems.add(name + ": ingress memory budget not back to zero 15 s after the attack: "
+        // once an attack has leaked the budget, later ones cannot bring it back: do not wait for it again
+        if (!awaitQuietly(Duration.ofSeconds(leaked ? 2 : 15), () -> reserved(ingress) == 0)) {
+            leaked = true;
+            problems.add(name + ": ingress memory budget not back to zero after the attack: "
                     + (long) reserved(ingress) + " bytes reserved");
         }
         return result;

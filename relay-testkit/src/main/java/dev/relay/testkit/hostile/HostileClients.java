@@ -112,6 +112,10 @@ public final class HostileClients {
             }
         }
 
+        synchronized int count(String code) {
+            return replies.getOrDefault(code, 0);
+        }
+
         synchronized void connection() {
             connections++;
         }
@@ -271,16 +275,18 @@ public final class HostileClients {
 
     /**
      * After EHLO, writes {@code commands} pipelined {@code MAIL FROM}/{@code RSET} pairs (legal in a pipelined
-     * group) in one burst without reading a reply, for at most {@code maxTime} (a server that stops reading stops
-     * the writer; the socket is then closed). Afterwards reads what the server answered until it closes or goes
-     * quiet. A server must bound what it buffers for such a client: close it with an error, or read no further
-     * (back-pressure). No breach is judged here: memory is judged by the test on the server's side.
+     * group) in one burst without reading a reply, with a small receive buffer (8 KiB, so that unread replies stay
+     * on the server's side), for at most {@code maxTime}; a writer that makes no progress for 5 s means the server
+     * stopped reading (back-pressure). Afterwards reads what the server answered until it closes or goes quiet.
+     * A server must bound what it buffers for such a client: close it with an error, or read no further. The breach:
+     * the server read every command although its replies (about 18 bytes each; with 500,000 commands far more
+     * than the kernel's socket buffers hold) went unread, so it queued them in its own memory without bound.
      */
     public Result pipeliningFlood(int commands, Duration maxTime) {
         Tally tally = new Tally("pipelining-flood");
         Conn conn = null;
         try {
-            conn = open(tally, null);
+            conn = open(tally, null, 8192);
             if (!greetAndEhlo(conn, tally, "flood.hostile.test")) {
                 return tally.result();
             }
@@ -307,7 +313,13 @@ public final class HostileClients {
             }, "hostile-pipelining-flood");
             writer.setDaemon(true);
             writer.start();
-            if (!done.await(maxTime.toMillis(), TimeUnit.MILLISECONDS)) {
+            long until = System.nanoTime() + maxTime.toNanos();
+            long lastSent = -1;
+            while (!done.await(5, TimeUnit.SECONDS) && System.nanoTime() < until && sent.get() != lastSent) {
+                lastSent = sent.get();
+            }
+            boolean completed = done.getCount() == 0 && sent.get() >= commands;
+            if (done.getCount() > 0) {
                 tally.note("server stopped reading after " + sent.get() + " commands (back-pressure)");
             }
             tally.rounds = (int) Math.min(Integer.MAX_VALUE, sent.get());
@@ -325,6 +337,9 @@ public final class HostileClients {
                 if (reply.startsWith("<closed>")) {
                     break;
                 }
+            }
+            if (completed && tally.count("closed") == 0) {
+                tally.breach("the server read all " + sent.get() + " commands while none of its replies was read");
             }
             closeQuietly(conn);
             conn = null;
@@ -542,8 +557,16 @@ public final class HostileClients {
     }
 
     private Conn open(Tally tally, InetAddress source) throws IOException {
+        return open(tally, source, 0);
+    }
+
+    /** @param receiveBuffer SO_RCVBUF before connecting (0: the system's, autotuned), to keep replies unread */
+    private Conn open(Tally tally, InetAddress source, int receiveBuffer) throws IOException {
         Socket socket = new Socket();
         try {
+            if (receiveBuffer > 0) {
+                socket.setReceiveBufferSize(receiveBuffer);
+            }
             if (source != null) {
                 socket.bind(new InetSocketAddress(source, 0));
             }
