@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
@@ -136,10 +137,10 @@ class HostilePeersIT {
             // ---- the hostile clients, in turn --------------------------------------------------------------------
             HostileClients relayPeer = HostileClients.against(relayPort);
             // first, while the budget is whole: 12 holders of 3 MiB, more than the whole 32 MiB budget if the
-            // ingress lets them hold it
+            // ingress lets them hold it; honest mail must get through in the second half of the 90 s hold
             attack("slow-hold", ingress, honest,
                     () -> relayPeer.slowHold("hold@hostile.test", "hold@example.test", 12, 3 * 1024 * 1024,
-                            Duration.ofSeconds(5), Duration.ofSeconds(75)), false);
+                            Duration.ofSeconds(5), Duration.ofSeconds(90)), false, Duration.ofSeconds(45));
             attack("BDAT/EHLO churn", ingress, honest,
                     () -> relayPeer.bdatEhloChurn("churn@example.test", 1500, Duration.ofSeconds(60)), true);
             attack("bare LF smuggling", ingress, honest,
@@ -234,12 +235,31 @@ class HostilePeersIT {
      */
     private HostileClients.Result attack(String name, RelayInstance ingress, Supplier<Integer> honest,
                                          Supplier<HostileClients.Result> attack, boolean breachesMatter) {
+        return attack(name, ingress, honest, attack, breachesMatter, null);
+    }
+
+    /**
+     * As above; with {@code holdingFrom}, honest mail must be accepted between that long after the start and the
+     * end of the attack (no grace after it): for an attack that holds resources, the part where it holds them.
+     */
+    private HostileClients.Result attack(String name, RelayInstance ingress, Supplier<Integer> honest,
+                                         Supplier<HostileClients.Result> attack, boolean breachesMatter,
+                                         Duration holdingFrom) {
         int before = honest.get();
         long start = System.nanoTime();
+        CompletableFuture<Integer> atHolding = holdingFrom == null ? CompletableFuture.completedFuture(before)
+                : CompletableFuture.supplyAsync(honest, CompletableFuture.delayedExecutor(holdingFrom.toMillis(),
+                        TimeUnit.MILLISECONDS));
         HostileClients.Result result = attack.get();
-        awaitQuietly(Duration.ofSeconds(10), () -> honest.get() > before);
-        int during = honest.get() - before;
-        log("%s (%d s): %s; honest mail accepted meanwhile: %d", name, seconds(start), result, during);
+        int during;
+        if (holdingFrom == null) {
+            awaitQuietly(Duration.ofSeconds(10), () -> honest.get() > before);
+            during = honest.get() - before;
+        } else {
+            during = honest.get() - atHolding.join();
+        }
+        log("%s (%d s): %s; honest mail accepted meanwhile%s: %d", name, seconds(start), result,
+                holdingFrom == null ? "" : " (from " + holdingFrom.toSeconds() + " s on)", during);
         if (!ingress.isAlive()) {
             problems.add(name + ": the ingress died");
             return result;
