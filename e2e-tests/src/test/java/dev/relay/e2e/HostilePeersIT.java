@@ -146,7 +146,7 @@ class HostilePeersIT {
             attack("bare LF smuggling", ingress, honest,
                     () -> relayPeer.bareLfSmuggling("smuggled@hostile.test", "smuggled@example.test"), true);
             attack("pipelining flood", ingress, honest,
-                    () -> relayPeer.pipeliningFlood(500_000, Duration.ofSeconds(60)), true);
+                    () -> relayPeer.pipeliningFlood(500_000, Duration.ofSeconds(60)), false); // judged by memory: see the kit
             attack("endless AUTH line", ingress, honest,
                     () -> HostileClients.against(submissionPort).endlessAuth(true, 16L * 1024 * 1024,
                             Duration.ofSeconds(20)), true);

@@ -278,9 +278,10 @@ public final class HostileClients {
      * group) in one burst without reading a reply, with a small receive buffer (8 KiB, so that unread replies stay
      * on the server's side), for at most {@code maxTime}; a writer that makes no progress for 5 s means the server
      * stopped reading (back-pressure). Afterwards reads what the server answered until it closes or goes quiet.
-     * A server must bound what it buffers for such a client: close it with an error, or read no further. The breach:
-     * the server read every command although its replies (about 18 bytes each; with 500,000 commands far more
-     * than the kernel's socket buffers hold) went unread, so it queued them in its own memory without bound.
+     * A server must bound what it buffers for such a client: close it with an error, or read no further. The breach
+     * is a hint, not proof: the writer finished every command and the server did not close, although its replies
+     * (about 18 bytes each; with 500,000 commands more than the kernel's socket buffers hold) went unread. A client
+     * cannot tell queued replies from commands still in the kernel's buffers, so judge memory on the server's side.
      */
     public Result pipeliningFlood(int commands, Duration maxTime) {
         Tally tally = new Tally("pipelining-flood");
