@@ -132,7 +132,12 @@ final class RelayCluster implements AutoCloseable {
 
     /** Launches without waiting (see {@link RelayInstance#launch}); tracked for {@link #close()}. */
     RelayInstance launch(String module, String name, Map<String, String> env, int httpPort) {
-        RelayInstance instance = RelayInstance.launch(module, name, run, env, httpPort);
+        return launch(module, name, env, httpPort, List.of());
+    }
+
+    /** As {@link #launch(String, String, Map, int)} with extra JVM options (see {@link RelayInstance#launch}). */
+    RelayInstance launch(String module, String name, Map<String, String> env, int httpPort, List<String> jvmOptions) {
+        RelayInstance instance = RelayInstance.launch(module, name, run, env, httpPort, jvmOptions);
         synchronized (started) {
             started.add(instance);
         }

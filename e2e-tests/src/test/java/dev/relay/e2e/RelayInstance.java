@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /**
  * One of several instances of a Relay service, each its own process from the packaged {@code quarkus-run.jar}, with
@@ -43,6 +44,16 @@ final class RelayInstance implements AutoCloseable {
      * work directory and log are {@code e2e-tests/target/run/<runDir>/<name>/}. Returns at once.
      */
     static RelayInstance launch(String module, String name, String runDir, Map<String, String> env, int httpPort) {
+        return launch(module, name, runDir, env, httpPort, List.of());
+    }
+
+    /**
+     * As {@link #launch(String, String, String, Map, int)} with extra JVM options after the default {@code -Xmx256m}
+     * (a later {@code -Xmx} wins; system properties such as {@code -Drelay.delivery.routes."a.example"=host:port}
+     * set map keys that environment variables cannot spell).
+     */
+    static RelayInstance launch(String module, String name, String runDir, Map<String, String> env, int httpPort,
+                                List<String> jvmOptions) {
         Path root = RelayRoot.get();
         Path jar = root.resolve(module).resolve("target/quarkus-app/quarkus-run.jar");
         if (!Files.exists(jar)) {
@@ -52,7 +63,8 @@ final class RelayInstance implements AutoCloseable {
         Map<String, String> all = new HashMap<>(env);
         all.put("QUARKUS_HTTP_PORT", String.valueOf(httpPort));
         Path work = root.resolve("e2e-tests/target/run").resolve(runDir).resolve(name);
-        ManagedProcess process = ManagedProcess.start(name, ManagedProcess.serviceCommand(jar, "-Xmx256m"), work,
+        ManagedProcess process = ManagedProcess.start(name, ManagedProcess.serviceCommand(jar,
+                        Stream.concat(Stream.of("-Xmx256m"), jvmOptions.stream()).toArray(String[]::new)), work,
                 all, work.resolve(name + ".log"), null);
         return new RelayInstance(name, httpPort, process);
     }

@@ -67,6 +67,17 @@ public class IngressMetrics {
                 .register(registry);
     }
 
+    /**
+     * Message bytes reserved in the shared memory budget right now: zero when no transaction holds bytes, so a value
+     * that stays above zero on an idle ingress is a reservation that was never released (a leak a peer can drive).
+     */
+    public void memoryReserved(java.util.function.LongSupplier reserved) {
+        io.micrometer.core.instrument.Gauge.builder("relay.ingress.memory.reserved", reserved::getAsLong)
+                .description("message bytes reserved in the memory budget (relay.ingress.smtp.max-buffered-bytes)")
+                .baseUnit("bytes")
+                .register(registry);
+    }
+
     public Timer.Sample startPublish() {
         return Timer.start(registry);
     }

@@ -90,6 +90,7 @@ public class SmtpServer {
         this.settings = new SessionSettings(config.serverName(), smtp.maxMessageSize(), smtp.maxRecipients(),
                 smtp.maxErrors(), smtp.maxLineLength(), smtp.maxHeaderSize(), smtp.maxHops(), tls.isPresent(),
                 rules, new MemoryBudget(smtp.maxBufferedBytes()), new RateLimitGate(usage, Clock.systemUTC()));
+        metrics.memoryReserved(settings.memory()::used);
     }
 
     void onStart(@Observes StartupEvent event) throws Exception {
