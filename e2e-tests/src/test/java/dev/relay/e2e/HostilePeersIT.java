@@ -91,10 +91,16 @@ class HostilePeersIT {
             int submissionPort = RelayService.freePort();
             Map<String, String> ingressEnv = relay.ingressEnv(relayPort, submissionPort, RelayService.freePort());
             ingressEnv.put("RELAY_RULES_TRUSTED_NETWORKS", "none"); // port 25 peers are strangers here
+            // the honest MX-role peer writes to many mailboxes, and the bare-LF attack must be refused for the bare
+            // LF alone, not for an unknown recipient: example.test accepts every recipient in this test
+            ingressEnv.put("RELAY_RULES_CATCH_ALL_DOMAINS", "example.test");
             ingressEnv.put("RELAY_INGRESS_SMTP_MAX_BUFFERED_BYTES", Long.toString(BUDGET));
             Map<String, String> policyEnv = relay.policyEnv();
             policyEnv.put("RELAY_RULES_TRUSTED_NETWORKS", "none");
+            policyEnv.put("RELAY_RULES_CATCH_ALL_DOMAINS", "example.test");
             Map<String, String> deliveryEnv = relay.deliveryEnv();
+            // every next hop here is a static route marked internal: no escape hatch for MX destinations
+            deliveryEnv.remove("RELAY_DELIVERY_TEST_ONLY_ALLOW_PRIVATE_MX");
             deliveryEnv.put("RELAY_DELIVERY_CONNECT_TIMEOUT", "3s");
             deliveryEnv.put("RELAY_DELIVERY_COMMAND_TIMEOUT", "10s");
             deliveryEnv.put("RELAY_DELIVERY_DATA_TIMEOUT", "20s");
@@ -309,7 +315,7 @@ class HostilePeersIT {
 
     /** A delivery route as a system property (env variables cannot spell a quoted map key with dots). */
     private static String route(String domain, int port) {
-        return "-Drelay.delivery.routes.\"" + domain + "\"=127.0.0.1:" + port;
+        return "-Drelay.delivery.routes.\"" + domain + "\"=127.0.0.1:" + port + ";internal";
     }
 
     private static String domain(HostileMx.Mode mode) {
