@@ -22,11 +22,8 @@ class HostileMxTest {
              Socket socket = new Socket(InetAddress.getLoopbackAddress(), mx.port())) {
             BufferedReader in = reader(socket);
             assertStartsWith("220 ", in.readLine());
-            send(socket, "EHLO sender.test");
-            assertStartsWith("250-", in.readLine());
-            assertEquals("250 PIPELINING", in.readLine());
-            for (int i = 0; i < 10_000; i++) {
-                assertEquals("250 2.0.0 ok", in.readLine());
+            for (int i = 0; i < 10_000; i++) { // unasked: the client has not even said EHLO
+                assertEquals("250 2.0.0 nobody asked for this", in.readLine());
             }
             assertEquals(1, mx.connections());
         }
@@ -37,10 +34,8 @@ class HostileMxTest {
         try (HostileMx mx = HostileMx.start(HostileMx.Mode.ENDLESS_MULTILINE);
              Socket socket = new Socket(InetAddress.getLoopbackAddress(), mx.port())) {
             BufferedReader in = reader(socket);
-            assertStartsWith("220 ", in.readLine());
-            send(socket, "EHLO sender.test");
-            for (int i = 0; i < 10_000; i++) {
-                assertStartsWith("250-", in.readLine());
+            for (int i = 0; i < 10_000; i++) { // a greeting whose last line never comes
+                assertStartsWith("220-", in.readLine());
             }
         }
     }
@@ -52,8 +47,14 @@ class HostileMxTest {
             BufferedReader in = reader(socket);
             assertStartsWith("220 ", in.readLine());
             send(socket, "EHLO sender.test");
-            assertStartsWith("250-", in.readLine());
-            assertEquals("250 STARTTLS", in.readLine());
+            boolean startTls = false;
+            String line;
+            do {
+                line = in.readLine();
+                startTls |= line != null && line.substring(4).equals("STARTTLS");
+            } while (line != null && line.startsWith("250-"));
+            assertStartsWith("250 ", line);
+            assertTrue(startTls, "STARTTLS offered");
             send(socket, "STARTTLS");
             assertStartsWith("220 ", in.readLine());
             socket.setSoTimeout(1500);

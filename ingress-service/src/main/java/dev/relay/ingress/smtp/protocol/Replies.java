@@ -41,6 +41,8 @@ public final class Replies {
             "Bare LF received; lines must end with CRLF; closing connection");
     public static final Reply HELO_CONTROL_CHARACTERS = Reply.of(501, "5.5.2",
             "Syntax error: control or non-printable characters in the HELO/EHLO name");
+    public static final Reply ENDLESS_LINE = Reply.of(500, "5.5.6",
+            "Line too long and still not ended; closing connection");
     public static final Reply PIPELINING_FLOOD = Reply.of(421, "4.7.0",
             "Too much pipelined input without reading the replies; closing connection");
     public static final Reply MESSAGE_TOO_SLOW = Reply.of(421, "4.4.2",

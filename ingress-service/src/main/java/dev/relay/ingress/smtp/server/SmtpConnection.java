@@ -37,6 +37,8 @@ final class SmtpConnection {
 
     private static final Logger LOG = Logger.getLogger(SmtpConnection.class);
     private static final long TICK_MS = 1000;
+    /** Octets of one over-long command or SASL line discarded before the client is closed (4 AUTH lines' worth). */
+    static final long MAX_DISCARDED_LINE = 4L * SmtpSession.MAX_AUTH_LINE;
     private static final java.util.Set<String> GROUP_ENDERS =
             java.util.Set.of("EHLO", "HELO", "DATA", "VRFY", "QUIT", "NOOP", "AUTH");
 
@@ -60,6 +62,8 @@ final class SmtpConnection {
     private long chunkRemaining;
     private boolean busy;
     private boolean discardingLongLine;
+    /** Octets of the over-long line being discarded so far; past {@link #MAX_DISCARDED_LINE} the client is closed. */
+    private long discardedLine;
     private boolean closed;
     private boolean draining;
     /** The socket's write queue is full (the client does not read its replies): no further command is executed. */
@@ -248,6 +252,7 @@ final class SmtpConnection {
             pending = pending.getBuffer(i + 1, length);
             if (discardingLongLine || line.length > limit) {
                 discardingLongLine = false;
+                discardedLine = 0;
                 perform(session.onLineTooLong());
                 return closed ? null : nextLine();
             }
@@ -255,8 +260,14 @@ final class SmtpConnection {
             return line;
         }
         if (length > lineLimit()) {
+            // An over-long line is discarded and answered at its end, so a client that made one mistake keeps its
+            // session; a line that never ends is not a mistake: beyond the bound, answer and close.
             discardingLongLine = true;
+            discardedLine += length;
             pending = Buffer.buffer();
+            if (discardedLine > MAX_DISCARDED_LINE) {
+                closeWith(Replies.ENDLESS_LINE);
+            }
         }
         return null;
     }

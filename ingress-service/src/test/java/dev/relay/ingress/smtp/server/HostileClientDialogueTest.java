@@ -187,4 +187,44 @@ class HostileClientDialogueTest {
             assertThat(honest.send("EHLO honest.example")).startsWith("250");
         }
     }
+
+    /** A command line over its limit but ended gets 500 5.5.6 and the session goes on: one mistake is not an attack. */
+    @Test
+    void shouldAnswerAnOverLongLineAtItsEndAndKeepTheSession() throws Exception {
+        try (Client c = new Client(server.port(Listener.RELAY))) {
+            c.reply();
+            assertThat(c.send("NOOP " + "x".repeat(5000))).startsWith("500 5.5.6");
+            assertThat(c.send("NOOP")).startsWith("250");
+        }
+    }
+
+    /**
+     * A line that never ends is answered and closed once its discarded part passes the bound, not read forever.
+     * The answer may be lost to the reset of a connection closed with our bytes unread; the close may not.
+     */
+    @Test
+    void shouldCloseAClientWhoseLineNeverEnds() throws Exception {
+        try (Client c = new Client(server.port(Listener.RELAY))) {
+            c.reply();
+            c.send("EHLO endless.example");
+            byte[] chunk = "A".repeat(4096).getBytes(StandardCharsets.US_ASCII);
+            c.write("AUTH PLAIN ");
+            long sent = 0;
+            String reply;
+            try {
+                while (sent < 16L * 1024 * 1024 && c.in.available() == 0) {
+                    c.out.write(chunk);
+                    sent += chunk.length;
+                }
+                c.out.flush();
+                reply = c.reply() + c.reply();
+            } catch (IOException closed) {
+                reply = "closed: " + closed.getMessage();
+            }
+            assertThat(sent).as("bytes taken before the server acted").isLessThan(1024 * 1024);
+            assertThat(reply).satisfiesAnyOf(
+                    r -> assertThat(r).isEqualTo("500 5.5.6 Line too long and still not ended; closing connection\n"),
+                    r -> assertThat(r).startsWith("closed: "));
+        }
+    }
 }
