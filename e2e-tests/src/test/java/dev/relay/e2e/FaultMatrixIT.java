@@ -244,12 +244,12 @@ class FaultMatrixIT {
                 List<CaptureMx> receivers = List.of(receiver, flaky);
                 awaitQuietly(MAX_AGE.plusSeconds(90), () -> {
                     Set<String> done = new HashSet<>(delivered(receivers).keySet());
-                    done.addAll(bounced(mailbox).keySet());
+                    done.addAll(Waits.bounced(mailbox).keySet());
                     return done.containsAll(accepted.keySet());
                 });
                 sleep(Duration.ofSeconds(3)); // late redeliveries land, so duplicates are counted fully
                 Map<String, Integer> delivered = delivered(receivers);
-                Map<String, Integer> bounced = bounced(mailbox);
+                Map<String, Integer> bounced = Waits.bounced(mailbox);
                 Set<String> lost = new HashSet<>(accepted.keySet());
                 lost.removeAll(delivered.keySet());
                 lost.removeAll(bounced.keySet());
@@ -382,24 +382,6 @@ class FaultMatrixIT {
         return ids;
     }
 
-    /**
-     * Original queue id → DSNs about it in the sender's mailbox. A DSN carries the original's header section,
-     * where the ingress's {@code Received:} header names the queue id.
-     */
-    private static Map<String, Integer> bounced(CaptureMx mailbox) {
-        Map<String, Integer> ids = new HashMap<>();
-        for (CapturedMessage m : mailbox.messages()) {
-            String dsn = new String(m.data(), StandardCharsets.UTF_8);
-            if (!dsn.contains("report-type=delivery-status") || !dsn.contains("Action: failed")) {
-                continue;
-            }
-            Matcher id = Waits.RECEIVED_ID.matcher(dsn);
-            if (id.find()) {
-                ids.merge(id.group(1), 1, Integer::sum);
-            }
-        }
-        return ids;
-    }
 
     private static InetAddress loopback(int last) {
         try {

@@ -175,9 +175,9 @@ class HostilePeersIT {
             Map<String, MailLoad.Sent> accepted = new HashMap<>(mx.accepted());
             accepted.putAll(submission.accepted());
             awaitQuietly(Duration.ofSeconds(60), () -> capturedIds(capture).keySet().containsAll(accepted.keySet())
-                    && bounced(capture).keySet().containsAll(toHostile.keySet()));
+                    && Waits.bounced(capture).keySet().containsAll(toHostile.keySet()));
             Map<String, Integer> captured = capturedIds(capture);
-            Map<String, Integer> bounced = bounced(capture);
+            Map<String, Integer> bounced = Waits.bounced(capture);
             Set<String> delivered = new HashSet<>(captured.keySet());
             delivered.retainAll(accepted.keySet());
             int duplicates = accepted.keySet().stream().mapToInt(id -> Math.max(0, captured.getOrDefault(id, 0) - 1))
@@ -328,21 +328,6 @@ class HostilePeersIT {
         return ports;
     }
 
-    /** Original queue id → DSNs about it in the sender's mailbox (the DSN carries the original's Received:). */
-    private static Map<String, Integer> bounced(CaptureMx mailbox) {
-        Map<String, Integer> ids = new HashMap<>();
-        for (CapturedMessage m : mailbox.messages()) {
-            String dsn = new String(m.data(), StandardCharsets.UTF_8);
-            if (!dsn.contains("report-type=delivery-status") || !dsn.contains("Action: failed")) {
-                continue;
-            }
-            Matcher id = Waits.RECEIVED_ID.matcher(dsn);
-            if (id.find()) {
-                ids.merge(id.group(1), 1, Integer::sum);
-            }
-        }
-        return ids;
-    }
 
     private static void log(String format, Object... args) {
         System.out.printf("[HostilePeersIT] " + format + "%n", args);

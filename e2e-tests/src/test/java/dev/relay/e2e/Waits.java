@@ -64,4 +64,23 @@ final class Waits {
         }
         return ids;
     }
+
+    /**
+     * Original queue id → DSNs about it in the sender's mailbox. A DSN carries the original's header section,
+     * where the ingress's {@code Received:} header names the queue id.
+     */
+    static Map<String, Integer> bounced(CaptureMx mailbox) {
+        Map<String, Integer> ids = new HashMap<>();
+        for (CapturedMessage m : mailbox.messages()) {
+            String dsn = new String(m.data(), StandardCharsets.UTF_8);
+            if (!dsn.contains("report-type=delivery-status") || !dsn.contains("Action: failed")) {
+                continue;
+            }
+            Matcher id = RECEIVED_ID.matcher(dsn);
+            if (id.find()) {
+                ids.merge(id.group(1), 1, Integer::sum);
+            }
+        }
+        return ids;
+    }
 }

@@ -221,7 +221,8 @@ class HostileClientDialogueTest {
             } catch (IOException closed) {
                 reply = "closed: " + closed.getMessage();
             }
-            assertThat(sent).as("bytes taken before the server acted").isLessThan(1024 * 1024);
+            // kernel socket buffers take a few MiB on loopback; a server that never acts takes all 16
+            assertThat(sent).as("bytes taken before the server acted").isLessThan(16L * 1024 * 1024);
             assertThat(reply).satisfiesAnyOf(
                     r -> assertThat(r).isEqualTo("500 5.5.6 Line too long and still not ended; closing connection\n"),
                     r -> assertThat(r).startsWith("closed: "));

@@ -100,7 +100,7 @@ class SenderBindingSessionTest {
         SmtpSession mx = new SmtpSession(SETTINGS, Listener.RELAY, "192.0.2.9");
         line(mx, "EHLO mx.example");
         line(mx, "MAIL FROM:<a@elsewhere.example>");
-        line(mx, "RCPT TO:<demo@example.test>");
+        line(mx, "RCPT TO:<postmaster@example.test>"); // a mailbox that exists without a recipient source
         assertThat(data(mx, "From: ceo@example.test\r\n\r\nx\r\n.\r\n")).isInstanceOf(Action.Publish.class);
     }
 
