@@ -40,7 +40,9 @@ public final class LocalStack {
     }
 
     /** Defaults for every service. */
-    static final Map<String, String> SERVICE_ENV = Map.of("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092");
+    static final Map<String, String> SERVICE_ENV = Map.of("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092",
+            // the demo users' mailboxes: the local domain's recipients that exist (others get 550 5.1.1 at RCPT)
+            "RELAY_RULES_LOCAL_RECIPIENTS", "demo@example.test,norelay@example.test,relayadmin@example.test");
 
     /** The stack in start order; {@code down} stops it in reverse order. */
     static final List<Component> COMPONENTS = List.of(

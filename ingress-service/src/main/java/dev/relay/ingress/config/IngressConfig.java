@@ -108,6 +108,13 @@ public interface IngressConfig {
         @WithDefault("268435456")
         long maxBufferedBytes();
 
+        /**
+         * Of those, what one client (its address, or its IPv6 /64) may hold at once; beyond it that client gets
+         * 452 4.3.1 while others keep sending. A quarter of the default budget.
+         */
+        @WithDefault("67108864")
+        long maxBufferedBytesPerClient();
+
         /** Event-loop instances serving the listeners; 0 means one per core. */
         @WithDefault("0")
         int instances();

@@ -49,15 +49,26 @@ public final class HostileClients {
 
     private final int port;
     private final Duration readTimeout;
+    /** The local address attacks connect from; null for the system's choice. */
+    private final InetAddress from;
 
-    private HostileClients(int port, Duration readTimeout) {
+    private HostileClients(int port, Duration readTimeout, InetAddress from) {
         this.port = port;
         this.readTimeout = readTimeout;
+        this.from = from;
     }
 
     /** Attacks on 127.0.0.1:{@code port}; a reply that takes longer than 15 s counts as none. */
     public static HostileClients against(int port) {
-        return new HostileClients(port, Duration.ofSeconds(15));
+        return new HostileClients(port, Duration.ofSeconds(15), null);
+    }
+
+    /**
+     * The same attacks, connecting from {@code source} (a loopback address such as 127.0.2.1), so that a test can
+     * tell the attacker's per-client limits from those of honest clients on 127.0.0.1.
+     */
+    public HostileClients from(InetAddress source) {
+        return new HostileClients(port, readTimeout, source);
     }
 
     /**
@@ -568,8 +579,9 @@ public final class HostileClients {
             if (receiveBuffer > 0) {
                 socket.setReceiveBufferSize(receiveBuffer);
             }
-            if (source != null) {
-                socket.bind(new InetSocketAddress(source, 0));
+            InetAddress local = source != null ? source : from;
+            if (local != null) {
+                socket.bind(new InetSocketAddress(local, 0));
             }
             socket.connect(target(), 10_000);
         } catch (IOException e) {

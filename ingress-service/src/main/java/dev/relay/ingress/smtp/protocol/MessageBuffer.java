@@ -16,7 +16,7 @@ public final class MessageBuffer {
 
     private final long maxSize;
     private final int maxLineLength;
-    private final MemoryBudget budget;
+    private final MemoryAccount budget;
     private final byte[] one = new byte[1];
     private byte[] kept = new byte[16 * 1024];
     private int count;
@@ -36,7 +36,7 @@ public final class MessageBuffer {
      * @param maxLineLength longest text line in octets including its CRLF (RFC 5321 §4.5.3.1.6: at least 1000)
      * @param prefix        our Received: header, written first
      */
-    public MessageBuffer(long maxSize, int maxLineLength, MemoryBudget budget, byte[] prefix) {
+    public MessageBuffer(long maxSize, int maxLineLength, MemoryAccount budget, byte[] prefix) {
         this.maxSize = maxSize;
         this.maxLineLength = maxLineLength;
         this.budget = budget;

@@ -89,7 +89,7 @@ public class SmtpServer {
         this.tls = TlsMaterial.resolve(config.tls(), config.serverName());
         this.settings = new SessionSettings(config.serverName(), smtp.maxMessageSize(), smtp.maxRecipients(),
                 smtp.maxErrors(), smtp.maxLineLength(), smtp.maxHeaderSize(), smtp.maxHops(), tls.isPresent(),
-                rules, new MemoryBudget(smtp.maxBufferedBytes()), new RateLimitGate(usage, Clock.systemUTC()));
+                rules, new MemoryBudget(smtp.maxBufferedBytes(), smtp.maxBufferedBytesPerClient()), new RateLimitGate(usage, Clock.systemUTC()));
         metrics.memoryReserved(settings.memory()::used);
     }
 

@@ -9,11 +9,13 @@ import dev.relay.common.envelope.Identity;
 import dev.relay.common.limits.Exceeded;
 import dev.relay.common.limits.RateLimits;
 import dev.relay.common.limits.Subject;
+import dev.relay.common.net.ClientKey;
 import dev.relay.common.rules.RelayDecision;
 import dev.relay.common.rules.RelayRules;
 import dev.relay.ingress.smtp.protocol.Command;
 import dev.relay.ingress.smtp.protocol.CommandParser;
 import dev.relay.ingress.smtp.protocol.DataDecoder;
+import dev.relay.ingress.smtp.protocol.MemoryAccount;
 import dev.relay.ingress.smtp.protocol.MessageBuffer;
 import dev.relay.ingress.smtp.protocol.Replies;
 import dev.relay.ingress.smtp.protocol.Reply;
@@ -46,6 +48,8 @@ public final class SmtpSession {
     private final SessionSettings settings;
     private final Listener listener;
     private final String clientAddress;
+    /** This client's share of the process-wide memory budget (its address, or its IPv6 /64). */
+    private final MemoryAccount memory;
     private State state = State.CONNECTED;
     private boolean tls;
     private String heloName;
@@ -60,6 +64,7 @@ public final class SmtpSession {
         this.settings = settings;
         this.listener = listener;
         this.clientAddress = clientAddress;
+        this.memory = settings.memory().forClient(ClientKey.of(clientAddress));
         this.tls = listener.implicitTls();
     }
 
@@ -309,7 +314,7 @@ public final class SmtpSession {
         if (refusal != null) {
             return error(refusal);
         }
-        if (settings.memory().exhausted()) {
+        if (memory.exhausted()) {
             return send(Replies.NO_MEMORY);
         }
         state = State.DATA;
@@ -324,7 +329,7 @@ public final class SmtpSession {
             return discardChunk(bdat, error(refusal));
         }
         if (!transaction.chunked) {
-            if (settings.memory().exhausted()) {
+            if (memory.exhausted()) {
                 return discardChunk(bdat, send(Replies.NO_MEMORY));
             }
             transaction.chunked = true;
@@ -344,7 +349,7 @@ public final class SmtpSession {
         transaction.messageId = QueueIds.next();
         byte[] received = ReceivedHeader.build(heloName, clientAddress, settings.serverName(), protocol(),
                 transaction.messageId, transaction.recipients);
-        return new MessageBuffer(settings.maxMessageSize(), settings.maxLineLength(), settings.memory(), received);
+        return new MessageBuffer(settings.maxMessageSize(), settings.maxLineLength(), memory, received);
     }
 
     /** A BDAT chunk has been read completely into the buffer the {@link Action.ReadChunk} named. */
