@@ -14,7 +14,6 @@ import dev.relay.policy.config.PolicyConfig;
 import dev.relay.policy.dsn.RefusalNotifier;
 import dev.relay.policy.engine.PolicyDecision;
 import dev.relay.policy.engine.PolicyEngine;
-import dev.relay.policy.limits.HeldReleaser;
 import dev.relay.policy.limits.RateLimiter;
 import dev.relay.policy.metrics.PolicyMetrics;
 import dev.relay.policy.routing.Router;
@@ -52,7 +51,7 @@ import java.util.Optional;
  * per next hop plus events, and for recipients refused after acceptance an RFC 3464 DSN to the sender when it
  * is one the relay can vouch for ({@link RefusalNotifier}), produced as an outbound record routed to the
  * sender's domain, with a {@code bounced} event naming the rule. A message that would exceed a rate limit
- * ({@link RateLimiter}) is held on the held topic instead and routed when the window allows ({@link HeldReleaser}). The input record is acknowledged (so its offset may be committed) only after every
+ * ({@link RateLimiter}) is held on the held topic instead and routed when the window allows ({@code limits.HeldReleaser}). The input record is acknowledged (so its offset may be committed) only after every
  * output record was acknowledged by Kafka; if producing fails, it is retried with back-off rather than dropped,
  * so a crash or an outage leads to reprocessing (duplicates carry the same message id), never to loss.
  */
@@ -176,7 +175,7 @@ public class InboundProcessor {
 
     /**
      * Decides one message and routes it, or — when routing it now would exceed a rate limit — holds it on the
-     * held topic until the window allows ({@link HeldReleaser} calls this again with {@code released} true).
+     * held topic until the window allows ({@code limits.HeldReleaser} calls this again with {@code released} true).
      * Completes when every output record was acknowledged by Kafka; the caller commits its input only then.
      */
     public Uni<Void> handle(Envelope envelope, byte[] payload, boolean released) {

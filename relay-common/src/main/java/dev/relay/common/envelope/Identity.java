@@ -24,4 +24,10 @@ public record Identity(String username, String subject, String email, List<Strin
     public boolean hasRole(String role) {
         return roles.contains(role);
     }
+
+    /** Keycloak sends group paths ({@code /a/b}) or names depending on the mapper: accept both spellings. */
+    public boolean inGroup(String group) {
+        String path = group.startsWith("/") ? group : "/" + group;
+        return groups.stream().anyMatch(g -> g.equals(group) || g.equals(path) || ("/" + g).equals(path));
+    }
 }

@@ -1,7 +1,6 @@
 package dev.relay.common.limits;
 
 import dev.relay.common.envelope.Identity;
-import dev.relay.common.rules.RelayRules;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -114,6 +113,6 @@ public final class RateLimits {
             return false;
         }
         return rule.roles().stream().anyMatch(identity::hasRole)
-                || rule.groups().stream().anyMatch(g -> RelayRules.inGroup(identity, g));
+                || rule.groups().stream().anyMatch(g -> identity.inGroup(g));
     }
 }

@@ -108,7 +108,7 @@ public final class RelayRules {
                 }
             }
             for (int i = 0; i < set.relayGroups().size(); i++) {
-                if (inGroup(identity, set.relayGroups().get(i))) {
+                if (identity.inGroup(set.relayGroups().get(i))) {
                     return new RelayDecision.Allow("relayGroups[" + i + "]");
                 }
             }
@@ -315,7 +315,7 @@ public final class RelayRules {
         for (int i = 0; i < set.headers().size(); i++) {
             RuleSet.HeaderRule rule = set.headers().get(i);
             boolean applies = rule.role() != null ? identity.hasRole(rule.role())
-                    : rule.group() == null || inGroup(identity, rule.group());
+                    : rule.group() == null || identity.inGroup(rule.group());
             if (applies) {
                 out.add(new AppliedHeaderRule("headers[" + i + "]", rule));
             }
@@ -329,14 +329,7 @@ public final class RelayRules {
         if (identity == null) {
             return false;
         }
-        return grant.role() != null ? identity.hasRole(grant.role()) : inGroup(identity, grant.group());
-    }
-
-    /** Keycloak sends group paths ({@code /a/b}) or names depending on the mapper: accept both spellings. */
-    public static boolean inGroup(Identity identity, String group) {
-        String path = group.startsWith("/") ? group : "/" + group;
-        return identity.groups().stream().anyMatch(g -> g.equals(group) || g.equals(path)
-                || ("/" + g).equals(path));
+        return grant.role() != null ? identity.hasRole(grant.role()) : identity.inGroup(grant.group());
     }
 
     /** First pattern ({@code local@domain}, {@code @domain} or {@code domain}) matching, as its rule path. */
