@@ -136,8 +136,15 @@ public interface IngressConfig {
         /** PEM certificate chain; when absent a development certificate is generated. */
         Optional<String> certFile();
 
-        /** PEM private key (PKCS#8) matching cert-file. */
+        /** PEM private key (PKCS#8, PKCS#1 or SEC 1) matching cert-file. */
         Optional<String> keyFile();
+
+        /**
+         * How often cert-file and key-file are looked at; a changed, valid pair is served to new TLS sessions
+         * without a restart (a renewal). 0 turns it off; the generated development certificate is never watched.
+         */
+        @WithDefault("1m")
+        Duration reloadPeriod();
 
         /** Generate a self-signed development certificate when no cert-file is given. */
         @WithDefault("true")

@@ -78,6 +78,29 @@ public class IngressMetrics {
                 .register(registry);
     }
 
+    /**
+     * End of validity (notAfter, epoch seconds) of the certificate new TLS sessions get: what an expiry alert
+     * watches, since a renewal that never reached the listeners shows here and nowhere else.
+     */
+    public void tlsCertificateExpiry(java.util.function.LongSupplier notAfterEpochSeconds) {
+        io.micrometer.core.instrument.Gauge.builder("relay.ingress.tls.certificate.expiry",
+                        notAfterEpochSeconds::getAsLong)
+                .description("notAfter of the certificate the SMTP listeners serve, in seconds since the epoch")
+                .baseUnit("seconds")
+                .register(registry);
+    }
+
+    /** Both results at zero from the start, so that a rate or increase over the failures has a series to read. */
+    public void tlsReloadsRegistered() {
+        counter("relay.ingress.tls.reloads", "result", "success");
+        counter("relay.ingress.tls.reloads", "result", "failure");
+    }
+
+    /** A changed certificate/key pair was served (success) or refused and the old one kept (failure). */
+    public void tlsReload(boolean success) {
+        counter("relay.ingress.tls.reloads", "result", success ? "success" : "failure").increment();
+    }
+
     public Timer.Sample startPublish() {
         return Timer.start(registry);
     }

@@ -34,7 +34,8 @@ public final class TlsMaterial {
 
     private static final Logger LOG = Logger.getLogger(TlsMaterial.class);
 
-    public record PemFiles(String certFile, String keyFile) {
+    /** @param generated the development certificate (not watched for changes) rather than configured files */
+    public record PemFiles(String certFile, String keyFile, boolean generated) {
     }
 
     /** TLS 1.2 and 1.3 only (RFC 8996 retired the older ones). */
@@ -56,7 +57,7 @@ public final class TlsMaterial {
     /** The PEM files to use, or empty when TLS is not available (no files and no generation). */
     public static Optional<PemFiles> resolve(IngressConfig.Tls tls, String serverName) {
         if (tls.certFile().isPresent() && tls.keyFile().isPresent()) {
-            return Optional.of(new PemFiles(tls.certFile().get(), tls.keyFile().get()));
+            return Optional.of(new PemFiles(tls.certFile().get(), tls.keyFile().get(), false));
         }
         if (!tls.generateDevCertificate()) {
             return Optional.empty();
@@ -67,7 +68,7 @@ public final class TlsMaterial {
         if (!Files.exists(cert) || !Files.exists(key)) {
             generate(serverName, cert, key);
         }
-        return Optional.of(new PemFiles(cert.toString(), key.toString()));
+        return Optional.of(new PemFiles(cert.toString(), key.toString(), true));
     }
 
     private static void generate(String serverName, Path cert, Path key) {

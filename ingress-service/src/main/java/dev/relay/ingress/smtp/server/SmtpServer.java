@@ -15,6 +15,7 @@ import dev.relay.ingress.smtp.session.Listener;
 import dev.relay.ingress.smtp.session.RateLimitGate;
 import dev.relay.ingress.smtp.session.SessionSettings;
 import dev.relay.ingress.smtp.session.SmtpSession;
+import dev.relay.ingress.tls.ListenerCertificates;
 import dev.relay.ingress.tls.TlsMaterial;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -27,7 +28,6 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.net.NetServerOptions;
-import io.vertx.core.net.PemKeyCertOptions;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
@@ -39,7 +39,6 @@ import java.util.EnumSet;
 import java.util.Locale;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -59,7 +58,7 @@ public class SmtpServer {
     private final Vertx vertx;
     private final IngressConfig config;
     private final SessionSettings settings;
-    private final Optional<TlsMaterial.PemFiles> tls;
+    private final ListenerCertificates tls;
     private final SmtpConnection.Services services;
     private final KafkaReadiness readiness;
     private final ConnectionLimiter limiter;
@@ -72,7 +71,8 @@ public class SmtpServer {
 
     public SmtpServer(Vertx vertx, IngressConfig config, LiveRules rules, LiveUsage usage,
                       CredentialVerifier credentials,
-                      KafkaInboundPublisher publisher, IngressMetrics metrics, KafkaReadiness readiness) {
+                      KafkaInboundPublisher publisher, IngressMetrics metrics, KafkaReadiness readiness,
+                      ListenerCertificates certificates) {
         this.vertx = vertx;
         this.config = config;
         this.readiness = readiness;
@@ -86,9 +86,9 @@ public class SmtpServer {
                         smtp.minDataRateWindow(), smtp.maxMessageDuration()), smtp.maxPipelinedBytes());
         this.limiter = new ConnectionLimiter(smtp.maxConnections(), smtp.maxConnectionsPerClient(),
                 smtp.clientIpv6Prefix());
-        this.tls = TlsMaterial.resolve(config.tls(), config.serverName());
+        this.tls = certificates;
         this.settings = new SessionSettings(config.serverName(), smtp.maxMessageSize(), smtp.maxRecipients(),
-                smtp.maxErrors(), smtp.maxLineLength(), smtp.maxHeaderSize(), smtp.maxHops(), tls.isPresent(),
+                smtp.maxErrors(), smtp.maxLineLength(), smtp.maxHeaderSize(), smtp.maxHops(), tls.available(),
                 rules, new MemoryBudget(smtp.maxBufferedBytes(), smtp.maxBufferedBytesPerClient()), new RateLimitGate(usage, Clock.systemUTC()));
         metrics.memoryReserved(settings.memory()::used);
     }
@@ -103,7 +103,7 @@ public class SmtpServer {
                         new DeploymentOptions().setInstances(ephemeral ? 1 : instances))
                 .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         LOG.infof("SMTP listening: relay=%d submission=%d submissions=%d (tls %s)", port(Listener.RELAY),
-                port(Listener.SUBMISSION), port(Listener.SUBMISSIONS), tls.isPresent() ? "on" : "off");
+                port(Listener.SUBMISSION), port(Listener.SUBMISSIONS), tls.available() ? "on" : "off");
     }
 
     void onStop(@Observes ShutdownEvent event) throws Exception {
@@ -198,11 +198,13 @@ public class SmtpServer {
                 .setHost(config.bindHost())
                 .setPort(configuredPort(listener))
                 .setTcpNoDelay(true);
-        tls.ifPresent(pem -> TlsMaterial.CIPHER_SUITES.forEach(options::addEnabledCipherSuite));
-        tls.ifPresent(pem -> options
-                .setKeyCertOptions(new PemKeyCertOptions().setCertPath(pem.certFile()).setKeyPath(pem.keyFile()))
-                .setEnabledSecureTransportProtocols(TlsMaterial.PROTOCOLS)
-                .setSsl(listener.implicitTls() && !proxied.contains(listener)));
+        // the key manager behind keyCertOptions serves a renewed certificate from the next handshake on
+        tls.keyCertOptions().ifPresent(keyCert -> {
+            TlsMaterial.CIPHER_SUITES.forEach(options::addEnabledCipherSuite);
+            options.setKeyCertOptions(keyCert)
+                    .setEnabledSecureTransportProtocols(TlsMaterial.PROTOCOLS)
+                    .setSsl(listener.implicitTls() && !proxied.contains(listener));
+        });
         return options;
     }
 
@@ -213,7 +215,7 @@ public class SmtpServer {
         public void start(Promise<Void> started) {
             List<Future<NetServer>> servers = new ArrayList<>();
             for (Listener listener : Listener.values()) {
-                if (listener.implicitTls() && tls.isEmpty()) {
+                if (listener.implicitTls() && !tls.available()) {
                     LOG.warn("no TLS certificate: the submissions (implicit TLS) listener is not started");
                     continue;
                 }
