@@ -97,7 +97,8 @@ public record TlsIdentity(List<X509Certificate> chain, PrivateKey key) {
         try (PEMParser parser = new PEMParser(new StringReader(new String(pem, StandardCharsets.US_ASCII)))) {
             for (Object object = parser.readObject(); object != null; object = parser.readObject()) {
                 if (object instanceof PEMKeyPair pair) {
-                    keys.add(converter.getKeyPair(pair).getPrivate());
+                    // the private part only: a SEC 1 key need not carry its public key
+                    keys.add(converter.getPrivateKey(pair.getPrivateKeyInfo()));
                 } else if (object instanceof PrivateKeyInfo info) {
                     keys.add(converter.getPrivateKey(info));
                 } else if (object instanceof ASN1ObjectIdentifier || object instanceof X9ECParameters) {
