@@ -61,7 +61,7 @@ public record TlsIdentity(List<X509Certificate> chain, PrivateKey key) {
             throw new Invalid("the private key does not belong to the certificate " + describe(leaf));
         }
         if (leaf.getNotAfter().toInstant().isBefore(now)) {
-            throw new Invalid("the certificate " + describe(leaf) + " expired at " + leaf.getNotAfter().toInstant());
+            throw new Invalid("the certificate " + describe(leaf) + " has expired");
         }
         return new TlsIdentity(chain, key);
     }
