@@ -16,10 +16,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * and submission) asks it for the certificate, so {@link #install} makes the next handshake on every listener
  * serve the new pair, while sessions already in TLS keep the one they negotiated.
  *
- * <p>Why not {@code NetServer.updateSSLOptions}: in this Vert.x (4.5) it swaps the server's context for
- * connections accepted afterwards only, so a session accepted in plain text before a renewal would STARTTLS with
- * the old certificate; and while the new context is being built the server holds an incomplete future that new
- * connections are handed. The listeners' SSL context stays the same here; only what this class returns changes.
+ * <p>Why not {@code NetServer.updateSSLOptions}: in this Vert.x (4.5) it hands the new context to connections
+ * accepted afterwards only (each socket keeps the context provider of its accept), so a session accepted in plain
+ * text before a renewal would STARTTLS with the old certificate; and the server stores the new provider as a
+ * future before it is built, which connections accepted in the meantime read unfinished. Here the listeners'
+ * SSL context never changes; only what this class answers does.
  *
  * <p>Every pair gets its own alias ({@code relay-<n>}); the alias chosen for a handshake keeps resolving to that
  * pair (the current or the previous one) even when a reload lands between choosing and reading the key.
