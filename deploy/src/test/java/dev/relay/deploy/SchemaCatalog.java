@@ -18,8 +18,9 @@ import java.util.stream.Stream;
 
 /**
  * The schemas kept in {@code deploy/schemas/} (provenance in its README), indexed by apiVersion and kind. Each
- * directory is one source: CRD files ({@code .yaml}/{@code .yml}; every served version of every CRD) or Kubernetes
- * OpenAPI v3 documents ({@code .json}; every component that names its group/version/kind). A kind found in several
+ * directory is one source: CRD files ({@code .yaml}/{@code .yml}; every served version of every CRD), Kubernetes
+ * OpenAPI v3 documents ({@code .json} with {@code components}; every component that names its group/version/kind),
+ * or one CRD version's schema alone ({@code <group>/<Kind>_<version>.json}). A kind found in several
  * sources (Strimzi 0.49 and 1.2) must satisfy each of them: the manifests are meant to apply on both.
  */
 final class SchemaCatalog {
@@ -51,7 +52,12 @@ final class SchemaCatalog {
                 String name = file.getFileName().toString();
                 String source = dir.relativize(file).getName(0).toString();
                 if (name.endsWith(".json")) {
-                    catalog.addOpenApi(source, new ObjectMapper().readTree(file.toFile()));
+                    JsonNode json = new ObjectMapper().readTree(file.toFile());
+                    if (json.has("components")) {
+                        catalog.addOpenApi(source, json);
+                    } else {
+                        catalog.addBareSchema(source, file, json);
+                    }
                 } else if (name.endsWith(".yaml") || name.endsWith(".yml")) {
                     YAMLMapper yaml = new YAMLMapper();
                     try (var docs = yaml.readerFor(JsonNode.class).<JsonNode>readValues(file.toFile())) {
@@ -107,6 +113,22 @@ final class SchemaCatalog {
             byType.computeIfAbsent(type, t -> new ArrayList<>())
                     .add(new Entry(source, schema, new StructuralValidator(Map.of(), true), true));
         }
+    }
+
+    /**
+     * A CRD version's openAPIV3Schema on its own, as a JSON file named {@code <group>/<Kind>_<version>.json} (the
+     * layout of a CRD catalog that converts CRDs to JSON; the README names the CRD release it was converted from).
+     */
+    private void addBareSchema(String source, Path file, JsonNode schema) {
+        String name = file.getFileName().toString();
+        int cut = name.lastIndexOf('_');
+        if (cut < 0 || file.getParent() == null) {
+            throw new IllegalStateException(file + ": a bare schema must be named <group>/<Kind>_<version>.json");
+        }
+        String type = file.getParent().getFileName() + "/" + name.substring(cut + 1, name.length() - ".json".length())
+                + "/" + name.substring(0, cut);
+        byType.computeIfAbsent(type, t -> new ArrayList<>())
+                .add(new Entry(source, schema, new StructuralValidator(Map.of(), true), true));
     }
 
     /** The sources that define {@code apiVersion/kind}; empty when none does. */

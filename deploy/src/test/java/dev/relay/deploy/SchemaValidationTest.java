@@ -154,6 +154,37 @@ class SchemaValidationTest {
     }
 
     @Test
+    void shouldJudgeKeycloakAndTheRealmByTheOperatorSchema() {
+        assertThat(validate("""
+                apiVersion: k8s.keycloak.org/v2alpha1
+                kind: Keycloak
+                metadata: {name: kc}
+                spec:
+                  instances: 1
+                  hostname: {hostnam: https://auth.example.org}
+                  networkPolicy: {enabled: true}
+                  ingress: {enabled: true, className: nginx, tlsSecret: t}
+                """)).singleElement().asString()
+                .isEqualTo("Keycloak kc [keycloak-26.4.7] spec.hostname.hostnam: unknown field (not in the schema)");
+        assertThat(validate("""
+                apiVersion: k8s.keycloak.org/v2alpha1
+                kind: KeycloakRealmImport
+                metadata: {name: r}
+                spec:
+                  keycloakCRName: kc
+                  realm: {realm: relay, enabled: true, displayName: Relay}
+                """)).isEmpty();
+        assertThat(validate("""
+                apiVersion: k8s.keycloak.org/v2alpha1
+                kind: KeycloakRealmImport
+                metadata: {name: r}
+                spec:
+                  keycloakCRName: kc
+                  realm: {realm: relay, enabld: true}
+                """)).singleElement().asString().endsWith("spec.realm.enabld: unknown field (not in the schema)");
+    }
+
+    @Test
     void shouldRejectAStringWhereACrdWantsAnIntegerAndAPatternMismatch() {
         assertThat(validate("""
                 apiVersion: keda.sh/v1alpha1
