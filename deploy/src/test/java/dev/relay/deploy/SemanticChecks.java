@@ -460,25 +460,15 @@ final class SemanticChecks {
 
     static final String NODE_LOCAL_DNS = "169.254.20.10/32";
 
-    /** A policy with Egress lets DNS out on UDP and TCP 53 and 5353 to every namespace and to NodeLocal DNSCache. */
+    /**
+     * Every pod whose egress is restricted and that may reach anything at all may reach DNS: UDP and TCP on 53 and
+     * 5353 to every namespace ({@code namespaceSelector: {}}) and to NodeLocal DNSCache, judged over all the
+     * policies that select it (they add up). A pod with no egress at all (a database) needs none. No policy picks
+     * DNS pods by CoreDNS labels: DNS pods are the platform's, named differently on each.
+     */
     static List<String> dnsEgress(Manifests m) {
         List<String> problems = new ArrayList<>();
         for (ObjectNode np : m.kind("NetworkPolicy")) {
-            boolean egress = Manifests.list(np.path("spec").path("policyTypes")).stream().anyMatch(t -> t.asText().equals("Egress"));
-            if (!egress) {
-                continue;
-            }
-            for (String protocol : List.of("UDP", "TCP")) {
-                for (int port : List.of(53, 5353)) {
-                    if (!egressAllows(np, protocol, port, peer -> peer.has("namespaceSelector")
-                            && peer.path("namespaceSelector").isEmpty() && peer.path("podSelector").isEmpty())) {
-                        problems.add(Manifests.label(np) + ": no egress " + protocol + "/" + port + " to namespaceSelector: {}");
-                    }
-                    if (!egressAllows(np, protocol, port, peer -> NODE_LOCAL_DNS.equals(peer.path("ipBlock").path("cidr").asText()))) {
-                        problems.add(Manifests.label(np) + ": no egress " + protocol + "/" + port + " to " + NODE_LOCAL_DNS);
-                    }
-                }
-            }
             for (JsonNode rule : np.path("spec").path("egress")) {
                 for (JsonNode peer : rule.path("to")) {
                     if (peer.path("podSelector").path("matchLabels").has("k8s-app")) {
@@ -488,11 +478,42 @@ final class SemanticChecks {
                 }
             }
         }
+        for (Manifests.Pods pods : m.pods()) {
+            if (pods.createdBy() != null) {
+                continue; // the operators' pods: their policies are the operators'
+            }
+            List<JsonNode> rules = new ArrayList<>();
+            List<String> names = new ArrayList<>();
+            for (ObjectNode np : m.kind("NetworkPolicy")) {
+                Map<String, String> selector = Manifests.strings(np.path("spec").path("podSelector").path("matchLabels"));
+                boolean egress = Manifests.list(np.path("spec").path("policyTypes")).stream().anyMatch(t -> t.asText().equals("Egress"));
+                if (egress && pods.labels().entrySet().containsAll(selector.entrySet())) {
+                    np.path("spec").path("egress").forEach(rules::add);
+                    names.add(Manifests.name(np));
+                }
+            }
+            if (rules.isEmpty()) {
+                continue;
+            }
+            for (String protocol : List.of("UDP", "TCP")) {
+                for (int port : List.of(53, 5353)) {
+                    if (!egressAllows(rules, protocol, port, peer -> peer.has("namespaceSelector")
+                            && peer.path("namespaceSelector").isEmpty() && peer.path("podSelector").isEmpty())) {
+                        problems.add(pods.owner() + " (NetworkPolicy " + String.join(", ", names) + "): no egress "
+                                + protocol + "/" + port + " to namespaceSelector: {}");
+                    }
+                    if (!egressAllows(rules, protocol, port, peer -> NODE_LOCAL_DNS.equals(peer.path("ipBlock").path("cidr").asText()))) {
+                        problems.add(pods.owner() + " (NetworkPolicy " + String.join(", ", names) + "): no egress "
+                                + protocol + "/" + port + " to " + NODE_LOCAL_DNS);
+                    }
+                }
+            }
+        }
         return problems;
     }
 
-    private static boolean egressAllows(JsonNode np, String protocol, int port, java.util.function.Predicate<JsonNode> peer) {
-        for (JsonNode rule : np.path("spec").path("egress")) {
+    private static boolean egressAllows(List<JsonNode> rules, String protocol, int port, java.util.function.Predicate<JsonNode> peer) {
+        for (JsonNode rule : rules) {
             boolean portOk = Manifests.list(rule.path("ports")).stream().anyMatch(p -> p.path("protocol").asText("TCP").equals(protocol)
                     && p.path("port").asInt(-1) == port);
             boolean peerOk = Manifests.list(rule.path("to")).stream().anyMatch(peer);

@@ -183,14 +183,14 @@ class SemanticChecksTest {
             }
         };
         assertThat(SemanticChecks.dnsEgress(Manifests.of("dev").doctored(onlyDns)))
-                .noneMatch(p -> p.startsWith("NetworkPolicy relay-policy"));
+                .noneMatch(p -> p.contains("relay-policy"));
         assertNewProblem(Manifests.of("dev"), SemanticChecks::dnsEgress, onlyDns,
                 m -> ((ArrayNode) m.one("NetworkPolicy", "relay-policy").path("spec").path("egress")).addObject().putArray("to")
                         .addObject().putObject("podSelector").putObject("matchLabels").put("k8s-app", "kube-dns"),
                 "NetworkPolicy relay-policy: egress assumes DNS pods labelled k8s-app");
         assertNewProblem(Manifests.of("dev"), SemanticChecks::dnsEgress, onlyDns,
                 m -> ((ArrayNode) m.one("NetworkPolicy", "relay-policy").path("spec").path("egress").get(0).path("ports")).remove(3),
-                "NetworkPolicy relay-policy: no egress TCP/5353 to namespaceSelector: {}");
+                "Deployment relay-policy (NetworkPolicy relay-policy): no egress TCP/5353 to namespaceSelector: {}");
     }
 
     @Test
