@@ -48,7 +48,7 @@ final class Manifests {
 
     /** A deep copy with {@code change} applied: how the negative tests doctor a real render. */
     Manifests doctored(Consumer<Manifests> change) {
-        Manifests copy = new Manifests(overlay, docs.stream().map(ObjectNode::deepCopy).toList());
+        Manifests copy = new Manifests(overlay, new ArrayList<>(docs.stream().map(ObjectNode::deepCopy).toList()));
         change.accept(copy);
         return copy;
     }

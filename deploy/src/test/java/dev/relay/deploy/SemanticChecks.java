@@ -180,6 +180,9 @@ final class SemanticChecks {
             JsonNode spec = keycloak.path("spec");
             ref(refs, "Secret", spec.path("db").path("usernameSecret"), "key", Manifests.label(keycloak) + " spec.db.usernameSecret");
             ref(refs, "Secret", spec.path("db").path("passwordSecret"), "key", Manifests.label(keycloak) + " spec.db.passwordSecret");
+            if (spec.path("ingress").path("enabled").asBoolean(false) && spec.path("ingress").has("tlsSecret")) {
+                refs.add(new Ref("Secret", spec.path("ingress").path("tlsSecret").asText(), "tls.crt", Manifests.label(keycloak) + " spec.ingress.tlsSecret"));
+            }
             if (spec.path("http").has("tlsSecret")) {
                 refs.add(new Ref("Secret", spec.path("http").path("tlsSecret").asText(), "tls.crt", Manifests.label(keycloak) + " spec.http.tlsSecret"));
             }
@@ -310,6 +313,13 @@ final class SemanticChecks {
                 }
             }
         }
+        for (ObjectNode keycloak : m.kind("Keycloak")) {
+            for (JsonNode peer : keycloak.path("spec").path("networkPolicy").path("http")) {
+                if (peer.has("podSelector") && !peer.has("namespaceSelector")) {
+                    matchLabels(pods, peer.path("podSelector"), Manifests.label(keycloak) + " spec.networkPolicy.http podSelector", problems);
+                }
+            }
+        }
         for (ObjectNode realm : m.kind("KeycloakRealmImport")) {
             String parent = realm.path("spec").path("keycloakCRName").asText();
             if (m.find("Keycloak", parent).isEmpty()) {
@@ -334,6 +344,98 @@ final class SemanticChecks {
         String kind = ref.path("kind").asText("Deployment");
         if (m.find(kind, ref.path("name").asText()).isEmpty()) {
             problems.add(where + " scaleTargetRef: no " + kind + " named \"" + ref.path("name").asText() + "\"");
+        }
+    }
+
+    // ---------------------------------------------------------------- Ingress objects
+
+    /**
+     * Every Ingress routes to a Service that exists with that port, serves TLS from a Secret that will exist, and
+     * reaches pods whose NetworkPolicies admit a namespace (the ingress controller's) on the target port. The admin
+     * API's Ingress {@code relay-admin} routes only {@code /api} of relay-policy, never {@code /q/} or the root.
+     */
+    static List<String> ingresses(Manifests m) {
+        List<String> problems = new ArrayList<>();
+        List<Manifests.Svc> services = m.services();
+        List<Manifests.Pods> pods = m.pods();
+        List<Manifests.Data> data = m.data();
+        for (ObjectNode ingress : m.kind("Ingress")) {
+            String where = Manifests.label(ingress);
+            for (JsonNode rule : ingress.path("spec").path("rules")) {
+                for (JsonNode path : rule.path("http").path("paths")) {
+                    JsonNode backend = path.path("backend").path("service");
+                    String at = where + " " + rule.path("host").asText("*") + path.path("path").asText("/");
+                    Optional<Manifests.Svc> svc = services.stream().filter(s -> s.name().equals(backend.path("name").asText())).findFirst();
+                    if (svc.isEmpty()) {
+                        problems.add(at + ": no Service " + backend.path("name").asText());
+                        continue;
+                    }
+                    JsonNode port = backend.path("port");
+                    Integer number = port.has("name") ? svc.get().ports().get(port.path("name").asText()) : Integer.valueOf(port.path("number").asInt());
+                    if (number == null || !svc.get().ports().containsValue(number)) {
+                        problems.add(at + ": Service " + svc.get().name() + " has no port " + port);
+                        continue;
+                    }
+                    ObjectNode service = m.find("Service", svc.get().name()).orElse(null);
+                    if (service != null) {
+                        admitsAnotherNamespace(m, pods, service, number, at, problems);
+                    }
+                    if (Manifests.name(ingress).equals("relay-admin")) {
+                        String p = path.path("path").asText("/");
+                        if (!p.equals("/api") && !p.startsWith("/api/") || !svc.get().name().equals("relay-policy")) {
+                            problems.add(at + ": the admin Ingress routes only /api of relay-policy (never /q/ or the root)");
+                        }
+                    }
+                }
+            }
+            for (JsonNode tls : ingress.path("spec").path("tls")) {
+                String secret = tls.path("secretName").asText();
+                boolean shim = ingress.path("metadata").path("annotations").has("cert-manager.io/cluster-issuer")
+                        || ingress.path("metadata").path("annotations").has("cert-manager.io/issuer");
+                if (!shim && data.stream().noneMatch(d -> d.kind().equals("Secret") && d.name().equals(secret))
+                        && !Manifests.documented(secret)) {
+                    problems.add(where + " tls secretName " + secret + ": no such Secret (no Certificate writes it)");
+                }
+            }
+            if (Manifests.name(ingress).equals("relay-admin") && ingress.path("spec").path("tls").isEmpty()) {
+                problems.add(where + ": the admin API is served without TLS");
+            }
+        }
+        return problems;
+    }
+
+    /** The pods behind {@code service} are admitted on {@code port} from some namespace by their ingress policies. */
+    private static void admitsAnotherNamespace(Manifests m, List<Manifests.Pods> pods, ObjectNode service, int port,
+                                               String where, List<String> problems) {
+        Map<String, String> selector = Manifests.strings(service.path("spec").path("selector"));
+        int target = port;
+        for (JsonNode p : service.path("spec").path("ports")) {
+            if (p.path("port").asInt() == port) {
+                JsonNode t = p.path("targetPort");
+                target = t.isInt() ? t.asInt() : pods.stream().filter(pod -> pod.labels().entrySet().containsAll(selector.entrySet()))
+                        .map(pod -> pod.ports().get(t.asText())).filter(java.util.Objects::nonNull).findFirst().orElse(port);
+            }
+        }
+        for (Manifests.Pods pod : select(pods, selector)) {
+            List<JsonNode> rules = new ArrayList<>();
+            boolean isolated = false;
+            for (ObjectNode np : m.kind("NetworkPolicy")) {
+                Map<String, String> podSelector = Manifests.strings(np.path("spec").path("podSelector").path("matchLabels"));
+                boolean ingress = Manifests.list(np.path("spec").path("policyTypes")).stream().anyMatch(t -> t.asText().equals("Ingress"));
+                if (ingress && pod.labels().entrySet().containsAll(podSelector.entrySet())) {
+                    isolated = true;
+                    np.path("spec").path("ingress").forEach(rules::add);
+                }
+            }
+            int targetPort = target;
+            boolean admitted = rules.stream().anyMatch(rule -> (rule.path("ports").isEmpty()
+                    || Manifests.list(rule.path("ports")).stream().anyMatch(p -> p.path("port").asInt(-1) == targetPort))
+                    && (rule.path("from").isEmpty() || Manifests.list(rule.path("from")).stream()
+                    .anyMatch(peer -> peer.has("namespaceSelector") && !peer.has("podSelector"))));
+            if (isolated && !admitted) {
+                problems.add(where + ": no NetworkPolicy admits the ingress controller's namespace to " + pod.owner()
+                        + " on port " + targetPort);
+            }
         }
     }
 

@@ -43,6 +43,12 @@ class SemanticChecksTest {
 
     @ParameterizedTest
     @MethodSource("overlays")
+    void shouldRouteIngressesToRealServicesOverTlsThroughTheirNetworkPolicies(String overlay) {
+        assertThat(SemanticChecks.ingresses(Manifests.of(overlay))).as(overlay).isEmpty();
+    }
+
+    @ParameterizedTest
+    @MethodSource("overlays")
     void shouldExpectTokensFromTheIssuerKeycloakStamps(String overlay) {
         assertThat(SemanticChecks.issuer(Manifests.of(overlay))).as(overlay).isEmpty();
     }
@@ -130,6 +136,45 @@ class SemanticChecksTest {
                 .get(0)).put("port", "metrics"), "ServiceMonitor relay-services endpoint port metrics");
         assertNewProblem(dev, check, m -> ((ObjectNode) m.one("HorizontalPodAutoscaler", "relay-policy").path("spec")
                 .path("scaleTargetRef")).put("name", "policy"), "HorizontalPodAutoscaler relay-policy scaleTargetRef: no Deployment named \"policy\"");
+        assertNewProblem(dev, check, m -> ((ObjectNode) m.kind("Keycloak").get(0).path("spec")).putObject("networkPolicy")
+                .putArray("http").addObject().putObject("podSelector").putObject("matchLabels").put("app.kubernetes.io/name", "relay-ingres"),
+                "Keycloak relay-keycloak spec.networkPolicy.http podSelector {app.kubernetes.io/name=relay-ingres} selects no pod");
+    }
+
+    @Test
+    void shouldRejectIngressesToNowhereWithoutTlsOrBeyondTheAdminApi() {
+        Function<Manifests, List<String>> check = SemanticChecks::ingresses;
+        Consumer<Manifests> admin = m -> {
+            m.docs.removeIf(d -> d.path("kind").asText().equals("Ingress"));
+            ObjectNode ingress = m.docs.get(0).objectNode();
+            ingress.put("apiVersion", "networking.k8s.io/v1").put("kind", "Ingress").putObject("metadata").put("name", "relay-admin");
+            ObjectNode spec = ingress.putObject("spec");
+            ObjectNode path = spec.putArray("rules").addObject().put("host", "admin.example.org").putObject("http")
+                    .putArray("paths").addObject().put("path", "/api").put("pathType", "Prefix");
+            path.putObject("backend").putObject("service").put("name", "relay-policy").putObject("port").put("name", "http");
+            spec.putArray("tls").addObject().put("secretName", "relay-smtp-tls");
+            m.docs.add(ingress);
+            ArrayNode rules = (ArrayNode) m.one("NetworkPolicy", "relay-policy").path("spec").withArray("ingress");
+            ObjectNode controller = rules.addObject();
+            controller.putArray("from").addObject().putObject("namespaceSelector").putObject("matchLabels")
+                    .put("kubernetes.io/metadata.name", "ingress-nginx");
+            controller.putArray("ports").addObject().put("port", 8080).put("protocol", "TCP");
+        };
+        Manifests dev = Manifests.of("dev");
+        assertThat(check.apply(dev.doctored(admin))).as("the doctored admin Ingress is right").isEmpty();
+        Function<Manifests, ObjectNode> path = m -> (ObjectNode) m.one("Ingress", "relay-admin").path("spec").path("rules")
+                .get(0).path("http").path("paths").get(0);
+        assertNewProblem(dev, check, admin, m -> path.apply(m).put("path", "/"), "the admin Ingress routes only /api");
+        assertNewProblem(dev, check, admin, m -> path.apply(m).put("path", "/q/metrics"), "the admin Ingress routes only /api");
+        assertNewProblem(dev, check, admin, m -> ((ObjectNode) path.apply(m).path("backend").path("service")).put("name", "relay-admin"),
+                "Ingress relay-admin admin.example.org/api: no Service relay-admin");
+        assertNewProblem(dev, check, admin, m -> ((ObjectNode) path.apply(m).path("backend").path("service").path("port"))
+                .put("name", "https"), "has no port");
+        assertNewProblem(dev, check, admin, m -> ((ObjectNode) m.one("Ingress", "relay-admin").path("spec").path("tls").get(0))
+                .put("secretName", "relay-admin-tls-typo"), "tls secretName relay-admin-tls-typo: no such Secret");
+        assertNewProblem(dev, check, admin, m -> ((ArrayNode) m.one("NetworkPolicy", "relay-policy").path("spec").path("ingress"))
+                .remove(m.one("NetworkPolicy", "relay-policy").path("spec").path("ingress").size() - 1),
+                "no NetworkPolicy admits the ingress controller's namespace to Deployment relay-policy on port 8080");
     }
 
     @Test
