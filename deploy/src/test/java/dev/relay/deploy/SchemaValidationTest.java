@@ -197,6 +197,26 @@ class SchemaValidationTest {
                 """)).singleElement().asString().contains("spec.maxReplicaCount: must be of type integer");
     }
 
+    @Test
+    void shouldTakeCrdQuantitiesAsIntegersOrStringsOnly() {
+        String pool = """
+                apiVersion: kafka.strimzi.io/v1
+                kind: KafkaNodePool
+                metadata: {name: p, labels: {strimzi.io/cluster: c}}
+                spec:
+                  replicas: 1
+                  roles: [broker]
+                  storage: {type: ephemeral}
+                  resources: {requests: {cpu: %s, memory: 2Gi}}
+                """;
+        assertThat(validate(pool.formatted("1"))).isEmpty();
+        assertThat(validate(pool.formatted("500m"))).isEmpty();
+        // x-kubernetes-int-or-string in a CRD: the API server refuses a fraction (write "500m")
+        assertThat(validate(pool.formatted("0.5"))).hasSize(2)
+                .allMatch(e -> e.contains("spec.resources.requests.cpu: must be an integer or a string"));
+        assertThat(validate(pool.formatted("[1]"))).hasSize(2);
+    }
+
     private static List<String> validate(String yaml) {
         try {
             JsonNode node = Rendered.YAML.readTree(yaml);
