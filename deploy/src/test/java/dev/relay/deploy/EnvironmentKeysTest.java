@@ -1,22 +1,18 @@
 package dev.relay.deploy;
 
-import io.fabric8.kubernetes.api.model.Container;
-import io.fabric8.kubernetes.api.model.EnvVar;
-import io.fabric8.kubernetes.api.model.apps.Deployment;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Every environment variable on a container is a configuration key that its service really reads — derived from
  * the service's application.properties and its @ConfigMapping interfaces (see {@link ServiceModule}), not from a
- * hand-kept list — so a renamed key or a typo fails here instead of being silently ignored in the cluster.
+ * hand-kept list — so a renamed key or a typo fails here instead of being silently ignored in the cluster. The
+ * variables of the image and its launcher (JAVA_OPTS_APPEND, JAVA_MAX_MEM_RATIO, ...) are allowed too.
  */
 class EnvironmentKeysTest {
 
@@ -33,19 +29,25 @@ class EnvironmentKeysTest {
     @ParameterizedTest
     @MethodSource("overlays")
     void shouldSetOnlyKeysTheServicesRead(String overlay) {
-        Rendered r = Rendered.overlay(overlay);
-        for (Deployment d : r.all(Deployment.class)) {
-            String name = d.getMetadata().getName();
-            ServiceModule module = ServiceModule.of(name);
-            for (Container c : d.getSpec().getTemplate().getSpec().getContainers()) {
-                assertThat(c.getEnvFrom()).as(name + ": envFrom hides which keys are set").isNullOrEmpty();
-                for (EnvVar env : c.getEnv()) {
-                    assertThat(module.keyOf(env.getName()))
-                            .as("%s: %s sets no configuration key that %s reads", overlay, env.getName(), module.dir.getFileName())
-                            .isPresent();
-                }
-            }
-        }
+        assertThat(SemanticChecks.envKeys(Manifests.of(overlay))).as(overlay).isEmpty();
+    }
+
+    @Test
+    void shouldRejectAMisspeltKeyButAcceptTheVariablesOfTheImage() {
+        Manifests dev = Manifests.of("dev");
+        SemanticChecksTest.assertNewProblem(dev, SemanticChecks::envKeys,
+                m -> SemanticChecksTest.setEnv(m, "relay-ingress", "RELAY_INGRESS_KEYCLOAK_ISSUR", "x"),
+                "Deployment relay-ingress env RELAY_INGRESS_KEYCLOAK_ISSUR: sets no configuration key that ingress-service reads");
+        SemanticChecksTest.assertNewProblem(dev, SemanticChecks::envKeys,
+                m -> SemanticChecksTest.container(m, "relay-policy").putArray("envFrom").addObject().putObject("configMapRef")
+                        .put("name", "x"), "envFrom hides which keys are set");
+        List<String> before = SemanticChecks.envKeys(dev);
+        assertThat(SemanticChecks.envKeys(dev.doctored(m -> {
+            SemanticChecksTest.setEnv(m, "relay-delivery", "JAVA_OPTS_APPEND", "-XX:MaxRAMPercentage=70");
+            SemanticChecksTest.setEnv(m, "relay-delivery", "JAVA_MAX_MEM_RATIO", "70");
+            SemanticChecksTest.setEnv(m, "relay-delivery", "RELAY_INGRESS_KEYCLOAK_ISSUER", "x");
+        }))).as("JVM variables pass; a key of another service does not").hasSize(before.size() + 1);
+        assertThat(ServiceModule.of("relay-delivery").imageJavaOptsAppend()).contains("-XX:TieredStopAtLevel=1");
     }
 
     @Test

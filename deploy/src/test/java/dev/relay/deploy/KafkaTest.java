@@ -104,8 +104,10 @@ class KafkaTest {
         for (String service : ServiceModule.MODULES.keySet()) {
             String bootstrap = ManifestStructureTest.env(r.deployment(service).getSpec().getTemplate().getSpec()
                     .getContainers().get(0)).get("KAFKA_BOOTSTRAP_SERVERS");
-            assertThat(bootstrap).isEqualTo("relay-kafka-kafka-bootstrap:"
-                    + kafka.getSpec().getKafka().getListeners().get(0).getPort());
+            // the short name or the name qualified with the overlay's namespace (conventions: KEDA needs the latter)
+            String namespace = kafka.getMetadata().getNamespace();
+            assertThat(bootstrap).matches("relay-kafka-kafka-bootstrap(\\." + java.util.regex.Pattern.quote(namespace)
+                    + "\\.svc(\\.cluster\\.local)?)?:" + kafka.getSpec().getKafka().getListeners().get(0).getPort());
         }
     }
 

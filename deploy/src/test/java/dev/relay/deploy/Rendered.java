@@ -1,5 +1,7 @@
 package dev.relay.deploy;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -19,22 +21,19 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
- * One overlay rendered by {@code kubectl kustomize} and parsed into Fabric8 / Strimzi model objects. Renders once
- * per overlay and test run (kubectl takes a fraction of a second; the parsing is cached with it).
+ * One overlay rendered by {@code kubectl kustomize}, as plain JSON trees (what the schema and semantic checks read)
+ * and parsed into Fabric8 / Strimzi model objects (what the older checks read). Renders once per overlay and test
+ * run (kubectl takes a fraction of a second; the parsing is cached with it). Whether a document's kind exists is
+ * the schema check's question (SchemaValidationTest), not the parser's: the models accept unknown kinds and fields.
  */
 final class Rendered {
 
-    /** Custom resources without a Java model on Maven Central: parsed as GenericKubernetesResource. */
-    static final Set<String> GENERIC_KINDS = Set.of(
-            "keda.sh/v1alpha1/ScaledObject", "keda.sh/v1alpha1/TriggerAuthentication",
-            "k8s.keycloak.org/v2alpha1/Keycloak", "k8s.keycloak.org/v2alpha1/KeycloakRealmImport");
-
+    static final YAMLMapper YAML = new YAMLMapper();
     static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
 
     static {
@@ -50,11 +49,14 @@ final class Rendered {
     final String overlay;
     final String yaml;
     final List<HasMetadata> objects;
+    /** Every rendered document as a JSON tree, in render order (read-only by convention: copy before doctoring). */
+    final List<ObjectNode> documents;
 
-    private Rendered(String overlay, String yaml, List<HasMetadata> objects) {
+    private Rendered(String overlay, String yaml, List<HasMetadata> objects, List<ObjectNode> documents) {
         this.overlay = overlay;
         this.yaml = yaml;
         this.objects = objects;
+        this.documents = documents;
     }
 
     static List<String> overlays() {
@@ -98,7 +100,13 @@ final class Rendered {
     private static Rendered render(String overlay) {
         Path dir = Repository.OVERLAYS.resolve(overlay);
         String yaml = kubectlKustomize(dir);
+        return parse(overlay, yaml);
+    }
+
+    /** Parses a multi-document YAML stream as {@code kubectl kustomize} prints it (also used for doctored copies). */
+    static Rendered parse(String overlay, String yaml) {
         List<HasMetadata> objects = new ArrayList<>();
+        List<ObjectNode> documents = new ArrayList<>();
         for (String document : yaml.split("(?m)^---\\s*$")) {
             if (document.isBlank()) {
                 continue;
@@ -107,14 +115,14 @@ final class Rendered {
             if (!(parsed instanceof HasMetadata object)) {
                 throw new AssertionError(overlay + ": a document is not a Kubernetes object:\n" + document);
             }
-            String type = object.getApiVersion() + "/" + object.getKind();
-            if (object instanceof GenericKubernetesResource && !GENERIC_KINDS.contains(type)) {
-                throw new AssertionError(overlay + ": " + type + " " + object.getMetadata().getName()
-                        + " is not a known Kubernetes or CRD type (wrong apiVersion or kind?)");
-            }
             objects.add(object);
+            try {
+                documents.add((ObjectNode) YAML.readTree(document));
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
         }
-        return new Rendered(overlay, yaml, List.copyOf(objects));
+        return new Rendered(overlay, yaml, List.copyOf(objects), List.copyOf(documents));
     }
 
     private static String kubectlKustomize(Path dir) {

@@ -87,6 +87,40 @@ final class ServiceModule {
                         .anyMatch(f -> Repository.read(f).contains("default-kafka-broker"));
     }
 
+    /**
+     * Variables the image's launcher reads besides the service's keys: the run-java.sh of the UBI OpenJDK runtime
+     * image (src/main/docker/Dockerfile.jvm) sizes and tunes the JVM from these.
+     */
+    static final Set<String> LAUNCHER_ENVIRONMENT = Set.of("JAVA_OPTS", "JAVA_OPTS_APPEND", "JAVA_MAX_MEM_RATIO",
+            "JAVA_INITIAL_MEM_RATIO", "JAVA_MAX_INITIAL_MEM", "JAVA_DIAGNOSTICS", "JAVA_APP_JAR");
+
+    private static final Pattern ENV_LINE = Pattern.compile("^ENV\\s+(\\w+)=\"?([^\"]*)\"?\\s*$", Pattern.MULTILINE);
+
+    /** The ENV of the service's image (Dockerfile.jvm), name → value. */
+    Map<String, String> imageEnv() {
+        Map<String, String> env = new LinkedHashMap<>();
+        Path dockerfile = dir.resolve("src/main/docker/Dockerfile.jvm");
+        if (Files.isRegularFile(dockerfile)) {
+            Matcher m = ENV_LINE.matcher(Repository.read(dockerfile));
+            while (m.find()) {
+                env.put(m.group(1), m.group(2));
+            }
+        }
+        return env;
+    }
+
+    /** Variables of the image and its launcher that a container may set besides the service's keys. */
+    Set<String> imageEnvironment() {
+        Set<String> names = new LinkedHashSet<>(LAUNCHER_ENVIRONMENT);
+        names.addAll(imageEnv().keySet());
+        return names;
+    }
+
+    /** The image's own JAVA_OPTS_APPEND (a container's JAVA_OPTS_APPEND replaces it). */
+    String imageJavaOptsAppend() {
+        return imageEnv().getOrDefault("JAVA_OPTS_APPEND", "");
+    }
+
     /** The environment variable of a key: upper case, every non-alphanumeric character as {@code _}. */
     static String envName(String key) {
         return key.toUpperCase(java.util.Locale.ROOT).replaceAll("[^A-Z0-9]", "_");
