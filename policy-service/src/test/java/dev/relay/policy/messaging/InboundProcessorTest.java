@@ -76,6 +76,9 @@ class InboundProcessorTest {
         assertThat(outbound).extracting(r -> EnvelopeCodec.decode(r.headers().lastHeader(Topics.ENVELOPE_HEADER)
                 .value()).recipients()).containsExactlyInAnyOrder(List.of("a@one.example", "c@one.example"),
                 List.of("b@two.example"));
+        // the sender is in a local domain: the delivery's DSNs to it go LOCAL, not by MX (Relay itself)
+        assertThat(outbound).extracting(r -> EnvelopeCodec.decode(r.headers().lastHeader(Topics.ENVELOPE_HEADER)
+                .value()).returnRoute()).containsOnly(Route.local("example.test"));
     }
 
     @Test
