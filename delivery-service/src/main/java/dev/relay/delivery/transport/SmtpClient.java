@@ -166,7 +166,8 @@ public final class SmtpClient {
                 return viaPool(target, destination, message);
             }
             return open(target, destination).compose(step -> {
-                if (step instanceof Step.Stop<SmtpSession> stop && stop.outcome() instanceof HopOutcome.LoopsBack loop) {
+                if (step instanceof Step.Stop<SmtpSession> stop
+                        && stop.outcome() instanceof HopOutcome.LoopsBack loop) {
                     return Future.succeededFuture(loopsBack(target, loop, message));
                 }
                 if (step instanceof Step.Stop<SmtpSession> stop) {
