@@ -110,6 +110,8 @@ class FaultMatrixIT {
             Map<String, String> deliveryEnv = relay.deliveryEnv();
             deliveryEnv.put("RELAY_DELIVERY_DNS_SERVERS", dns.address());
             deliveryEnv.put("RELAY_DELIVERY_SMTP_PORT", String.valueOf(smtpPort));
+            // example.test is a local domain: the policy routes it LOCAL, to the mailbox backend (issue 13)
+            deliveryEnv.put("RELAY_DELIVERY_MAILBOX_ROUTE", "127.0.0.7:" + smtpPort + ";tls=none;internal");
             deliveryEnv.put("RELAY_DELIVERY_CONNECT_TIMEOUT", "3s");
             deliveryEnv.put("RELAY_DELIVERY_COMMAND_TIMEOUT", "5s");
             deliveryEnv.put("RELAY_DELIVERY_DATA_TIMEOUT", "10s");

@@ -12,6 +12,7 @@ import dev.relay.delivery.mx.RouteResolver;
 import dev.relay.delivery.retry.RetryPolicy;
 import dev.relay.delivery.retry.WaitingMessages;
 import dev.relay.delivery.transport.ConnectionReuse;
+import dev.relay.delivery.transport.OwnName;
 import dev.relay.delivery.transport.SmtpClient;
 import dev.relay.delivery.transport.SmtpTimeouts;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -29,6 +30,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Builds the plain (framework-free) delivery core from {@link DeliveryConfig}. Singletons without client proxies,
@@ -58,7 +60,7 @@ public class DeliveryBeans {
     @Produces
     @Singleton
     SmtpClient smtpClient(Vertx vertx, DeliveryConfig config, DestinationGate gate, TransportMetrics metrics) {
-        String helo = config.heloName().orElseGet(DeliveryBeans::localHostName);
+        String helo = heloName(config);
         LOG.infof("outbound SMTP as %s, port %d, private destinations %s, %d connections per destination, "
                         + "up to %d messages per connection", helo, config.smtp().port(),
                 config.testOnlyAllowPrivateMx() ? "ALLOWED (test-only switch)" : "refused unless ;internal", config.destination().maxConnections(),
@@ -101,7 +103,7 @@ public class DeliveryBeans {
         LOG.infof("DNS cache %s", cache.enabled() ? "up to " + dns.cacheMaxEntries() + " answers for their TTL, at most "
                 + dns.cacheMaxTtl() + " (negative answers without SOA " + dns.negativeTtl() + ")" : "off");
         return new MxResolver(vertx, DnsServers.choose(dns.servers(), DnsServers.RESOLV_CONF), dns.timeout(), metrics,
-                null, cache);
+                null, cache, new OwnName(heloName(config)));
     }
 
     void closeMxResolver(@Disposes MxResolver resolver) {
@@ -110,15 +112,27 @@ public class DeliveryBeans {
 
     @Produces
     @Singleton
-    RouteResolver routeResolver(Vertx vertx, MxResolver mx, DeliveryConfig config) {
+    RouteResolver routeResolver(Vertx vertx, MxResolver mx, DeliveryConfig config, TransportMetrics metrics) {
         Map<String, NextHopSpec> routes = new HashMap<>();
         config.routes().forEach((domain, hop) -> routes.put(unquote(domain).toLowerCase(Locale.ROOT),
                 NextHopSpec.parse(hop)));
         config.smarthost().ifPresent(s -> LOG.infof("all mail goes to smarthost %s", s));
+        Optional<NextHopSpec> mailbox = config.mailboxRoute().filter(s -> !s.isBlank()).map(NextHopSpec::parse);
+        if (mailbox.isPresent()) {
+            LOG.infof("mail for local domains goes to mailbox route %s", config.mailboxRoute().get());
+        } else if (config.smarthost().filter(s -> !s.isBlank()).isEmpty()) {
+            LOG.warn("relay.delivery.mailbox-route is not set: mail for local domains is deferred (4.3.5) until "
+                    + "it is configured");
+        }
         warnAboutRemovedSwitch();
         return new RouteResolver(vertx, mx, new DestinationGuard(config.testOnlyAllowPrivateMx()),
-                config.smarthost().filter(s -> !s.isBlank()).map(NextHopSpec::parse), Map.copyOf(routes),
-                config.smtp().port());
+                config.smarthost().filter(s -> !s.isBlank()).map(NextHopSpec::parse), Map.copyOf(routes), mailbox,
+                config.smtp().port(), metrics);
+    }
+
+    /** The EHLO name, which is also the name loop detection knows as our own. */
+    private static String heloName(DeliveryConfig config) {
+        return config.heloName().filter(s -> !s.isBlank()).orElseGet(DeliveryBeans::localHostName);
     }
 
     /**

@@ -36,6 +36,13 @@ public interface DeliveryConfig {
     /** Static transport map: recipient domain → {@code host:port[;tls=policy][;internal]}. */
     Map<String, String> routes();
 
+    /**
+     * {@code host:port[;tls=policy][;internal]}: the mailbox backend that receives mail for the local domains (the
+     * policy's LOCAL routes). Below the smarthost and the routes. Unset: such mail is deferred {@code 4.3.5} (never
+     * sent by MX, which is Relay itself) until it is configured or the message expires.
+     */
+    Optional<String> mailboxRoute();
+
     /** The name we give in EHLO/HELO; default: this machine's host name. */
     Optional<String> heloName();
 

@@ -152,8 +152,19 @@ public class BounceNotifier {
             LOG.warnf("message %s: no DSN, the sender address is not valid", original.messageId());
             return Optional.empty();
         }
+        Route back = returnRoute(original, sender.address().domainLower());
         return composer.compose(original, message, statuses, willRetryUntil).map(dsn -> new Notice(dsn.envelope()
-                .forHop(Route.mx(sender.address().domainLower()), dsn.envelope().recipients()), dsn));
+                .forHop(back, dsn.envelope().recipients()), dsn));
+    }
+
+    /**
+     * The policy's route for the sender's domain when the record carries it (LOCAL for a sender in a local domain:
+     * its MX is Relay itself, and an MX with our own name bounces 5.4.6), else the domain's MX (records from a
+     * policy service older than the return route).
+     */
+    static Route returnRoute(Envelope original, String senderDomain) {
+        Route back = original.returnRoute();
+        return back != null && senderDomain.equalsIgnoreCase(back.domain()) ? back : Route.mx(senderDomain);
     }
 
     /**

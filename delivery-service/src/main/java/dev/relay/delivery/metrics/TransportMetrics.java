@@ -27,6 +27,11 @@ import java.util.function.IntSupplier;
  *   <li>{@code relay.delivery.tls{protocol, cipher}}: counter, one per established session; {@code none/none} for
  *       plain text.</li>
  *   <li>{@code relay.delivery.destinations.backoff}: gauge, destinations in back-off after a throttling reply.</li>
+ *   <li>{@code relay.delivery.loops{where=mx|greeting}}: counter, deliveries bounced {@code 5.4.6} because an MX
+ *       host has our own name ({@code mx}) or a server greeted us with it ({@code greeting}).</li>
+ *   <li>{@code relay.delivery.local.unrouted}: counter, deliveries to a local domain deferred {@code 4.3.5}
+ *       because {@code relay.delivery.mailbox-route} is not configured; anything above 0 is a configuration
+ *       error to alert on.</li>
  * </ul>
  */
 public class TransportMetrics {
@@ -39,6 +44,11 @@ public class TransportMetrics {
     public static final String DNS_CACHE_ENTRIES = "relay.delivery.dns.cache.entries";
     public static final String TLS = "relay.delivery.tls";
     public static final String BACKOFF = "relay.delivery.destinations.backoff";
+    public static final String LOOPS = "relay.delivery.loops";
+    public static final String LOCAL_UNROUTED = "relay.delivery.local.unrouted";
+
+    /** Where a mail loop was seen, the only values of the {@code where} tag. */
+    public enum LoopSeen { MX, GREETING }
 
     /** The DNS lookup results, the only values of the {@code result} tag. */
     public enum DnsResult { OK, NODATA, NXDOMAIN, SERVFAIL, TIMEOUT, ERROR }
@@ -47,6 +57,7 @@ public class TransportMetrics {
     private final AtomicInteger open = new AtomicInteger();
     private final Counter opened;
     private final Counter reused;
+    private final Counter localUnrouted;
 
     public TransportMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -57,6 +68,12 @@ public class TransportMetrics {
                 .register(registry);
         this.reused = Counter.builder(CONNECTIONS_REUSED)
                 .description("Transactions sent over an already open (pooled) connection").register(registry);
+        this.localUnrouted = Counter.builder(LOCAL_UNROUTED)
+                .description("Deliveries to a local domain deferred because no mailbox route is configured")
+                .register(registry);
+        for (LoopSeen where : LoopSeen.values()) {
+            loopCounter(where);
+        }
         for (String type : new String[]{"mx", "a", "aaaa"}) {
             for (DnsResult result : DnsResult.values()) {
                 dnsCounter(type, result); // every series exists from the start, scraped as 0
@@ -116,8 +133,23 @@ public class TransportMetrics {
         dnsCacheCounter(type, hit).increment();
     }
 
+    /** A delivery bounced 5.4.6: the next hop is ourselves. */
+    public void loopDetected(LoopSeen where) {
+        loopCounter(where).increment();
+    }
+
+    /** A delivery to a local domain deferred 4.3.5: no mailbox route configured. */
+    public void localUnrouted() {
+        localUnrouted.increment();
+    }
+
     public int openConnections() {
         return open.get();
+    }
+
+    private Counter loopCounter(LoopSeen where) {
+        return Counter.builder(LOOPS).description("Deliveries bounced because the next hop is this relay itself")
+                .tag("where", where.name().toLowerCase(Locale.ROOT)).register(registry);
     }
 
     private Counter dnsCacheCounter(String type, boolean hit) {

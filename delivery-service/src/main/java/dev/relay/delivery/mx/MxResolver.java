@@ -3,6 +3,7 @@ package dev.relay.delivery.mx;
 import dev.relay.common.net.IpLiteral;
 import dev.relay.delivery.metrics.TransportMetrics.DnsResult;
 import dev.relay.delivery.metrics.TransportMetrics;
+import dev.relay.delivery.transport.OwnName;
 import dev.relay.delivery.transport.SmtpTarget;
 import dev.relay.delivery.transport.TlsPolicy;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -14,6 +15,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.dns.DnsException;
 import io.vertx.core.dns.DnsResponseCode;
+import org.jboss.logging.Logger;
 
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -37,11 +39,14 @@ import java.util.function.Function;
  */
 public final class MxResolver {
 
+    private static final Logger LOG = Logger.getLogger(MxResolver.class);
+
     private final NettyDnsClient dns;
     private final List<InetSocketAddress> servers;
     private final TransportMetrics metrics;
     private final Random random;
     private final DnsCache cache;
+    private final OwnName self;
 
     /** Without a cache and with metrics of its own. */
     public MxResolver(Vertx vertx, List<DnsServers.Server> servers, Duration queryTimeout) {
@@ -61,6 +66,16 @@ public final class MxResolver {
      */
     public MxResolver(Vertx vertx, List<DnsServers.Server> servers, Duration queryTimeout, TransportMetrics metrics,
                       Random random, DnsCache cache) {
+        this(vertx, servers, queryTimeout, metrics, random, cache, new OwnName(null));
+    }
+
+    /**
+     * @param self our own name ({@code relay.delivery.helo-name}): an MX list that leads back to it bounces
+     *             {@code 5.4.6} without a connection ({@link MxPlan.LoopsBack})
+     */
+    public MxResolver(Vertx vertx, List<DnsServers.Server> servers, Duration queryTimeout, TransportMetrics metrics,
+                      Random random, DnsCache cache, OwnName self) {
+        this.self = self;
         this.metrics = metrics;
         this.random = random;
         this.cache = cache;
@@ -93,7 +108,14 @@ public final class MxResolver {
             // in preference order, as Vert.x's DnsClient gave them: the seeded shuffle of the tests depends on it
             List<Mx> records = answer.result().records().stream().sorted(Comparator.comparingInt(Mx::preference))
                     .toList();
-            MxPlan plan = MxPlan.of(domain, records, random == null ? ThreadLocalRandom.current() : random);
+            MxPlan plan = MxPlan.of(domain, records, random == null ? ThreadLocalRandom.current() : random, self);
+            if (plan instanceof MxPlan.LoopsBack loop) {
+                metrics.loopDetected(TransportMetrics.LoopSeen.MX);
+                LOG.warnf("MX %s of %s is this relay itself (%s): bouncing, mail for it would loop", loop.host(),
+                        domain, self);
+                return Future.succeededFuture(Resolution.permanentFailure("554 5.4.6 mail for " + domain
+                        + " loops back to myself (MX " + loop.host() + " is our own name)"));
+            }
             if (plan instanceof MxPlan.NullMx) {
                 return Future.succeededFuture(
                         Resolution.permanentFailure("556 5.1.10 domain " + domain + " accepts no mail (null MX)"));

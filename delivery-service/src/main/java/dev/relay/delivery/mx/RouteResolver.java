@@ -2,10 +2,13 @@ package dev.relay.delivery.mx;
 
 import dev.relay.common.envelope.Route;
 import dev.relay.common.net.IpLiteral;
+import dev.relay.delivery.metrics.TransportMetrics;
 import dev.relay.delivery.transport.SmtpTarget;
 import dev.relay.delivery.transport.TlsPolicy;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import org.jboss.logging.Logger;
 
 import java.net.InetAddress;
 import java.util.Arrays;
@@ -19,12 +22,15 @@ import java.util.Optional;
  * <ol>
  *   <li>the configured smarthost ({@code relay.delivery.smarthost}): all mail;</li>
  *   <li>the configured transport map ({@code relay.delivery.routes}): by recipient domain;</li>
+ *   <li>a LOCAL route in the envelope (a local domain of the rule set): the mailbox backend
+ *       ({@code relay.delivery.mailbox-route}); without one the recipients are deferred {@code 4.3.5} until the
+ *       operator configures it (or they expire), and never looked up by MX, which is Relay itself;</li>
  *   <li>the route in the envelope, when the policy service chose STATIC or SMARTHOST;</li>
- *   <li>DNS MX of the domain.</li>
+ *   <li>DNS MX of the domain (bounced {@code 5.4.6} when the MX list leads back to our own name).</li>
  * </ol>
  * Then every address goes through the {@link DestinationGuard}; a private address passes only for a configured
- * next hop marked {@code ;internal} (the smarthost or {@code relay.delivery.routes}), never for DNS MX or a route
- * chosen by the policy service. Host names of configured and policy routes are resolved with the system resolver
+ * next hop marked {@code ;internal} (the smarthost, {@code relay.delivery.routes} or the mailbox route), never for
+ * DNS MX or a route chosen by the policy service. Host names of configured and policy routes are resolved with the system resolver
  * (hosts file, search domains: a smarthost is often a cluster-local name), off the event loop; MX lookups and MX
  * host addresses use {@link MxResolver} (its own DNS client and cache) and {@code relay.delivery.dns.servers}.
  * Every target carries the canonical IP literal that was checked, and the connection goes to exactly that
@@ -32,21 +38,39 @@ import java.util.Optional;
  */
 public final class RouteResolver {
 
+    private static final Logger LOG = Logger.getLogger(RouteResolver.class);
+
     private final Vertx vertx;
     private final MxResolver mx;
     private final DestinationGuard guard;
     private final Optional<NextHopSpec> smarthost;
     private final Map<String, NextHopSpec> routes;
+    private final Optional<NextHopSpec> mailboxRoute;
     private final int defaultPort;
+    private final TransportMetrics metrics;
 
+    /** Without a mailbox route (LOCAL recipients are deferred) and with metrics of its own. */
     public RouteResolver(Vertx vertx, MxResolver mx, DestinationGuard guard, Optional<NextHopSpec> smarthost,
                          Map<String, NextHopSpec> routes, int defaultPort) {
+        this(vertx, mx, guard, smarthost, routes, Optional.empty(), defaultPort,
+                new TransportMetrics(new SimpleMeterRegistry()));
+    }
+
+    /**
+     * @param mailboxRoute where LOCAL recipients go ({@code relay.delivery.mailbox-route}); empty: they are deferred
+     * @param metrics      counts LOCAL recipients deferred for want of a mailbox route
+     */
+    public RouteResolver(Vertx vertx, MxResolver mx, DestinationGuard guard, Optional<NextHopSpec> smarthost,
+                         Map<String, NextHopSpec> routes, Optional<NextHopSpec> mailboxRoute, int defaultPort,
+                         TransportMetrics metrics) {
         this.vertx = vertx;
         this.mx = mx;
         this.guard = guard;
         this.smarthost = smarthost;
         this.routes = routes;
+        this.mailboxRoute = mailboxRoute;
         this.defaultPort = defaultPort;
+        this.metrics = metrics;
     }
 
     public Future<Resolution> resolve(String domain, Route envelopeRoute) {
@@ -58,6 +82,9 @@ public final class RouteResolver {
             NextHopSpec hop = routes.get(key);
             return configured(hop).map(r -> guarded(r, hop.internal()));
         }
+        if (envelopeRoute != null && envelopeRoute.kind() == Route.Kind.LOCAL) {
+            return local(key);
+        }
         if (envelopeRoute != null && envelopeRoute.kind() != Route.Kind.MX && envelopeRoute.host() != null) {
             // the policy's routes cannot say "internal": an internal next hop is configured here, where it is used
             return configured(new NextHopSpec(envelopeRoute.host(), envelopeRoute.port(),
@@ -65,6 +92,18 @@ public final class RouteResolver {
         }
         TlsPolicy tls = envelopeRoute == null ? TlsPolicy.OPPORTUNISTIC : TlsPolicy.parse(envelopeRoute.tlsPolicy());
         return mx.resolve(key, defaultPort, tls).map(r -> guarded(r, false));
+    }
+
+    /** A local domain: the mailbox route, or a deferral an operator sees (log line, metric); never DNS. */
+    private Future<Resolution> local(String domain) {
+        if (mailboxRoute.isPresent()) {
+            return configured(mailboxRoute.get()).map(r -> guarded(r, mailboxRoute.get().internal()));
+        }
+        metrics.localUnrouted();
+        LOG.warnf("mail for local domain %s deferred: relay.delivery.mailbox-route is not configured (it would "
+                + "loop through this relay by MX); set it to the mailbox backend", domain);
+        return Future.succeededFuture(Resolution.transientFailure("451 4.3.5 no mailbox route for local domain "
+                + domain + ": relay.delivery.mailbox-route is not configured"));
     }
 
     private Future<Resolution> configured(NextHopSpec hop) {

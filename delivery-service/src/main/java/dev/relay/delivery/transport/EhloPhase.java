@@ -6,7 +6,8 @@ import java.time.Duration;
 
 /**
  * EHLO, and HELO when the server refuses EHLO with 5yz (RFC 5321 §3.2: an old server that does not know EHLO).
- * A 4yz is not a reason to downgrade: the server is busy, so is this host.
+ * A 4yz is not a reason to downgrade: the server is busy, so is this host. A reply naming our own EHLO name as
+ * the server's is ourselves ({@link HopOutcome.LoopsBack}).
  */
 final class EhloPhase {
 
@@ -16,14 +17,23 @@ final class EhloPhase {
     static Future<Step<Capabilities>> run(SmtpConnection conn, String heloName, Duration timeout) {
         return conn.command("EHLO " + heloName, timeout).compose(ehlo -> {
             if (ehlo.isPositive()) {
-                return Step.next(Capabilities.fromEhlo(ehlo));
+                return self(ehlo, heloName) ? Step.stop(new HopOutcome.LoopsBack("EHLO: " + ehlo.text()))
+                        : Step.next(Capabilities.fromEhlo(ehlo));
             }
             if (!ehlo.isPermanent()) {
                 return Step.stop(new HopOutcome.Unreachable("EHLO: " + ehlo.text()));
             }
-            return conn.command("HELO " + heloName, timeout).compose(helo -> helo.isPositive()
-                    ? Step.next(Capabilities.none())
-                    : Step.stop(new HopOutcome.Unreachable("HELO: " + helo.text())));
+            return conn.command("HELO " + heloName, timeout).compose(helo -> {
+                if (!helo.isPositive()) {
+                    return Step.stop(new HopOutcome.Unreachable("HELO: " + helo.text()));
+                }
+                return self(helo, heloName) ? Step.stop(new HopOutcome.LoopsBack("HELO: " + helo.text()))
+                        : Step.next(Capabilities.none());
+            });
         });
+    }
+
+    private static boolean self(SmtpReply reply, String heloName) {
+        return new OwnName(heloName).greets(reply);
     }
 }

@@ -33,4 +33,14 @@ public sealed interface HopOutcome {
      */
     record Held(String reason) implements HopOutcome {
     }
+
+    /**
+     * The server greeted us (220 banner or EHLO/HELO reply) with our own name: it is ourselves, and mail handed to
+     * it would come straight back. The connection is quit at once and the recipients bounce with {@code 5.4.6}
+     * ({@link SmtpClient} turns this into a {@link Decided}); no other host of the hop is tried, as Postfix does.
+     *
+     * @param reason what the server said, e.g. {@code greeting: 220 relay.example.org ESMTP}
+     */
+    record LoopsBack(String reason) implements HopOutcome {
+    }
 }

@@ -166,6 +166,10 @@ public final class SmtpClient {
                 return viaPool(target, destination, message);
             }
             return open(target, destination).compose(step -> {
+                if (step instanceof Step.Stop<SmtpSession> stop
+                        && stop.outcome() instanceof HopOutcome.LoopsBack loop) {
+                    return Future.succeededFuture(loopsBack(target, loop, message));
+                }
                 if (step instanceof Step.Stop<SmtpSession> stop) {
                     HopOutcome.Unreachable u = (HopOutcome.Unreachable) stop.outcome();
                     if (u.throttled()) {
@@ -201,6 +205,21 @@ public final class SmtpClient {
                 return step;
             });
         });
+    }
+
+    /**
+     * The server greeted us with our own name: every recipient bounces {@code 5.4.6} (the connection was already
+     * quit), as Postfix's "mail for … loops back to myself".
+     */
+    private HopOutcome loopsBack(SmtpTarget target, HopOutcome.LoopsBack loop, OutboundMessage message) {
+        String first = message.recipients().isEmpty() ? "" : message.recipients().get(0);
+        String domain = first.substring(first.lastIndexOf('@') + 1);
+        String detail = "554 5.4.6 mail for " + domain + " loops back to myself (" + target.describe()
+                + " greeted us with our own name " + heloName + ")";
+        LOG.warnf("message %s: %s, %s; bouncing", message.messageId(), target.describe(), loop.reason());
+        metrics.loopDetected(TransportMetrics.LoopSeen.GREETING);
+        return new HopOutcome.Decided(message.recipients().stream()
+                .map(r -> new RecipientResult(r, DeliveryStatus.PERMANENT, detail, target.describe())).toList());
     }
 
     /** After a transaction: back off on throttling, else keep the session for the next message. */

@@ -40,13 +40,14 @@ final class SmtpSession {
 
     /**
      * Greeting → EHLO (HELO) → STARTTLS on a freshly connected socket. Next: a session ready for transactions.
-     * Stop: {@link HopOutcome.Unreachable} (with {@code throttled} when the server said 421 or 4.7.x); the
-     * connection is then already quit and closed.
+     * Stop: {@link HopOutcome.Unreachable} (with {@code throttled} when the server said 421 or 4.7.x), or
+     * {@link HopOutcome.LoopsBack} when the server greeted with our own name; the connection is then already quit
+     * and closed.
      */
     static Future<Step<SmtpSession>> establish(SmtpConnection conn, String heloName, SmtpTimeouts timeouts,
                                                Runnable onClosed) {
         SmtpSession session = new SmtpSession(conn, heloName, timeouts, onClosed);
-        return conn.onLoop(() -> GreetingPhase.run(conn, timeouts.command())
+        return conn.onLoop(() -> GreetingPhase.run(conn, new OwnName(heloName), timeouts.command())
                 .compose(Step.then(greeting -> EhloPhase.run(conn, heloName, timeouts.command())))
                 .compose(Step.then(caps -> StartTlsPhase.run(conn, caps, heloName, timeouts.command())))
                 .recover(err -> Step.stop(new HopOutcome.Unreachable(reason(err))))
@@ -55,7 +56,11 @@ final class SmtpSession {
                         session.caps = next.value();
                         return Future.succeededFuture(new Step.Next<>(session));
                     }
-                    HopOutcome.Unreachable u = (HopOutcome.Unreachable) ((Step.Stop<Capabilities>) step).outcome();
+                    HopOutcome stopped = ((Step.Stop<Capabilities>) step).outcome();
+                    if (stopped instanceof HopOutcome.LoopsBack) {
+                        return session.quit().map(new Step.Stop<>(stopped));
+                    }
+                    HopOutcome.Unreachable u = (HopOutcome.Unreachable) stopped;
                     return session.quit().map(new Step.Stop<>(new HopOutcome.Unreachable(u.reason(),
                             conn.throttled())));
                 }));

@@ -64,6 +64,19 @@ class BounceNotifierTest {
     }
 
     @Test
+    void shouldSendTheDsnAlongThePolicysReturnRouteSoALocalSenderIsNotLookedUpByMx() {
+        RecipientResult failed = new RecipientResult("a@example.org", DeliveryStatus.PERMANENT, "550 5.1.1 no", null);
+        Envelope local = envelope("alice@relay.test", null).withReturnRoute(Route.local("relay.test"));
+
+        assertThat(BounceNotifier.notice(COMPOSER, local, BODY, List.of(failed)).orElseThrow().envelope().route())
+                .as("the sender's domain is local: its MX is this relay").isEqualTo(Route.local("relay.test"));
+        // a return route for another domain than the sender's is not used (and an old policy sends none)
+        Envelope other = envelope("alice@relay.test", null).withReturnRoute(Route.local("elsewhere.test"));
+        assertThat(BounceNotifier.notice(COMPOSER, other, BODY, List.of(failed)).orElseThrow().envelope().route())
+                .isEqualTo(Route.mx("relay.test"));
+    }
+
+    @Test
     void shouldNameTheRemoteHost() {
         assertThat(BounceNotifier.remoteHost("mx.example.org[192.0.2.1]:25")).isEqualTo("mx.example.org");
         assertThat(BounceNotifier.remoteHost("[192.0.2.1]:25")).isEqualTo("192.0.2.1");

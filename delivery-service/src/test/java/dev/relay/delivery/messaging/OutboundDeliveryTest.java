@@ -271,6 +271,33 @@ class OutboundDeliveryTest {
     }
 
     @Test
+    void shouldDeferLocalMailWithoutAMailboxRouteToTheRetryTiers() throws Exception {
+        // the test profile configures no relay.delivery.mailbox-route (and no smarthost)
+        String id = newId();
+        String rcpt = "dave+" + id + "@example.test";
+        byte[] body = eightBitMessage(id);
+        Route local = Route.local("example.test");
+        try (KafkaTestClient.Tail events = kafka.tail(Topics.EVENTS);
+             KafkaTestClient.Tail retry = kafka.tail(FIRST_TIER)) {
+
+            ProducerRecord<String, byte[]> record = outbound(id, List.of(rcpt), body, local);
+            kafka.send(record);
+
+            JsonNode deferred = await().atMost(WAIT).until(() -> event(events, id, "deferred"), Optional::isPresent)
+                    .get();
+            assertThat(deferred.get("reason").asText())
+                    .startsWith("451 4.3.5 no mailbox route for local domain example.test");
+            ConsumerRecord<String, byte[]> again = await().atMost(WAIT)
+                    .until(() -> retry.withKey(record.key()), list -> !list.isEmpty()).get(0);
+            Envelope envelope = EnvelopeCodec.decode(again.headers().lastHeader(Topics.ENVELOPE_HEADER).value());
+            assertThat(envelope.route()).isEqualTo(local);
+            assertThat(envelope.recipients()).containsExactly(rcpt);
+        }
+        assertThat(captured(rcpt)).isEmpty();
+        assertThat(get(metrics)).containsPattern("relay_delivery_local_unrouted_total(\\{[^}]*\\})? [1-9]");
+    }
+
+    @Test
     void shouldMoveUndecodableRecordToDeadLetterTopic() throws Exception {
         String key = "garbage-" + newId();
         try (KafkaTestClient.Tail dlq = kafka.tail(Topics.DLQ)) {

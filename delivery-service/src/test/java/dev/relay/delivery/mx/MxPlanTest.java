@@ -39,4 +39,26 @@ class MxPlanTest {
         assertThat(((MxPlan.Exchangers) plan).hosts()).hasSize(3).endsWith("c")
                 .containsExactlyInAnyOrder("a", "b", "c");
     }
+
+    @Test
+    void shouldSeeALoopWhenWeAreAmongTheMostPreferredHosts() {
+        dev.relay.delivery.transport.OwnName self = new dev.relay.delivery.transport.OwnName("Relay.Example.ORG.");
+
+        assertThat(MxPlan.of("example.org", List.of(Mx.of(10, "relay.example.org."), Mx.of(20, "b.example.org")),
+                random, self)).isEqualTo(new MxPlan.LoopsBack("relay.example.org"));
+        assertThat(MxPlan.of("example.org", List.of(Mx.of(10, "a.example.org"), Mx.of(10, "RELAY.example.org")),
+                random, self)).isInstanceOf(MxPlan.LoopsBack.class);
+        assertThat(MxPlan.of("relay.example.org", List.of(), random, self)).isInstanceOf(MxPlan.LoopsBack.class);
+    }
+
+    @Test
+    void shouldKeepOnlyTheBetterHostsWhenWeAreABackupMx() {
+        dev.relay.delivery.transport.OwnName self = new dev.relay.delivery.transport.OwnName("relay.example.org");
+
+        assertThat(MxPlan.of("example.org", List.of(Mx.of(30, "c.example.org"), Mx.of(20, "relay.example.org"),
+                Mx.of(10, "a.example.org")), random, self))
+                .isEqualTo(new MxPlan.Exchangers(List.of("a.example.org")));
+        assertThat(MxPlan.of("example.org", List.of(Mx.of(10, "a.example.org")), random, self))
+                .isEqualTo(new MxPlan.Exchangers(List.of("a.example.org")));
+    }
 }

@@ -194,6 +194,19 @@ public final class PolicyEngine {
         return current().router().route(domainLower);
     }
 
+    /**
+     * The next hop for DSNs to this message's sender (the route of its domain, LOCAL for a local domain), carried
+     * in the outbound envelopes for the delivery service's DSNs; null when no DSN may go to the sender (null
+     * sender, nobody vouched for it, an unreadable address).
+     */
+    public Route returnRoute(Envelope envelope) {
+        if (envelope.nullSender() || !envelope.vouchedSender()) {
+            return null;
+        }
+        return AddressParser.parse(envelope.mailFrom(), envelope.smtputf8()) instanceof ParsedAddress.Valid valid
+                ? route(valid.address().domainLower()) : null;
+    }
+
     private Compiled current() {
         RelayRules now = rules.get();
         Compiled c = compiled;

@@ -189,8 +189,9 @@ public class InboundProcessor {
         sends.add(limiter.publish(((RateLimiter.Admission.Admitted) admission).slots()));
         // header hygiene (hygiene/) on what goes out; a held message keeps its bytes as received until then
         byte[] outboundBytes = engine.outboundBytes(decision, payload);
+        Route returnRoute = engine.returnRoute(envelope);
         for (Map.Entry<Route, List<String>> hop : decision.hops().entrySet()) {
-            Envelope out = envelope.forHop(hop.getKey(), hop.getValue());
+            Envelope out = envelope.forHop(hop.getKey(), hop.getValue()).withReturnRoute(returnRoute);
             sends.add(send(outbound, envelope.messageId() + "/" + hop.getKey().hopKey(), outboundBytes, out));
             sends.add(event(RelayEvent.of("routed", envelope.messageId(), "policy", hop.getValue(),
                     ruleNames(decision, hop.getValue()), hop.getKey().hopKey())));

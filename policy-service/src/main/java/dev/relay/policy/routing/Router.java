@@ -3,14 +3,24 @@ package dev.relay.policy.routing;
 import dev.relay.common.envelope.Route;
 import dev.relay.common.rules.RuleSet;
 
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * Chooses the next hop for a recipient domain: an exact static route, then the closest {@code *.parent} wildcard
- * route, then the smarthost, otherwise the domain's MX (resolved by the delivery service).
+ * route, then {@link Route.Kind#LOCAL} for a local domain, then the smarthost, otherwise the domain's MX (resolved
+ * by the delivery service).
+ *
+ * <p>A local domain's MX is Relay itself: routing it by MX sent inbound mail round the relay until its hop count
+ * bounced it (issue 13). So a local domain is never routed by MX, nor to the smarthost (which is for the rest of
+ * the world, as Postfix's relayhost is not used for its own domains); an explicit route naming the domain (exact
+ * or {@code *.parent}, as Postfix's transport map overrides local delivery) still wins, for a mailbox backend the
+ * rule set names itself.
  */
 public final class Router {
 
@@ -20,12 +30,20 @@ public final class Router {
 
     private final Map<String, Hop> routes;
     private final Optional<Hop> smarthost;
+    private final Set<String> localDomains;
 
+    /** Without local domains (the configuration's routes before a rule set names them). */
     public Router(Map<String, Hop> routes, Optional<Hop> smarthost) {
+        this(routes, smarthost, Set.of());
+    }
+
+    public Router(Map<String, Hop> routes, Optional<Hop> smarthost, Collection<String> localDomains) {
         Map<String, Hop> lower = new LinkedHashMap<>();
         routes.forEach((domain, hop) -> lower.put(domain.toLowerCase(Locale.ROOT), hop));
         this.routes = lower;
         this.smarthost = smarthost;
+        this.localDomains = localDomains.stream().map(d -> d.toLowerCase(Locale.ROOT))
+                .collect(Collectors.toUnmodifiableSet());
     }
 
     /** The configuration's transport map ({@code relay.policy.routes}), one TLS policy for all. */
@@ -34,17 +52,18 @@ public final class Router {
     }
 
     /**
-     * The routes of a rule set, or {@code fallback} when the rule set has neither routes nor a smarthost.
-     * A route or smarthost without {@code tls} gets {@code defaultTls}.
+     * The routes of a rule set, or those of {@code fallback} when the rule set has neither routes nor a smarthost;
+     * either way with the rule set's local domains. A route or smarthost without {@code tls} gets
+     * {@code defaultTls}.
      */
     public static Router of(RuleSet set, Router fallback, String defaultTls) {
         if (set.routes().isEmpty() && set.smarthost() == null) {
-            return fallback;
+            return new Router(fallback.routes, fallback.smarthost, set.localDomains());
         }
         Map<String, Hop> hops = new LinkedHashMap<>();
         set.routes().forEach(r -> hops.put(r.domain(), new Hop(r.nextHop(), r.tls() == null ? defaultTls : r.tls())));
         return new Router(hops, Optional.ofNullable(set.smarthost()).map(s -> new Hop(s.nextHop(),
-                s.tls() == null ? defaultTls : s.tls())));
+                s.tls() == null ? defaultTls : s.tls())), set.localDomains());
     }
 
     public Route route(String domain) {
@@ -57,6 +76,9 @@ public final class Router {
         }
         if (hop != null) {
             return route(d, Route.Kind.STATIC, hop);
+        }
+        if (localDomains.contains(d)) {
+            return Route.local(d);
         }
         return smarthost.map(s -> route(d, Route.Kind.SMARTHOST, s)).orElseGet(() -> Route.mx(d));
     }

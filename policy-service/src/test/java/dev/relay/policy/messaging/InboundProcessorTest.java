@@ -54,7 +54,8 @@ class InboundProcessorTest {
         List<ConsumerRecord<String, byte[]>> outbound = consume("outbound", 1, id);
         Envelope out = EnvelopeCodec.decode(outbound.get(0).headers().lastHeader(Topics.ENVELOPE_HEADER).value());
         assertThat(out.recipients()).containsExactly("postmaster@example.test");
-        assertThat(out.route()).isEqualTo(Route.mx("example.test"));
+        assertThat(out.route()).as("a local domain goes to the mailbox route, never its MX (Relay itself)")
+                .isEqualTo(Route.local("example.test"));
         assertThat(outbound.get(0).value()).isEqualTo(body);
 
         List<ConsumerRecord<String, byte[]>> events = consume("events", 2, id);
@@ -75,6 +76,9 @@ class InboundProcessorTest {
         assertThat(outbound).extracting(r -> EnvelopeCodec.decode(r.headers().lastHeader(Topics.ENVELOPE_HEADER)
                 .value()).recipients()).containsExactlyInAnyOrder(List.of("a@one.example", "c@one.example"),
                 List.of("b@two.example"));
+        // the sender is in a local domain: the delivery's DSNs to it go LOCAL, not by MX (Relay itself)
+        assertThat(outbound).extracting(r -> EnvelopeCodec.decode(r.headers().lastHeader(Topics.ENVELOPE_HEADER)
+                .value()).returnRoute()).containsOnly(Route.local("example.test"));
     }
 
     @Test
@@ -97,7 +101,7 @@ class InboundProcessorTest {
             Envelope dsn = EnvelopeCodec.decode(outbound.stream().filter(r -> r.key().startsWith(id + "-dsn"))
                     .findFirst().orElseThrow().headers().lastHeader(Topics.ENVELOPE_HEADER).value());
             assertThat(dsn.recipients()).containsExactly("demo@example.test");
-            assertThat(dsn.route()).isEqualTo(Route.mx("example.test"));
+            assertThat(dsn.route()).isEqualTo(Route.local("example.test"));
             assertThat(out.recipients()).containsExactly("b@x.routed.example");
             assertThat(out.route()).isEqualTo(new Route("x.routed.example", Route.Kind.STATIC, "gw.routed.example",
                     2526, "verify"));

@@ -30,15 +30,28 @@ import java.util.List;
  * @param trustedNetwork the client was in the trusted networks of the rules in force at acceptance. Together with
  *                      {@code identity} it says whom Relay may send DSNs to (never to senders nobody vouched
  *                      for: no backscatter). Added later: a record without it is from an untrusted client.
+ * @param returnRoute   the policy's next hop for the sender's domain (outbound records of a sender DSNs may go
+ *                      to), so that the delivery service's DSNs take it: a sender in a local domain gets its DSN
+ *                      through the mailbox route (LOCAL), not by MX, which is Relay itself. Null: the sender
+ *                      domain's MX. Added later: readers that do not know it ignore it.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record Envelope(int version, String messageId, long receivedAt, String clientAddress, String clientName,
                        String listener, boolean tls, Identity identity, String mailFrom, List<String> recipients,
                        boolean smtputf8, String body, long size, Route route, int attempts, Dsn dsn,
-                       DeliveryHistory history, boolean trustedNetwork) {
+                       DeliveryHistory history, boolean trustedNetwork, Route returnRoute) {
 
     public static final int VERSION = 1;
+
+    /** An envelope without a return route (DSNs to the sender go by its domain's MX). */
+    public Envelope(int version, String messageId, long receivedAt, String clientAddress, String clientName,
+                    String listener, boolean tls, Identity identity, String mailFrom, List<String> recipients,
+                    boolean smtputf8, String body, long size, Route route, int attempts, Dsn dsn,
+                    DeliveryHistory history, boolean trustedNetwork) {
+        this(version, messageId, receivedAt, clientAddress, clientName, listener, tls, identity, mailFrom, recipients,
+                smtputf8, body, size, route, attempts, dsn, history, trustedNetwork, null);
+    }
 
     /** An envelope from a client outside the trusted networks. */
     public Envelope(int version, String messageId, long receivedAt, String clientAddress, String clientName,
@@ -86,18 +99,26 @@ public record Envelope(int version, String messageId, long receivedAt, String cl
     /** The same envelope, recording whether the client was in the trusted networks. */
     public Envelope withTrustedNetwork(boolean trusted) {
         return new Envelope(version, messageId, receivedAt, clientAddress, clientName, listener, tls, identity,
-                mailFrom, recipients, smtputf8, body, size, route, attempts, dsn, history, trusted);
+                mailFrom, recipients, smtputf8, body, size, route, attempts, dsn, history, trusted, returnRoute);
+    }
+
+    /** The same envelope, with the next hop for DSNs to its sender ({@code null}: the sender domain's MX). */
+    public Envelope withReturnRoute(Route back) {
+        return new Envelope(version, messageId, receivedAt, clientAddress, clientName, listener, tls, identity,
+                mailFrom, recipients, smtputf8, body, size, route, attempts, dsn, history, trustedNetwork, back);
     }
 
     /** The same message, for one next hop and its recipients. */
     public Envelope forHop(Route hop, List<String> hopRecipients) {
         return new Envelope(version, messageId, receivedAt, clientAddress, clientName, listener, tls, identity,
-                mailFrom, hopRecipients, smtputf8, body, size, hop, attempts, dsn, history, trustedNetwork);
+                mailFrom, hopRecipients, smtputf8, body, size, hop, attempts, dsn, history, trustedNetwork,
+                returnRoute);
     }
 
     /** The same hop after one more failed attempt: only the recipients still to try, with their history. */
     public Envelope nextAttempt(List<String> deferred, DeliveryHistory next) {
         return new Envelope(version, messageId, receivedAt, clientAddress, clientName, listener, tls, identity,
-                mailFrom, deferred, smtputf8, body, size, route, attempts + 1, dsn, next, trustedNetwork);
+                mailFrom, deferred, smtputf8, body, size, route, attempts + 1, dsn, next, trustedNetwork,
+                returnRoute);
     }
 }

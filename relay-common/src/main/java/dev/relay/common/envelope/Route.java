@@ -3,22 +3,40 @@ package dev.relay.common.envelope;
 /**
  * The next hop the policy service chose for a group of recipients.
  *
+ * <p>Compatibility: a delivery service that does not know a {@link Kind} cannot decode the envelope and
+ * dead-letters the record (it never crash-loops on it). A new kind therefore needs the delivery service upgraded
+ * before the policy service that emits it ({@link Kind#LOCAL} since issue 13).
+ *
  * @param domain    the recipient domain this hop serves
  * @param kind      how the delivery service finds the host
- * @param host      for STATIC / SMARTHOST: the host name or address; for MX: null
+ * @param host      for STATIC / SMARTHOST: the host name or address; for MX and LOCAL: null
  * @param port      for STATIC / SMARTHOST: the port; 0 means the delivery default
- * @param tlsPolicy none, opportunistic, required or verify
+ * @param tlsPolicy none, opportunistic, required or verify (for LOCAL the delivery's mailbox route decides)
  */
 public record Route(String domain, Kind kind, String host, int port, String tlsPolicy) {
 
-    public enum Kind { MX, STATIC, SMARTHOST }
+    /**
+     * MX: the domain's DNS MX. STATIC: a route for the domain. SMARTHOST: the rule set's next hop for all other
+     * domains. LOCAL: a local domain of the rule set: the mailbox backend the delivery service is configured with
+     * ({@code relay.delivery.mailbox-route}), never the domain's MX (which is Relay itself).
+     */
+    public enum Kind { MX, STATIC, SMARTHOST, LOCAL }
 
     public static Route mx(String domain) {
         return new Route(domain, Kind.MX, null, 0, "opportunistic");
     }
 
+    /** A recipient domain of {@code localDomains}: to the delivery's mailbox route. */
+    public static Route local(String domain) {
+        return new Route(domain, Kind.LOCAL, null, 0, "opportunistic");
+    }
+
     /** A stable key for grouping recipients that share this hop. */
     public String hopKey() {
-        return kind == Kind.MX ? "mx:" + domain : kind.name().toLowerCase() + ":" + host + ":" + port;
+        return switch (kind) {
+            case MX -> "mx:" + domain;
+            case LOCAL -> "local:" + domain;
+            default -> kind.name().toLowerCase() + ":" + host + ":" + port;
+        };
     }
 }

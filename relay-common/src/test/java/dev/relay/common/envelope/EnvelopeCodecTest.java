@@ -56,6 +56,26 @@ class EnvelopeCodecTest {
     }
 
     @Test
+    void shouldCarryTheReturnRouteAndTheLocalRouteKindAndReadOldEnvelopesWithout() {
+        Envelope routed = new Envelope(Envelope.VERSION, "01ABC", 1700000000000L, "10.0.0.1", "c", "submission", true,
+                null, "alice@example.test", List.of("b@b.example"), false, "7BIT", 10, Route.mx("b.example"), 0)
+                .withReturnRoute(Route.local("example.test"));
+        Envelope decoded = EnvelopeCodec.decode(EnvelopeCodec.encode(routed));
+        assertThat(decoded).isEqualTo(routed);
+        assertThat(decoded.returnRoute()).isEqualTo(Route.local("example.test"));
+        assertThat(decoded.forHop(Route.local("example.test"), List.of("x@example.test")).returnRoute())
+                .isEqualTo(Route.local("example.test"));
+        assertThat(decoded.nextAttempt(List.of("b@b.example"), null).returnRoute())
+                .isEqualTo(Route.local("example.test"));
+        assertThat(decoded.withTrustedNetwork(true).returnRoute()).isEqualTo(Route.local("example.test"));
+
+        Envelope old = EnvelopeCodec.decode(("{\"version\":1,\"messageId\":\"x\",\"mailFrom\":\"a@a.example\","
+                + "\"recipients\":[\"b@b.example\"],\"attempts\":0}").getBytes(StandardCharsets.UTF_8));
+        assertThat(old.returnRoute()).isNull();
+        assertThat(new String(EnvelopeCodec.encode(old), StandardCharsets.UTF_8)).doesNotContain("returnRoute");
+    }
+
+    @Test
     void shouldRefuseGarbageAndUnknownVersions() {
         assertThatThrownBy(() -> EnvelopeCodec.decode("not json".getBytes(StandardCharsets.UTF_8)))
                 .isInstanceOf(IllegalArgumentException.class);
