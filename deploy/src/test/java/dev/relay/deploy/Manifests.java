@@ -54,7 +54,7 @@ final class Manifests {
     }
 
     boolean isProduction() {
-        return overlay.equals("production");
+        return overlay.equals("production") || overlay.startsWith("production+");
     }
 
     static String name(JsonNode doc) {

@@ -59,9 +59,24 @@ final class Rendered {
         this.documents = documents;
     }
 
+    /**
+     * The overlays, plus the production overlay with each PROXY-protocol component added (named
+     * {@code production+<component>}): the components are meant to be added to production by the operator, so they
+     * are rendered and checked like an overlay of their own.
+     */
     static List<String> overlays() {
-        try (Stream<Path> dirs = Files.list(Repository.OVERLAYS)) {
-            return dirs.filter(d -> Files.isRegularFile(d.resolve("kustomization.yaml")))
+        List<String> names = new ArrayList<>(directories(Repository.OVERLAYS, "kustomization.yaml"));
+        for (String component : directories(Repository.KUBERNETES.resolve("components"), "kustomization.yaml")) {
+            if (component.startsWith("proxy-protocol-")) {
+                names.add("production+" + component);
+            }
+        }
+        return List.copyOf(names);
+    }
+
+    private static List<String> directories(Path parent, String marker) {
+        try (Stream<Path> dirs = Files.list(parent)) {
+            return dirs.filter(d -> Files.isRegularFile(d.resolve(marker)))
                     .map(d -> d.getFileName().toString()).sorted().toList();
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
@@ -73,7 +88,7 @@ final class Rendered {
     }
 
     boolean isProduction() {
-        return overlay.equals("production");
+        return overlay.equals("production") || overlay.startsWith("production+");
     }
 
     <T extends HasMetadata> List<T> all(Class<T> type) {
@@ -98,9 +113,30 @@ final class Rendered {
     }
 
     private static Rendered render(String overlay) {
-        Path dir = Repository.OVERLAYS.resolve(overlay);
+        Path dir = overlay.contains("+") ? variant(overlay) : Repository.OVERLAYS.resolve(overlay);
         String yaml = kubectlKustomize(dir);
         return parse(overlay, yaml);
+    }
+
+    /** {@code base+component}: a kustomization under deploy/target that adds the component to the overlay. */
+    private static Path variant(String name) {
+        String[] parts = name.split("\\+", 2);
+        Path dir = Repository.ROOT.resolve("deploy/target/variants").resolve(name);
+        String kustomization = """
+                apiVersion: kustomize.config.k8s.io/v1beta1
+                kind: Kustomization
+                resources:
+                  - ../../../kubernetes/overlays/%s
+                components:
+                  - ../../../kubernetes/components/%s
+                """.formatted(parts[0], parts[1]);
+        try {
+            Files.createDirectories(dir);
+            Files.writeString(dir.resolve("kustomization.yaml"), kustomization);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return dir;
     }
 
     /** Parses a multi-document YAML stream as {@code kubectl kustomize} prints it (also used for doctored copies). */
