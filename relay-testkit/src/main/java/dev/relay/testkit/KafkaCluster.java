@@ -191,16 +191,21 @@ public final class KafkaCluster implements AutoCloseable {
         }
     }
 
-    /** Stops every node that runs (gracefully, SIGKILL after the grace period); an owned cluster's data is deleted. */
+    /**
+     * Stops every node that runs, all at the same time (gracefully, SIGKILL after the grace period): one after the
+     * other, the last ones would wait out the grace period for a controlled shutdown that a quorum without majority
+     * cannot grant. An owned cluster's data is deleted.
+     */
     @Override
     public void close() {
-        for (int i = nodes.size() - 1; i >= 0; i--) {
-            KafkaBroker node = nodes.get(i);
+        List<java.util.concurrent.CompletableFuture<Void>> stops = new ArrayList<>();
+        for (KafkaBroker node : nodes) {
             ManagedProcess p = node.process();
             if (p != null && p.isAlive()) {
-                node.stop();
+                stops.add(java.util.concurrent.CompletableFuture.runAsync(node::stop));
             }
         }
+        stops.forEach(java.util.concurrent.CompletableFuture::join);
         if (owned) {
             ManagedProcess.deleteRecursively(workDir);
         }
