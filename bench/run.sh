@@ -308,14 +308,14 @@ EOF
 stop_kafka3() { # the cluster's brokers all at once (one by one, the last would wait for a quorum), then its JVM
   [ -n "${KAFKA3_PIDS:-}" ] || return 0
   local pid
-  for pid in $KAFKA3_PIDS; do kill "$pid" 2>/dev/null; done
+  for pid in $KAFKA3_PIDS; do kill "$pid" 2>/dev/null || true; done
   for _ in $(seq 150); do
     local alive=0
     for pid in $KAFKA3_PIDS; do kill -0 "$pid" 2>/dev/null && alive=1; done
     [ "$alive" = 0 ] && break
     sleep 0.2
   done
-  for pid in $KAFKA3_PIDS; do kill -9 "$pid" 2>/dev/null; done
+  for pid in $KAFKA3_PIDS; do kill -9 "$pid" 2>/dev/null || true; done   # (most have exited: set -e)
   KAFKA3_PIDS=""
   stop_pid "$PID_kafka3"
 }
