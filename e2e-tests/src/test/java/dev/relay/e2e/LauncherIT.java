@@ -76,6 +76,71 @@ class LauncherIT {
                 .as("port " + p + " free after down").isFalse());
     }
 
+    /**
+     * {@code RELAY_KAFKA_BROKERS=3}: three Kafka nodes with their pid files, bootstrap on 9092, the relay's topics
+     * replicated three times with {@code min.insync.replicas=2}; a message goes through; {@code status} (without the
+     * variable) lists the three nodes, and {@code down} (without it either) stops them and frees every port.
+     */
+    @Test
+    void shouldRunAReplicatedKafkaOfThreeBrokers() throws Exception {
+        List<Integer> ports = Stream.concat(PORTS.stream(), Stream.of(9094, 9095, 9096, 9097)).toList();
+        assumeTrue(ports.stream().noneMatch(p -> ManagedProcess.isListening("127.0.0.1", p)),
+                "a local Relay stack (./relay up) is running: LauncherIT leaves it alone");
+        String marker = "launcher-rf3-" + UUID.randomUUID();
+        try {
+            Result up = stack("up", Map.of("RELAY_KAFKA_BROKERS", "3"));
+            assertThat(up.exit).as(up.output).isZero();
+            assertThat(up.output).contains("Relay is up.", "replication factor 3");
+            for (int i = 0; i < 3; i++) {
+                assertThat(ROOT.resolve(".run/kafka-" + i + ".pid")).as(up.output).isRegularFile();
+            }
+            assertThat(ROOT.resolve(".run/kafka.pid")).doesNotExist();
+
+            Result status = stack("status", Map.of());
+            assertThat(status.output).as(status.output).containsPattern("kafka-0\\s+\\d+\\s+running\\s+9092\\s+yes")
+                    .containsPattern("kafka-1\\s+\\d+\\s+running\\s+9093\\s+yes")
+                    .containsPattern("kafka-2\\s+\\d+\\s+running\\s+9094\\s+yes");
+
+            Result single = stack("up", Map.of());
+            assertThat(single.exit).as("one broker while the cluster runs: " + single.output).isNotZero();
+            assertThat(single.output).contains("./relay down first");
+
+            try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(Map.of(
+                    "bootstrap.servers", "127.0.0.1:9092"))) {
+                var inbound = admin.describeTopics(List.of("relay.inbound.v1")).allTopicNames()
+                        .get(30, TimeUnit.SECONDS).get("relay.inbound.v1");
+                assertThat(inbound.partitions()).allSatisfy(p -> assertThat(p.replicas()).hasSize(3));
+                var resource = new org.apache.kafka.common.config.ConfigResource(
+                        org.apache.kafka.common.config.ConfigResource.Type.TOPIC, "relay.inbound.v1");
+                var config = admin.describeConfigs(List.of(resource)).all().get(30, TimeUnit.SECONDS).get(resource);
+                assertThat(config.get("min.insync.replicas").value()).isEqualTo("2");
+                assertThat(admin.describeCluster().nodes().get(30, TimeUnit.SECONDS)).hasSize(3);
+            }
+
+            try (SmtpDialogue smtp = new SmtpDialogue(2525)) {
+                smtp.reply();
+                smtp.send("EHLO launcher.example");
+                assertThat(smtp.send("MAIL FROM:<someone@outside.example>")).startsWith("250");
+                assertThat(smtp.send("RCPT TO:<postmaster@example.test>")).startsWith("250");
+                assertThat(smtp.send("DATA")).startsWith("354");
+                assertThat(smtp.send("Subject: " + marker + "\r\n\r\nhello\r\n.")).as(smtp.transcript())
+                        .startsWith("250 2.0.0");
+                smtp.send("QUIT");
+            }
+            await("the message in .run/mail").atMost(java.time.Duration.ofSeconds(60))
+                    .until(() -> mailContaining(marker));
+        } finally {
+            Result down = stack("down", Map.of());
+            assertThat(down.exit).as(down.output).isZero();
+            assertThat(down.output).contains("kafka-0", "kafka-1", "kafka-2");
+        }
+        assertThat(ports).allSatisfy(p -> assertThat(ManagedProcess.isListening("127.0.0.1", p))
+                .as("port " + p + " free after down").isFalse());
+        for (int i = 0; i < 3; i++) {
+            assertThat(ROOT.resolve(".run/kafka-" + i + ".pid")).doesNotExist();
+        }
+    }
+
     private static boolean mailContaining(String marker) throws IOException {
         try (Stream<Path> files = Files.list(ROOT.resolve(".run/mail"))) {
             return files.anyMatch(f -> {

@@ -41,8 +41,12 @@ final class MailLoad implements AutoCloseable {
         }
     }
 
-    /** A message the relay answered 250 for. */
-    record Sent(int number, String client, String recipient, long acceptedAtMillis) {
+    /**
+     * A message the relay answered 250 for.
+     *
+     * @param dataEndedAtMillis when the client sent the final dot (before it read the reply)
+     */
+    record Sent(int number, String client, String recipient, long acceptedAtMillis, long dataEndedAtMillis) {
         String domain() {
             return recipient.substring(recipient.indexOf('@') + 1);
         }
@@ -227,14 +231,17 @@ final class MailLoad implements AutoCloseable {
             reply = smtp.send("DATA");
         }
         boolean afterDot = false;
+        long dataEndedAt = 0;
         if (reply.startsWith("354")) {
             afterDot = true;
+            dataEndedAt = System.currentTimeMillis();
             reply = smtp.send("From: <" + client.mailFrom() + ">\r\nTo: <" + recipient + ">\r\nSubject: " + run
                     + " message " + number + "\r\nX-Load-Message: " + number + "\r\n\r\nmessage " + number
                     + " from " + client.name() + "\r\n.");
             Matcher queued = QUEUED.matcher(reply);
             if (queued.find()) {
-                accepted.put(queued.group(1), new Sent(number, client.name(), recipient, System.currentTimeMillis()));
+                accepted.put(queued.group(1), new Sent(number, client.name(), recipient, System.currentTimeMillis(),
+                        dataEndedAt));
                 return true;
             }
         }

@@ -61,17 +61,30 @@ final class RelayCluster implements AutoCloseable {
      * the usage topic compact,delete).
      */
     RelayCluster createTopics() throws Exception {
+        return createTopics(1);
+    }
+
+    /**
+     * As {@link #createTopics()} with {@code replicas} copies of each partition (on a {@code KafkaCluster}); with
+     * more than one, each topic also gets {@code min.insync.replicas=2} and no unclean leader election, as
+     * production's topics have ({@link KafkaBroker#replicationConfigs}).
+     */
+    RelayCluster createTopics(int replicas) throws Exception {
+        short rf = (short) replicas;
+        Map<String, String> replication = KafkaBroker.replicationConfigs(replicas);
         try (Admin admin = admin()) {
-            Map<String, String> configs = Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
-                    Integer.toString(KafkaBroker.MAX_MESSAGE_BYTES));
+            Map<String, String> configs = new HashMap<>(replication);
+            configs.put(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(KafkaBroker.MAX_MESSAGE_BYTES));
             admin.createTopics(Stream.concat(Stream.of(inbound, outbound, events, dlq, held), retryTiers.stream())
-                    .map(t -> new NewTopic(t, PARTITIONS, (short) 1).configs(configs)).toList())
+                    .map(t -> new NewTopic(t, PARTITIONS, rf).configs(configs)).toList())
                     .all().get(60, TimeUnit.SECONDS);
-            admin.createTopics(List.of(new NewTopic(rules, 1, (short) 1).configs(Map.of(
-                                    TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)),
-                            new NewTopic(usage, PARTITIONS, (short) 1).configs(Map.of(
-                                    TopicConfig.CLEANUP_POLICY_CONFIG, "compact,delete",
-                                    TopicConfig.RETENTION_MS_CONFIG, Long.toString(TimeUnit.DAYS.toMillis(2))))))
+            Map<String, String> compacted = new HashMap<>(replication);
+            compacted.put(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT);
+            Map<String, String> usageConfigs = new HashMap<>(replication);
+            usageConfigs.put(TopicConfig.CLEANUP_POLICY_CONFIG, "compact,delete");
+            usageConfigs.put(TopicConfig.RETENTION_MS_CONFIG, Long.toString(TimeUnit.DAYS.toMillis(2)));
+            admin.createTopics(List.of(new NewTopic(rules, 1, rf).configs(compacted),
+                            new NewTopic(usage, PARTITIONS, rf).configs(usageConfigs)))
                     .all().get(60, TimeUnit.SECONDS);
         }
         return this;

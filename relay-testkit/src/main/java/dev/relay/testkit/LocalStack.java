@@ -21,6 +21,12 @@ import org.apache.kafka.clients.admin.Admin;
  * <p>{@code up} is idempotent: a component whose pid file names a live process, or whose port already listens, is not
  * started again. The environment of {@code up} reaches every child; the defaults in {@link #COMPONENTS} are added only
  * for variables that are not set.
+ *
+ * <p>{@code RELAY_KAFKA_BROKERS=3} replaces the single broker ({@code kafka}, RF 1) by a replicated cluster of three
+ * nodes ({@code kafka-0..2}, each broker and KRaft controller; see {@link KafkaCluster}): bootstrap still
+ * {@code 127.0.0.1:9092}, the other brokers on 9093 and 9094, the controllers on 9095-9097; topics with replication
+ * factor 3 and {@code min.insync.replicas=2}, as production has. {@code down} and {@code status} find out from the
+ * pid files which of the two runs.
  */
 public final class LocalStack {
 
@@ -59,6 +65,38 @@ public final class LocalStack {
                     // the capture MX on loopback: an internal next hop, the one private address allowed
                     "RELAY_DELIVERY_SMARTHOST", "127.0.0.1:2526;internal")));
 
+    /** Broker ports of the 3-node cluster (the first is the bootstrap the single broker also uses). */
+    static final List<Integer> CLUSTER_BROKER_PORTS = List.of(9092, 9093, 9094);
+    static final List<Integer> CLUSTER_CONTROLLER_PORTS = List.of(9095, 9096, 9097);
+
+    /**
+     * The stack with {@code brokers} Kafka nodes: {@link #COMPONENTS} as it is for 1, its {@code kafka} replaced by
+     * {@code kafka-0..2} for 3.
+     */
+    static List<Component> components(int brokers) {
+        if (brokers == 1) {
+            return COMPONENTS;
+        }
+        List<Component> all = new ArrayList<>();
+        for (int i = 0; i < CLUSTER_BROKER_PORTS.size(); i++) {
+            all.add(new Component("kafka-" + i, Kind.KAFKA, CLUSTER_BROKER_PORTS.get(i),
+                    List.of(CLUSTER_CONTROLLER_PORTS.get(i)), null, Map.of()));
+        }
+        COMPONENTS.stream().filter(c -> c.kind() != Kind.KAFKA).forEach(all::add);
+        return List.copyOf(all);
+    }
+
+    /** {@code RELAY_KAFKA_BROKERS}: 1 (default) or 3. */
+    static int requestedBrokers(String value) {
+        if (value == null || value.isBlank() || value.trim().equals("1")) {
+            return 1;
+        }
+        if (value.trim().equals("3")) {
+            return 3;
+        }
+        throw new IllegalArgumentException("RELAY_KAFKA_BROKERS must be 1 or 3, not " + value);
+    }
+
     static final String HOST = "127.0.0.1";
     private static final Duration SERVICE_TIMEOUT = Duration.ofSeconds(120);
     private static final Duration STOP_GRACE = Duration.ofSeconds(20);
@@ -66,29 +104,54 @@ public final class LocalStack {
     private final Path root;
     private final Path run;
     private final Path logs;
+    private final int brokers;
+    private final List<Component> components;
 
     LocalStack(Path root) {
+        this(root, requestedBrokers(System.getenv("RELAY_KAFKA_BROKERS")));
+    }
+
+    LocalStack(Path root, int brokers) {
         this.root = root;
         this.run = root.resolve(".run");
         this.logs = run.resolve("logs");
+        this.brokers = brokers;
+        this.components = components(brokers);
+    }
+
+    /**
+     * The stack as it runs: the 3-node layout if a pid file of it names a live process, the single broker if its
+     * does, otherwise what {@code RELAY_KAFKA_BROKERS} asks for. Used by {@code down} and {@code status}, so that
+     * they need not be told how {@code up} was started.
+     */
+    static LocalStack running(Path root) {
+        Path run = root.resolve(".run");
+        for (int i = 0; i < CLUSTER_BROKER_PORTS.size(); i++) {
+            if (ManagedProcess.adopt(run.resolve("kafka-" + i + ".pid")) != null) {
+                return new LocalStack(root, 3);
+            }
+        }
+        if (ManagedProcess.adopt(run.resolve("kafka.pid")) != null) {
+            return new LocalStack(root, 1);
+        }
+        return new LocalStack(root);
     }
 
     public static void main(String[] args) {
         // kafka-clients (the admin client) logs through SLF4J; the launcher has no provider and needs no warning
         System.setProperty("slf4j.internal.verbosity", "ERROR");
         String command = args.length == 0 ? "" : args[0];
-        LocalStack stack = new LocalStack(RelayRoot.get());
         int exit;
         try {
             switch (command) {
                 case "up":
-                    exit = stack.up();
+                    exit = new LocalStack(RelayRoot.get()).up();
                     break;
                 case "down":
-                    exit = stack.down();
+                    exit = running(RelayRoot.get()).down();
                     break;
                 case "status":
-                    exit = stack.status();
+                    exit = running(RelayRoot.get()).status();
                     break;
                 case "test-infra-down":
                     exit = testInfraDown();
@@ -116,7 +179,14 @@ public final class LocalStack {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        for (Component c : COMPONENTS) {
+        refuseOtherKafkaLayout();
+        for (Component c : components) {
+            if (c.kind() == Kind.KAFKA && brokers > 1) {
+                if (c.name().equals("kafka-0")) {
+                    startCluster();
+                }
+                continue;
+            }
             long started = System.nanoTime();
             System.out.printf("%-11s ", c.name());
             System.out.flush();
@@ -125,6 +195,42 @@ public final class LocalStack {
         }
         printEndpoints();
         return 0;
+    }
+
+    /** The single broker and the cluster share port 9092: one of them at a time. */
+    private void refuseOtherKafkaLayout() {
+        List<String> other = new ArrayList<>();
+        if (brokers == 1) {
+            for (int i = 0; i < CLUSTER_BROKER_PORTS.size(); i++) {
+                other.add("kafka-" + i);
+            }
+        } else {
+            other.add("kafka");
+        }
+        for (String name : other) {
+            ManagedProcess p = ManagedProcess.adopt(run.resolve(name + ".pid"));
+            if (p != null) {
+                throw new IllegalStateException(".run/" + name + ".pid (pid " + p.pid() + ") is the Kafka of an"
+                        + " earlier ./relay up with " + (brokers == 1 ? "RELAY_KAFKA_BROKERS=3" : "one broker")
+                        + ": run ./relay down first");
+            }
+        }
+    }
+
+    /** Starts (or finds running) the 3-node cluster, one line per node, then creates the replicated topics. */
+    private void startCluster() {
+        long started = System.nanoTime();
+        List<Component> kafkaNodes = components.stream().filter(c -> c.kind() == Kind.KAFKA).toList();
+        List<String> how = kafkaNodes.stream().map(this::describe).toList();
+        KafkaCluster cluster = KafkaCluster.local(run, CLUSTER_BROKER_PORTS, CLUSTER_CONTROLLER_PORTS,
+                i -> pidFile(kafkaNodes.get(i)), i -> logFile(kafkaNodes.get(i)));
+        cluster.ensureStarted();
+        cluster.createRelayTopics();
+        for (int i = 0; i < kafkaNodes.size(); i++) {
+            System.out.printf("%-11s %s%s%n", kafkaNodes.get(i).name(), how.get(i), i < kafkaNodes.size() - 1 ? ""
+                    : String.format(", topics ready (replication factor 3, min.insync.replicas 2) (%.1f s)",
+                            (System.nanoTime() - started) / 1e9));
+        }
     }
 
     /** Starts (or finds running) one component and waits until it is ready; says which. */
@@ -159,7 +265,7 @@ public final class LocalStack {
                 return "started, pid " + p.pid();
             }
             case QUARKUS: {
-                Map<String, String> env = serviceEnv(c);
+                Map<String, String> env = serviceEnv(c, brokers);
                 int httpPort = Integer.parseInt(env.get("QUARKUS_HTTP_PORT"));
                 String health = "http://" + HOST + ":" + httpPort + "/q/health/ready";
                 ManagedProcess running = ManagedProcess.adopt(pidFile, logFile);
@@ -209,14 +315,25 @@ public final class LocalStack {
 
     /** The defaults of a service, for each variable that the environment does not set. */
     static Map<String, String> serviceEnv(Component c) {
+        return serviceEnv(c, 1);
+    }
+
+    /** As {@link #serviceEnv(Component)}; with the cluster, every broker is a bootstrap server (any may be down). */
+    static Map<String, String> serviceEnv(Component c, int brokers) {
         Map<String, String> env = new LinkedHashMap<>();
         Map<String, String> defaults = new LinkedHashMap<>(SERVICE_ENV);
+        if (brokers > 1) {
+            defaults.put("KAFKA_BOOTSTRAP_SERVERS", String.join(",", CLUSTER_BROKER_PORTS.stream()
+                    .map(p -> HOST + ":" + p).toList()));
+        }
         defaults.putAll(c.env());
         defaults.forEach((k, v) -> env.put(k, System.getenv().getOrDefault(k, v)));
         return env;
     }
 
     private void printEndpoints() {
+        String kafka = brokers == 1 ? "127.0.0.1:9092" : "127.0.0.1:9092 (bootstrap), 9093, 9094: 3 brokers,"
+                + " replication factor 3, min.insync.replicas 2";
         String nl = System.lineSeparator();
         System.out.println(nl
                 + "Relay is up." + nl
@@ -226,7 +343,7 @@ public final class LocalStack {
                 + "  HTTP             ingress http://127.0.0.1:8081  policy http://127.0.0.1:8082"
                 + "  delivery http://127.0.0.1:8083  (/q/health, /q/metrics)" + nl
                 + "  Keycloak         http://127.0.0.1:8180  (realm relay; admin console: admin / admin)" + nl
-                + "  Kafka            127.0.0.1:9092" + nl
+                + "  Kafka            " + kafka + nl
                 + "  Delivered mail   .run/mail/   (the capture MX on 127.0.0.1:2526 receives everything)" + nl
                 + "  Logs             .run/logs/   (./relay logs [component])" + nl
                 + nl
@@ -240,9 +357,14 @@ public final class LocalStack {
     // ---------------------------------------------------------------------------------------------------------------
 
     int down() {
-        List<Component> reversed = new ArrayList<>(COMPONENTS);
+        List<Component> reversed = new ArrayList<>(components);
         java.util.Collections.reverse(reversed);
+        List<Component> kafkaNodes = new ArrayList<>();
         for (Component c : reversed) {
+            if (c.kind() == Kind.KAFKA && brokers > 1) {
+                kafkaNodes.add(c);
+                continue;
+            }
             ManagedProcess p = ManagedProcess.adopt(pidFile(c), logFile(c));
             if (p == null) {
                 System.out.printf("%-11s not running%n", c.name());
@@ -253,10 +375,12 @@ public final class LocalStack {
             System.out.printf("%-11s stopped (pid %d, %.1f s)%n", c.name(), p.pid(),
                     (System.nanoTime() - started) / 1e9);
         }
+        stopTogether(kafkaNodes);
         List<String> busy = new ArrayList<>();
         for (Component c : reversed) {
             List<Integer> ports = new ArrayList<>();
-            ports.add(c.kind() == Kind.QUARKUS ? Integer.parseInt(serviceEnv(c).get("QUARKUS_HTTP_PORT")) : c.port());
+            ports.add(c.kind() == Kind.QUARKUS ? Integer.parseInt(serviceEnv(c, brokers).get("QUARKUS_HTTP_PORT"))
+                    : c.port());
             ports.addAll(c.otherPorts());
             for (int port : ports) {
                 try {
@@ -274,11 +398,30 @@ public final class LocalStack {
         return 0;
     }
 
+    /**
+     * The cluster's nodes are stopped at the same time: one after the other, the last would wait out its grace
+     * period for a controlled shutdown that a quorum without majority cannot grant.
+     */
+    private void stopTogether(List<Component> nodes) {
+        Map<Component, java.util.concurrent.CompletableFuture<String>> stops = new LinkedHashMap<>();
+        for (Component c : nodes) {
+            ManagedProcess p = ManagedProcess.adopt(pidFile(c), logFile(c));
+            stops.put(c, p == null ? java.util.concurrent.CompletableFuture.completedFuture("not running")
+                    : java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                        long started = System.nanoTime();
+                        p.stop(STOP_GRACE);
+                        return String.format("stopped (pid %d, %.1f s)", p.pid(), (System.nanoTime() - started) / 1e9);
+                    }));
+        }
+        stops.forEach((c, stop) -> System.out.printf("%-11s %s%n", c.name(), stop.join()));
+    }
+
     int status() {
         System.out.printf("%-11s %-8s %-8s %-6s %s%n", "COMPONENT", "PID", "STATE", "PORT", "READY");
-        for (Component c : COMPONENTS) {
+        for (Component c : components) {
             ManagedProcess p = ManagedProcess.adopt(pidFile(c), logFile(c));
-            int port = c.kind() == Kind.QUARKUS ? Integer.parseInt(serviceEnv(c).get("QUARKUS_HTTP_PORT")) : c.port();
+            int port = c.kind() == Kind.QUARKUS ? Integer.parseInt(serviceEnv(c, brokers).get("QUARKUS_HTTP_PORT"))
+                    : c.port();
             boolean ready = ready(c, port);
             String state = p != null ? "running" : ready ? "foreign" : "stopped";
             System.out.printf("%-11s %-8s %-8s %-6d %s%n", c.name(), p == null ? "-" : Long.toString(p.pid()), state,
