@@ -1,10 +1,10 @@
 package dev.relay.ingress.rules;
 
-import dev.relay.common.limits.Count;
-import dev.relay.common.limits.Per;
-import dev.relay.common.limits.Slot;
-import dev.relay.common.limits.UsageRecord;
-import dev.relay.common.limits.Window;
+import dev.relay.common.rules.Count;
+import dev.relay.common.rules.Per;
+import dev.relay.common.rules.Slot;
+import dev.relay.common.rules.Window;
+import dev.relay.common.usage.UsageRecord;
 import dev.relay.ingress.smtp.server.SmtpServer;
 import dev.relay.ingress.smtp.session.Listener;
 import dev.relay.testkit.RelayInfraResource;

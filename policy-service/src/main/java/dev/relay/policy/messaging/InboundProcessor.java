@@ -8,7 +8,7 @@ import dev.relay.common.event.RelayEvent;
 import dev.relay.common.kafka.DueTimeConsumer;
 import dev.relay.common.kafka.InFlightLimit;
 import dev.relay.common.kafka.Topics;
-import dev.relay.common.limits.Exceeded;
+import dev.relay.common.rules.Exceeded;
 import dev.relay.common.rules.RelayDecision;
 import dev.relay.policy.config.PolicyConfig;
 import dev.relay.policy.dsn.RefusalNotifier;

@@ -1,5 +1,8 @@
-package dev.relay.common.limits;
+package dev.relay.common.usage;
 
+import dev.relay.common.rules.Count;
+import dev.relay.common.rules.Slot;
+import dev.relay.common.rules.Usage;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
