@@ -73,8 +73,7 @@ public final class DueTimeConsumer implements AutoCloseable {
         }
         this.name = name;
         this.topics = List.copyOf(topics);
-        Properties props = new Properties();
-        props.putAll(consumerConfig);
+        Properties props = KafkaClients.settings(consumerConfig);
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         props.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         props.putIfAbsent(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");

@@ -21,6 +21,12 @@ class XtextTest {
     }
 
     @ParameterizedTest
+    @CsvSource({"abc,abc", "a+2Bb,a+b", "+3D,=", "QQ+2B1,QQ+1"})
+    void shouldDecodeXtext(String xtext, String decoded) {
+        assertThat(Xtext.decode(xtext)).isEqualTo(decoded);
+    }
+
+    @ParameterizedTest
     @ValueSource(strings = {"a=b", "a+2", "a+zz", "a+2b", "a b", "é"})
     void shouldRefuseInvalidXtext(String xtext) {
         assertThat(Xtext.decode(xtext)).isNull();
