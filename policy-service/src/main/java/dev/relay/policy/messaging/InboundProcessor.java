@@ -8,6 +8,7 @@ import dev.relay.common.event.RelayEvent;
 import dev.relay.common.kafka.DueTimeConsumer;
 import dev.relay.common.kafka.InFlightLimit;
 import dev.relay.common.kafka.Topics;
+import dev.relay.common.lifecycle.Drain;
 import dev.relay.common.net.HostName;
 import dev.relay.common.rules.Exceeded;
 import dev.relay.common.rules.RelayDecision;
@@ -141,15 +142,7 @@ public class InboundProcessor {
     void onShutdown(@Observes ShutdownEvent event) {
         taking = false;
         long started = System.currentTimeMillis();
-        long deadline = started + shutdownGrace.toMillis();
-        while (window.inFlight() > 0 && System.currentTimeMillis() < deadline) {
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
+        Drain.await(window::inFlight, shutdownGrace, 20);
         int left = window.inFlight();
         if (left > 0) {
             LOG.warnf("shutdown: %d inbound record(s) still in flight after %s; they stay uncommitted", left,
