@@ -28,6 +28,10 @@ import java.util.Optional;
  * conditions it names ({@code FAILURE} for failed, {@code DELAY} for delayed); without NOTIFY, both. The DSN
  * itself is sent from the null sender {@code <>} to the original envelope sender, with {@code Auto-Submitted:
  * auto-replied}.
+ *
+ * <p>This class decides and orders the parts; the human text and the cleaning of values are in {@link DsnText},
+ * the MIME assembly in {@link MimeLines}, what is taken from the original and its DSN parameters in
+ * {@link OriginalMessage}, the xtext of ENVID in {@link Xtext}.
  */
 public final class DsnComposer {
 
