@@ -1,5 +1,7 @@
 package dev.relay.delivery;
 
+import dev.relay.common.address.AddressParser;
+import dev.relay.common.address.ParsedAddress;
 import dev.relay.common.envelope.Envelope;
 import dev.relay.delivery.mx.Resolution;
 import dev.relay.delivery.mx.RouteResolver;
@@ -13,7 +15,6 @@ import jakarta.inject.Singleton;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -36,12 +37,11 @@ public class HopDeliverer {
         List<RecipientResult> results = new ArrayList<>();
         Map<String, List<String>> byDomain = new LinkedHashMap<>();
         for (String rcpt : envelope.recipients()) {
-            int at = rcpt.lastIndexOf('@');
-            if (at <= 0 || at == rcpt.length() - 1) {
+            if (!(AddressParser.parse(rcpt, true) instanceof ParsedAddress.Valid valid)) {
                 results.add(new RecipientResult(rcpt, DeliveryStatus.PERMANENT,
                         "553 5.1.3 bad recipient address syntax", null));
             } else {
-                byDomain.computeIfAbsent(rcpt.substring(at + 1).toLowerCase(Locale.ROOT), d -> new ArrayList<>())
+                byDomain.computeIfAbsent(valid.address().domainLower(), d -> new ArrayList<>())
                         .add(rcpt);
             }
         }

@@ -179,6 +179,22 @@ class MxDeliveryTest {
         assertThat(server.connections()).isEqualTo(1);
     }
 
+    /** The domain comes from the common address parser: what it refuses is bounced, never sent to a server. */
+    @Test
+    void shouldBounceARecipientTheAddressParserRefusesWithoutSendingIt() throws Exception {
+        int port = freePort();
+        ScriptedSmtpServer server = listen("127.0.0.1", port);
+
+        List<RecipientResult> results = deliver(port, true, "bob@plain-a.example", "bob smith@plain-a.example");
+
+        assertThat(results).extracting(RecipientResult::recipient, RecipientResult::status).containsExactlyInAnyOrder(
+                org.assertj.core.groups.Tuple.tuple("bob@plain-a.example", DeliveryStatus.DELIVERED),
+                org.assertj.core.groups.Tuple.tuple("bob smith@plain-a.example", DeliveryStatus.PERMANENT));
+        assertThat(results).filteredOn(r -> r.status() == DeliveryStatus.PERMANENT).singleElement()
+                .satisfies(r -> assertThat(r.detail()).startsWith("553 5.1.3"));
+        assertThat(server.connections()).isEqualTo(1);
+    }
+
     private List<RecipientResult> deliver(int port, boolean allowPrivate, String... recipients) throws Exception {
         RouteResolver routes = new RouteResolver(vertx, mx, new DestinationGuard(allowPrivate), Optional.empty(),
                 Map.of(), port);

@@ -10,6 +10,7 @@ import dev.relay.common.envelope.Envelope;
 import dev.relay.common.envelope.EnvelopeCodec;
 import dev.relay.common.envelope.Route;
 import dev.relay.common.kafka.Topics;
+import dev.relay.common.net.HostName;
 import dev.relay.delivery.config.DeliveryConfig;
 import dev.relay.delivery.messaging.KafkaAckedSend;
 import dev.relay.delivery.metrics.DeliveryMetrics;
@@ -23,8 +24,6 @@ import org.eclipse.microprofile.reactive.messaging.Emitter;
 import org.eclipse.microprofile.reactive.messaging.OnOverflow;
 import org.jboss.logging.Logger;
 
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
@@ -69,7 +68,7 @@ public class BounceNotifier {
                           @ConfigProperty(name = "mp.messaging.incoming.outbound.topic", defaultValue = Topics.OUTBOUND)
                           String topic) {
         this.metrics = metrics;
-        String name = config.heloName().filter(s -> !s.isBlank()).orElseGet(BounceNotifier::localHostName);
+        String name = HostName.of(config.heloName());
         this.composer = new DsnComposer(name, name, DsnComposer.DEFAULT_MAX_FULL_ORIGINAL, Clock.systemUTC());
         this.topic = topic;
     }
@@ -198,13 +197,5 @@ public class BounceNotifier {
         RecordHeaders headers = new RecordHeaders();
         headers.add(Topics.ENVELOPE_HEADER, EnvelopeCodec.encode(envelope));
         return KafkaAckedSend.send(records, topic, key, value, headers);
-    }
-
-    private static String localHostName() {
-        try {
-            return InetAddress.getLocalHost().getCanonicalHostName();
-        } catch (UnknownHostException e) {
-            return "localhost";
-        }
     }
 }

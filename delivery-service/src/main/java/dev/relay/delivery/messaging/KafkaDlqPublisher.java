@@ -1,5 +1,6 @@
 package dev.relay.delivery.messaging;
 
+import dev.relay.common.kafka.DeadLetter;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -7,7 +8,6 @@ import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Emitter;
 import org.eclipse.microprofile.reactive.messaging.OnOverflow;
 
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -18,8 +18,8 @@ import java.util.concurrent.CompletionStage;
 @ApplicationScoped
 public class KafkaDlqPublisher {
 
-    public static final String REASON_HEADER = "relay-dlq-reason";
-    public static final String SOURCE_HEADER = "relay-dlq-source";
+    public static final String REASON_HEADER = DeadLetter.REASON_HEADER;
+    public static final String SOURCE_HEADER = DeadLetter.SOURCE_HEADER;
 
     private static final byte[] NO_VALUE = new byte[0];
 
@@ -29,9 +29,7 @@ public class KafkaDlqPublisher {
     Emitter<byte[]> dlq;
 
     CompletionStage<Void> publish(OutboundRecordDecoder.Decoded.Undecodable record) {
-        RecordHeaders headers = new RecordHeaders(record.headers().toArray());
-        headers.add(REASON_HEADER, record.reason().getBytes(StandardCharsets.UTF_8));
-        headers.add(SOURCE_HEADER, record.source().getBytes(StandardCharsets.UTF_8));
+        RecordHeaders headers = DeadLetter.headers(record.headers().toArray(), record.reason(), record.source());
         return KafkaAckedSend.send(dlq, record.key(), record.value() == null ? NO_VALUE : record.value(), headers);
     }
 }

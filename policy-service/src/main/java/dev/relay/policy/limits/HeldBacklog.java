@@ -1,5 +1,6 @@
 package dev.relay.policy.limits;
 
+import dev.relay.common.kafka.KafkaClients;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsSpec;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -38,8 +39,7 @@ final class HeldBacklog implements AutoCloseable {
     private volatile long value;
 
     HeldBacklog(Map<String, Object> kafka, String topic, String group) {
-        Properties props = new Properties();
-        props.putAll(kafka);
+        Properties props = KafkaClients.settings(kafka);
         this.admin = Admin.create(props);
         this.topic = topic;
         this.group = group;

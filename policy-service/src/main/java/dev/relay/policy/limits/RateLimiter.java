@@ -1,15 +1,15 @@
 package dev.relay.policy.limits;
 
 import dev.relay.common.envelope.Envelope;
-import dev.relay.common.limits.Count;
-import dev.relay.common.limits.Exceeded;
-import dev.relay.common.limits.LimitsConfig;
-import dev.relay.common.limits.RateLimits;
-import dev.relay.common.limits.Slot;
-import dev.relay.common.limits.Subject;
-import dev.relay.common.limits.Usage;
-import dev.relay.common.limits.UsageCounter;
-import dev.relay.common.limits.UsageFollower;
+import dev.relay.common.rules.Count;
+import dev.relay.common.rules.Exceeded;
+import dev.relay.common.rules.RateLimits;
+import dev.relay.common.rules.Slot;
+import dev.relay.common.rules.Subject;
+import dev.relay.common.rules.Usage;
+import dev.relay.common.usage.LimitsConfig;
+import dev.relay.common.usage.UsageCounter;
+import dev.relay.common.usage.UsageFollower;
 import dev.relay.policy.config.PolicyConfig;
 import dev.relay.policy.rules.RuleStore;
 import io.quarkus.runtime.ShutdownEvent;

@@ -8,7 +8,9 @@ import dev.relay.common.event.RelayEvent;
 import dev.relay.common.kafka.DueTimeConsumer;
 import dev.relay.common.kafka.InFlightLimit;
 import dev.relay.common.kafka.Topics;
-import dev.relay.common.limits.Exceeded;
+import dev.relay.common.lifecycle.Drain;
+import dev.relay.common.net.HostName;
+import dev.relay.common.rules.Exceeded;
 import dev.relay.common.rules.RelayDecision;
 import dev.relay.policy.config.PolicyConfig;
 import dev.relay.policy.dsn.RefusalNotifier;
@@ -35,8 +37,6 @@ import org.eclipse.microprofile.reactive.messaging.Message;
 import org.jboss.logging.Logger;
 import org.jboss.logging.MDC;
 
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -86,7 +86,7 @@ public class InboundProcessor {
         this.engine = new PolicyEngine(rules.holder(), new Router(config.routes(), config.smarthost(),
                 config.routeTls()), config.routeTls());
         String reportingMta = config.dsn().reportingMta().filter(s -> !s.isBlank())
-                .orElseGet(InboundProcessor::localHostName);
+                .orElseGet(HostName::local);
         this.refusals = new RefusalNotifier(engine, new DsnComposer(reportingMta, reportingMta,
                 config.dsn().maxFullOriginal(), Clock.systemUTC()));
         this.metrics = metrics;
@@ -142,15 +142,7 @@ public class InboundProcessor {
     void onShutdown(@Observes ShutdownEvent event) {
         taking = false;
         long started = System.currentTimeMillis();
-        long deadline = started + shutdownGrace.toMillis();
-        while (window.inFlight() > 0 && System.currentTimeMillis() < deadline) {
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
+        Drain.await(window::inFlight, shutdownGrace, 20);
         int left = window.inFlight();
         if (left > 0) {
             LOG.warnf("shutdown: %d inbound record(s) still in flight after %s; they stay uncommitted", left,
@@ -299,14 +291,6 @@ public class InboundProcessor {
         return Uni.createFrom().deferred(() -> dlq.sendMessage(Message.of(record.value()).addMetadata(
                         OutgoingKafkaRecordMetadata.<String>builder().withKey(key).withHeaders(headers).build())))
                 .onFailure().retry().withBackOff(Duration.ofMillis(500), Duration.ofSeconds(30)).indefinitely();
-    }
-
-    private static String localHostName() {
-        try {
-            return InetAddress.getLocalHost().getCanonicalHostName();
-        } catch (UnknownHostException e) {
-            return "localhost";
-        }
     }
 
     private static String ruleNames(PolicyDecision decision, List<String> recipients) {

@@ -1,11 +1,11 @@
 package dev.relay.policy.limits;
 
-import dev.relay.common.limits.Count;
-import dev.relay.common.limits.Per;
-import dev.relay.common.limits.Slot;
-import dev.relay.common.limits.UsageCounter;
-import dev.relay.common.limits.UsageFollower;
-import dev.relay.common.limits.Window;
+import dev.relay.common.rules.Count;
+import dev.relay.common.rules.Per;
+import dev.relay.common.rules.Slot;
+import dev.relay.common.rules.Window;
+import dev.relay.common.usage.UsageCounter;
+import dev.relay.common.usage.UsageFollower;
 import dev.relay.testkit.KafkaBroker;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

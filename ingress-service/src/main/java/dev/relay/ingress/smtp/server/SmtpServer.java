@@ -1,5 +1,6 @@
 package dev.relay.ingress.smtp.server;
 
+import dev.relay.common.lifecycle.Drain;
 import dev.relay.common.net.Cidr;
 import dev.relay.ingress.auth.CredentialVerifier;
 import dev.relay.ingress.config.IngressConfig;
@@ -110,10 +111,7 @@ public class SmtpServer {
         accepting = false;
         LOG.infof("SMTP shutting down: draining %d session(s)", connections.size());
         connections.forEach(SmtpConnection::drain);
-        long deadline = System.nanoTime() + config.smtp().shutdownGrace().toNanos();
-        while (!connections.isEmpty() && System.nanoTime() < deadline) {
-            Thread.sleep(50); // shutdown thread, not an event loop
-        }
+        Drain.await(connections::size, config.smtp().shutdownGrace(), 50);
         if (!connections.isEmpty()) {
             LOG.warnf("closing %d session(s) still busy after the shutdown grace period", connections.size());
         }

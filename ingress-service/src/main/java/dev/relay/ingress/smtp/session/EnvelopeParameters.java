@@ -1,5 +1,6 @@
 package dev.relay.ingress.smtp.session;
 
+import dev.relay.common.dsn.Xtext;
 import dev.relay.common.envelope.Dsn;
 import dev.relay.ingress.smtp.protocol.Replies;
 import dev.relay.ingress.smtp.protocol.Reply;
@@ -73,7 +74,7 @@ final class EnvelopeParameters {
                     }
                 }
                 case "ENVID" -> {
-                    envid = value == null || value.length() > 100 ? null : xtext(value);
+                    envid = value == null || value.length() > 100 ? null : Xtext.decode(value);
                     if (envid == null) {
                         return Parsed.refuse(Replies.syntax("ENVID must be xtext of at most 100 characters"));
                     }
@@ -139,31 +140,7 @@ final class EnvelopeParameters {
         if (semi <= 0 || !value.substring(0, semi).matches("[A-Za-z0-9][A-Za-z0-9-]*")) {
             return null;
         }
-        String address = xtext(value.substring(semi + 1));
+        String address = Xtext.decode(value.substring(semi + 1));
         return address == null || address.isEmpty() ? null : value.substring(0, semi) + ";" + address;
-    }
-
-    /** Decodes RFC 3461 §4 xtext ("+HH" escapes; printable US-ASCII but "=" and a bare "+"); null when invalid. */
-    static String xtext(String text) {
-        StringBuilder out = new StringBuilder();
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (c == '+') {
-                if (i + 2 >= text.length()) {
-                    return null;
-                }
-                String hex = text.substring(i + 1, i + 3);
-                if (!hex.matches("[0-9A-F]{2}")) {
-                    return null;
-                }
-                out.append((char) Integer.parseInt(hex, 16));
-                i += 2;
-            } else if (c < 33 || c > 126 || c == '=') {
-                return null;
-            } else {
-                out.append(c);
-            }
-        }
-        return out.toString();
     }
 }

@@ -1,9 +1,7 @@
 package dev.relay.ingress.smtp.session;
 
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
+import dev.relay.common.net.StrictUtf8;
+
 import java.util.Base64;
 
 /** Base64 decoding of SASL responses (RFC 4954 §4): strict, UTF-8, "*" cancels. */
@@ -38,9 +36,8 @@ final class SaslDecoding {
         }
         try {
             byte[] raw = Base64.getDecoder().decode(line);
-            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(raw)).toString();
-        } catch (IllegalArgumentException | CharacterCodingException e) {
+            return StrictUtf8.decode(raw);
+        } catch (IllegalArgumentException e) {
             return null;
         }
     }

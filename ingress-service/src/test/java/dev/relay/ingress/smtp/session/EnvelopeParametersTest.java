@@ -1,7 +1,6 @@
 package dev.relay.ingress.smtp.session;
 
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.Map;
@@ -9,18 +8,6 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 
 class EnvelopeParametersTest {
-
-    @ParameterizedTest
-    @CsvSource({"abc,abc", "a+2Bb,a+b", "+3D,=", "QQ+2B1,QQ+1"})
-    void shouldDecodeXtext(String xtext, String decoded) {
-        assertThat(EnvelopeParameters.xtext(xtext)).isEqualTo(decoded);
-    }
-
-    @ParameterizedTest
-    @ValueSource(strings = {"a=b", "a+2", "a+zz", "a+2b", "a b", "é"})
-    void shouldRefuseInvalidXtext(String xtext) {
-        assertThat(EnvelopeParameters.xtext(xtext)).isNull();
-    }
 
     @ParameterizedTest
     @ValueSource(strings = {"SIZE=abc", "SIZE=99999999999", "BODY=BINARYMIME", "SMTPUTF8=yes", "RET=NONE", "FOO=1"})

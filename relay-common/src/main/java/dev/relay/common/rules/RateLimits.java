@@ -1,4 +1,4 @@
-package dev.relay.common.limits;
+package dev.relay.common.rules;
 
 import dev.relay.common.envelope.Identity;
 

@@ -1,7 +1,11 @@
-package dev.relay.common.limits;
+package dev.relay.common.usage;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.relay.common.rules.Count;
+import dev.relay.common.rules.Per;
+import dev.relay.common.rules.Slot;
+import dev.relay.common.rules.Window;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,4 +1,4 @@
-package dev.relay.common.limits;
+package dev.relay.common.rules;
 
 /** What the cluster has counted so far, as far as this process knows. */
 @FunctionalInterface

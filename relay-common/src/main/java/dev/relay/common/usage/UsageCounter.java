@@ -1,5 +1,9 @@
-package dev.relay.common.limits;
+package dev.relay.common.usage;
 
+import dev.relay.common.kafka.KafkaClients;
+import dev.relay.common.rules.Count;
+import dev.relay.common.rules.Slot;
+import dev.relay.common.rules.Usage;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -44,10 +48,7 @@ public final class UsageCounter implements Usage, AutoCloseable {
         this.instance = instance;
         this.topic = topic;
         this.clock = clock;
-        Properties props = new Properties();
-        props.putAll(kafka);
-        props.put(ProducerConfig.ACKS_CONFIG, "all");
-        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        Properties props = KafkaClients.durableProducer(kafka);
         props.put(ProducerConfig.LINGER_MS_CONFIG, "1");
         props.put(ProducerConfig.CLIENT_ID_CONFIG, "relay-usage-counter-" + instance);
         this.producer = new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());

@@ -1,6 +1,9 @@
-package dev.relay.common.limits;
+package dev.relay.common.usage;
 
 import dev.relay.common.kafka.WholeTopic;
+import dev.relay.common.rules.Count;
+import dev.relay.common.rules.Slot;
+import dev.relay.common.rules.Usage;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 import java.time.Clock;

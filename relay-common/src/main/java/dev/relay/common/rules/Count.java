@@ -1,4 +1,4 @@
-package dev.relay.common.limits;
+package dev.relay.common.rules;
 
 /** Messages and recipients counted in a {@link Slot}. */
 public record Count(long messages, long recipients) {

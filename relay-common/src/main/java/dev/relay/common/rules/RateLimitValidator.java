@@ -1,6 +1,5 @@
-package dev.relay.common.limits;
+package dev.relay.common.rules;
 
-import dev.relay.common.rules.RuleProblem;
 
 import java.util.HashSet;
 import java.util.List;

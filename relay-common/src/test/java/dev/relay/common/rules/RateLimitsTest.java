@@ -1,9 +1,6 @@
-package dev.relay.common.limits;
+package dev.relay.common.rules;
 
 import dev.relay.common.envelope.Identity;
-import dev.relay.common.rules.RelayRules;
-import dev.relay.common.rules.RuleSetCodec;
-import dev.relay.common.rules.RuleSetValidator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;

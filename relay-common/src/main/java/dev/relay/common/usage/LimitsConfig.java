@@ -1,4 +1,4 @@
-package dev.relay.common.limits;
+package dev.relay.common.usage;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;

@@ -1,4 +1,4 @@
-package dev.relay.common.limits;
+package dev.relay.common.rules;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;

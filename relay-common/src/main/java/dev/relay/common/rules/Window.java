@@ -1,4 +1,4 @@
-package dev.relay.common.limits;
+package dev.relay.common.rules;
 
 import java.time.Duration;
 import java.time.Instant;

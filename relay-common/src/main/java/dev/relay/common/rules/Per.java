@@ -1,4 +1,4 @@
-package dev.relay.common.limits;
+package dev.relay.common.rules;
 
 import java.util.Arrays;
 import java.util.Optional;
