@@ -83,6 +83,7 @@ class PackageLayoutTest {
 
     private static boolean walk(String pkg, Map<String, Set<String>> uses, List<String> path, Set<String> done) {
         if (path.contains(pkg)) {
+            path.subList(0, path.indexOf(pkg)).clear();
             path.add(pkg);
             return true;
         }
