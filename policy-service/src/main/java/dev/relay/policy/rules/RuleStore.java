@@ -8,7 +8,7 @@ import dev.relay.common.rules.RulesConfig;
 import dev.relay.common.rules.RulesFollower;
 import dev.relay.common.rules.RulesHolder;
 import dev.relay.policy.config.PolicyConfig;
-import dev.relay.policy.metrics.PolicyMetrics;
+import dev.relay.policy.config.PolicyMetrics;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.annotation.Priority;
