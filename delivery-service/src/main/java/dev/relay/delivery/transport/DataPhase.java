@@ -11,7 +11,7 @@ final class DataPhase {
     private DataPhase() {
     }
 
-    static Future<Step<HopOutcome>> run(SmtpConnection conn, Transaction tx, SmtpTimeouts timeouts) {
+    static Future<Step<HopOutcome>> run(OutboundConnection conn, OutboundTransaction tx, SmtpTimeouts timeouts) {
         return conn.command("DATA", timeouts.command()).compose(go -> {
             if (go.code() == 421) {
                 tx.closed(go);

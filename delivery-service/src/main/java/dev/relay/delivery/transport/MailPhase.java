@@ -17,7 +17,8 @@ final class MailPhase {
     private MailPhase() {
     }
 
-    static Future<Step<Void>> run(SmtpConnection conn, Capabilities caps, Transaction tx, Duration timeout) {
+    static Future<Step<Void>> run(OutboundConnection conn, Capabilities caps, OutboundTransaction tx,
+                                  Duration timeout) {
         HopOutcome refused = refusal(conn, caps, tx);
         if (refused != null) {
             return Step.stop(refused);
@@ -29,7 +30,7 @@ final class MailPhase {
     }
 
     /** A message this server cannot take as it is (SMTPUTF8 needed, not offered); null when it can. */
-    static HopOutcome refusal(SmtpConnection conn, Capabilities caps, Transaction tx) {
+    static HopOutcome refusal(OutboundConnection conn, Capabilities caps, OutboundTransaction tx) {
         if (tx.message().smtputf8() && !caps.has("SMTPUTF8")) {
             return tx.finish(DeliveryStatus.PERMANENT,
                     "554 5.6.7 SMTPUTF8 required but not supported by " + conn.target().describe());
@@ -54,7 +55,7 @@ final class MailPhase {
         return line.toString();
     }
 
-    static Step<Void> decide(SmtpReply reply, Transaction tx) {
+    static Step<Void> decide(SmtpReply reply, OutboundTransaction tx) {
         if (reply.code() == 421) {
             return new Step.Stop<>(new HopOutcome.Unreachable("MAIL: " + reply.text()));
         }

@@ -22,7 +22,7 @@ final class PipelinedPhase {
     private PipelinedPhase() {
     }
 
-    static Future<Step<HopOutcome>> run(SmtpConnection conn, Capabilities caps, Transaction tx,
+    static Future<Step<HopOutcome>> run(OutboundConnection conn, Capabilities caps, OutboundTransaction tx,
                                         SmtpTimeouts timeouts) {
         HopOutcome refused = MailPhase.refusal(conn, caps, tx);
         if (refused != null) {
@@ -41,7 +41,7 @@ final class PipelinedPhase {
     }
 
     /** Reads up to {@code expected} replies in order; stops after a 421. */
-    private static Future<List<SmtpReply>> replies(SmtpConnection conn, int expected, Duration timeout,
+    private static Future<List<SmtpReply>> replies(OutboundConnection conn, int expected, Duration timeout,
                                                    List<SmtpReply> read) {
         if (read.size() == expected) {
             return Future.succeededFuture(read);
@@ -54,8 +54,8 @@ final class PipelinedPhase {
                 });
     }
 
-    private static Future<Step<HopOutcome>> decide(SmtpConnection conn, Transaction tx, List<SmtpReply> replies,
-                                                   int expected, SmtpTimeouts timeouts) {
+    private static Future<Step<HopOutcome>> decide(OutboundConnection conn, OutboundTransaction tx,
+                                                   List<SmtpReply> replies, int expected, SmtpTimeouts timeouts) {
         Step<Void> mail = MailPhase.decide(replies.get(0), tx);
         List<String> recipients = tx.message().recipients();
         for (int i = 0; i < recipients.size() && i + 1 < replies.size(); i++) {
@@ -89,7 +89,7 @@ final class PipelinedPhase {
     }
 
     /** After a 354 we did not want, end the data at once with an empty message, and ignore its reply. */
-    private static Future<Void> endOpenData(SmtpConnection conn, SmtpReply data, SmtpTimeouts timeouts) {
+    private static Future<Void> endOpenData(OutboundConnection conn, SmtpReply data, SmtpTimeouts timeouts) {
         if (data == null || data.code() != 354) {
             return Future.succeededFuture();
         }

@@ -15,7 +15,7 @@ final class RcptPhase {
     private RcptPhase() {
     }
 
-    static Future<Step<List<String>>> run(SmtpConnection conn, Capabilities caps, Transaction tx,
+    static Future<Step<List<String>>> run(OutboundConnection conn, Capabilities caps, OutboundTransaction tx,
                                           Duration timeout) {
         Future<Boolean> chain = Future.succeededFuture(true);
         for (String rcpt : tx.message().recipients()) {
@@ -36,7 +36,7 @@ final class RcptPhase {
         return "RCPT TO:<" + rcpt + ">" + (caps.has("DSN") ? DsnParameters.rcpt(msg.dsn(), rcpt) : "");
     }
 
-    static Future<Step<List<String>>> after(Transaction tx) {
+    static Future<Step<List<String>>> after(OutboundTransaction tx) {
         if (tx.closedBy() != null) {
             return Step.stop(tx.finish(DeliveryStatus.TRANSIENT, tx.closedBy().text()));
         }

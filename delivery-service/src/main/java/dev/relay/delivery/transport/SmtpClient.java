@@ -134,7 +134,7 @@ public final class SmtpClient {
     }
 
     private Future<HopOutcome> viaPool(SmtpTarget target, Destination destination, OutboundMessage message) {
-        SmtpSession pooled = pool.take(target);
+        OutboundSession pooled = pool.take(target);
         if (pooled == null) {
             return fresh(target, destination, message);
         }
@@ -166,27 +166,27 @@ public final class SmtpClient {
                 return viaPool(target, destination, message);
             }
             return open(target, destination).compose(step -> {
-                if (step instanceof Step.Stop<SmtpSession> stop
+                if (step instanceof Step.Stop<OutboundSession> stop
                         && stop.outcome() instanceof HopOutcome.LoopsBack loop) {
                     return Future.succeededFuture(loopsBack(target, loop, message));
                 }
-                if (step instanceof Step.Stop<SmtpSession> stop) {
+                if (step instanceof Step.Stop<OutboundSession> stop) {
                     HopOutcome.Unreachable u = (HopOutcome.Unreachable) stop.outcome();
                     if (u.throttled()) {
                         backOff(destination, u.reason());
                     }
                     return Future.succeededFuture(stop.outcome());
                 }
-                SmtpSession session = ((Step.Next<SmtpSession>) step).value();
+                OutboundSession session = ((Step.Next<OutboundSession>) step).value();
                 return session.send(message).compose(outcome -> finished(session, destination, outcome));
             });
         });
     }
 
     /** Connects and greets; holds the destination slot acquired by the caller until the connection closes. */
-    private Future<Step<SmtpSession>> open(SmtpTarget target, Destination destination) {
+    private Future<Step<OutboundSession>> open(SmtpTarget target, Destination destination) {
         NetClient client = target.tls() == TlsPolicy.VERIFY ? verifying : trustAll;
-        return SmtpConnection.open(vertx, client, target).transform(connected -> {
+        return OutboundConnection.open(vertx, client, target).transform(connected -> {
             if (connected.failed()) {
                 gate.release(destination);
                 return Step.stop(new HopOutcome.Unreachable("connect failed: " + connected.cause().getMessage()));
@@ -196,8 +196,8 @@ public final class SmtpClient {
                 metrics.connectionClosed();
                 gate.release(destination);
             };
-            return SmtpSession.establish(connected.result(), heloName, timeouts, onClosed).map(step -> {
-                if (step instanceof Step.Next<SmtpSession> next) {
+            return OutboundSession.establish(connected.result(), heloName, timeouts, onClosed).map(step -> {
+                if (step instanceof Step.Next<OutboundSession> next) {
                     SSLSession tls = next.value().tls();
                     metrics.tlsNegotiated(tls == null ? null : tls.getProtocol(),
                             tls == null ? null : tls.getCipherSuite());
@@ -223,7 +223,7 @@ public final class SmtpClient {
     }
 
     /** After a transaction: back off on throttling, else keep the session for the next message. */
-    private Future<HopOutcome> finished(SmtpSession session, Destination destination, HopOutcome outcome) {
+    private Future<HopOutcome> finished(OutboundSession session, Destination destination, HopOutcome outcome) {
         if (session.throttled()) {
             backOff(destination, outcome instanceof HopOutcome.Unreachable u ? u.reason() : "throttling reply");
             pool.release(session, false);

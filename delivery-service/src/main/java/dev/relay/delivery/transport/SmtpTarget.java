@@ -5,7 +5,7 @@ package dev.relay.delivery.transport;
  *
  * @param hostName the name we were told (MX host, route host); used for SNI and certificate checks
  * @param address  the IP literal to connect to, already resolved and checked by the destination guard; the
- *                 connection goes to exactly these bytes and never resolves a name ({@code SmtpConnection.open})
+ *                 connection goes to exactly these bytes and never resolves a name ({@code OutboundConnection.open})
  * @param port     the TCP port
  * @param tls      what TLS this hop demands
  */

@@ -7,10 +7,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Transaction scope of one session: what has been decided so far, per recipient. Lets an I/O failure in the
+ * Transaction scope of one outbound session: what has been decided so far, per recipient. Lets an I/O failure in the
  * middle of the transaction keep the answers the server already gave.
  */
-final class Transaction {
+final class OutboundTransaction {
 
     private final OutboundMessage message;
     private final String remote;
@@ -22,7 +22,7 @@ final class Transaction {
     private SmtpReply closedBy;
 
     /** @param tls the session's TLS, null on plain text: reported with every result (events) */
-    Transaction(OutboundMessage message, String remote, SSLSession tls) {
+    OutboundTransaction(OutboundMessage message, String remote, SSLSession tls) {
         this.message = message;
         this.remote = remote;
         this.tls = tls;
