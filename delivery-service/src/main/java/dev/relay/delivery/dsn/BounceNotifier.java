@@ -11,7 +11,7 @@ import dev.relay.common.envelope.EnvelopeCodec;
 import dev.relay.common.envelope.Route;
 import dev.relay.common.kafka.Topics;
 import dev.relay.delivery.config.DeliveryConfig;
-import dev.relay.delivery.messaging.KafkaAckedSend;
+import dev.relay.delivery.kafka.KafkaAckedSend;
 import dev.relay.delivery.metrics.DeliveryMetrics;
 import dev.relay.delivery.transport.RecipientResult;
 import jakarta.enterprise.context.ApplicationScoped;

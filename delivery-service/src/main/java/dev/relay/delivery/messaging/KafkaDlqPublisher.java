@@ -1,5 +1,6 @@
 package dev.relay.delivery.messaging;
 
+import dev.relay.delivery.kafka.KafkaAckedSend;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import org.apache.kafka.common.header.internals.RecordHeaders;
