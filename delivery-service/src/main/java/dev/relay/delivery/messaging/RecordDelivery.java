@@ -2,8 +2,8 @@ package dev.relay.delivery.messaging;
 
 import dev.relay.delivery.HopDeliverer;
 import dev.relay.delivery.metrics.DeliveryMetrics;
-import dev.relay.delivery.transport.DeliveryStatus;
-import dev.relay.delivery.transport.RecipientResult;
+import dev.relay.delivery.outcome.DeliveryStatus;
+import dev.relay.delivery.outcome.RecipientResult;
 import io.micrometer.core.instrument.Timer;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;

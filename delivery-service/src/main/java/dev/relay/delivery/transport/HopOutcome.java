@@ -1,5 +1,6 @@
 package dev.relay.delivery.transport;
 
+import dev.relay.delivery.outcome.RecipientResult;
 import java.util.List;
 
 /** How a session with one target ended. */

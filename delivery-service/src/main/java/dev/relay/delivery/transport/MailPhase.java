@@ -1,5 +1,8 @@
 package dev.relay.delivery.transport;
 
+import dev.relay.delivery.outcome.DeliveryStatus;
+import dev.relay.delivery.outcome.Diagnostic;
+import dev.relay.delivery.outcome.Phase;
 import io.vertx.core.Future;
 
 import java.time.Duration;
@@ -32,8 +35,8 @@ final class MailPhase {
     /** A message this server cannot take as it is (SMTPUTF8 needed, not offered); null when it can. */
     static HopOutcome refusal(OutboundConnection conn, Capabilities caps, OutboundTransaction tx) {
         if (tx.message().smtputf8() && !caps.has("SMTPUTF8")) {
-            return tx.finish(DeliveryStatus.PERMANENT,
-                    "554 5.6.7 SMTPUTF8 required but not supported by " + conn.target().describe());
+            return tx.finish(DeliveryStatus.PERMANENT, Diagnostic.ours(Phase.MAIL, 554, "5.6.7",
+                    "SMTPUTF8 required but not supported by " + conn.target().describe()));
         }
         return null;
     }
@@ -60,7 +63,7 @@ final class MailPhase {
             return new Step.Stop<>(new HopOutcome.Unreachable("MAIL: " + reply.text()));
         }
         if (!reply.isPositive()) {
-            return new Step.Stop<>(tx.finish(DeliveryStatus.of(reply), reply.text()));
+            return new Step.Stop<>(tx.finish(DeliveryStatus.of(reply.code()), reply.diagnostic(Phase.MAIL)));
         }
         tx.mailAccepted(true);
         return new Step.Next<>(null);

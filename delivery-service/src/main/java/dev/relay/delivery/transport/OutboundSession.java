@@ -1,5 +1,8 @@
 package dev.relay.delivery.transport;
 
+import dev.relay.delivery.outcome.DeliveryStatus;
+import dev.relay.delivery.outcome.Diagnostic;
+import dev.relay.delivery.outcome.Phase;
 import io.vertx.core.Future;
 import org.jboss.logging.Logger;
 
@@ -70,7 +73,7 @@ final class OutboundSession {
     /** One transaction for {@code message}; never fails. */
     Future<HopOutcome> send(OutboundMessage message) {
         return conn.onLoop(() -> {
-            OutboundTransaction tx = new OutboundTransaction(message, conn.target().describe(), tls());
+            OutboundTransaction tx = new OutboundTransaction(message, conn.target().remote(), tls());
             last = tx;
             transactions++;
             conn.clearThrottled();
@@ -165,7 +168,8 @@ final class OutboundSession {
         if (!tx.mailAccepted()) {
             return Future.succeededFuture(new HopOutcome.Unreachable(reason, conn.throttled()));
         }
-        return Future.succeededFuture(tx.finish(DeliveryStatus.TRANSIENT, "451 4.4.2 " + reason));
+        return Future.succeededFuture(tx.finish(DeliveryStatus.TRANSIENT,
+                Diagnostic.ours(Phase.MESSAGE, 451, "4.4.2", reason)));
     }
 
     private static String reason(Throwable cause) {

@@ -1,5 +1,7 @@
 package dev.relay.delivery.transport;
 
+import dev.relay.delivery.outcome.DeliveryStatus;
+import dev.relay.delivery.outcome.Phase;
 import io.vertx.core.Future;
 
 import java.nio.charset.StandardCharsets;
@@ -61,28 +63,28 @@ final class PipelinedPhase {
         for (int i = 0; i < recipients.size() && i + 1 < replies.size(); i++) {
             SmtpReply reply = replies.get(i + 1);
             if (reply.code() == 421) {
-                tx.closed(reply);
+                tx.closed(reply, Phase.RCPT);
             } else if (mail instanceof Step.Next) {
                 tx.rcptReply(recipients.get(i), reply);
             }
         }
         SmtpReply data = replies.size() == expected ? replies.get(expected - 1) : null;
         if (data != null && data.code() == 421) {
-            tx.closed(data);
+            tx.closed(data, Phase.DATA);
         }
         if (mail instanceof Step.Stop<Void> stop) {
             return endOpenData(conn, data, timeouts).compose(v -> Step.stop(stop.outcome()));
         }
         if (tx.closedBy() != null) {
-            return Step.stop(tx.finish(DeliveryStatus.TRANSIENT, tx.closedBy().text()));
+            return Step.stop(tx.finish(DeliveryStatus.TRANSIENT, tx.closedBy()));
         }
         if (tx.accepted().isEmpty()) {
             return endOpenData(conn, data, timeouts)
-                    .compose(v -> Step.stop(tx.finish(DeliveryStatus.TRANSIENT, "no recipient accepted")));
+                    .compose(v -> Step.stop(tx.finish(DeliveryStatus.TRANSIENT, RcptPhase.NONE_ACCEPTED)));
         }
         if (data.code() != 354) {
             return Step.stop(tx.finish(data.isPermanent() ? DeliveryStatus.PERMANENT : DeliveryStatus.TRANSIENT,
-                    data.text()));
+                    data.diagnostic(Phase.DATA)));
         }
         return conn.sendData(DotStuffer.stuff(tx.message().data()), timeouts.data())
                 .compose(end -> Step.next(tx.dataEnd(end)));

@@ -1,5 +1,8 @@
 package dev.relay.delivery.transport;
 
+import dev.relay.delivery.outcome.DeliveryStatus;
+import dev.relay.delivery.outcome.Diagnostic;
+import dev.relay.delivery.outcome.Phase;
 import io.vertx.core.Future;
 
 import java.time.Duration;
@@ -12,6 +15,9 @@ import java.util.List;
  */
 final class RcptPhase {
 
+    /** Every recipient was refused at RCPT: nothing is left undecided (the reason has no reply code). */
+    static final Diagnostic NONE_ACCEPTED = new Diagnostic(Phase.RCPT, 0, null, "no recipient accepted");
+
     private RcptPhase() {
     }
 
@@ -22,7 +28,7 @@ final class RcptPhase {
             chain = chain.compose(goOn -> !goOn ? Future.succeededFuture(false)
                     : conn.command(line(caps, tx.message(), rcpt), timeout).map(reply -> {
                         if (reply.code() == 421) {
-                            tx.closed(reply);
+                            tx.closed(reply, Phase.RCPT);
                             return false;
                         }
                         tx.rcptReply(rcpt, reply);
@@ -38,11 +44,11 @@ final class RcptPhase {
 
     static Future<Step<List<String>>> after(OutboundTransaction tx) {
         if (tx.closedBy() != null) {
-            return Step.stop(tx.finish(DeliveryStatus.TRANSIENT, tx.closedBy().text()));
+            return Step.stop(tx.finish(DeliveryStatus.TRANSIENT, tx.closedBy()));
         }
         List<String> accepted = tx.accepted();
         return accepted.isEmpty()
-                ? Step.stop(tx.finish(DeliveryStatus.TRANSIENT, "no recipient accepted"))
+                ? Step.stop(tx.finish(DeliveryStatus.TRANSIENT, NONE_ACCEPTED))
                 : Step.next(accepted);
     }
 }

@@ -4,6 +4,11 @@ import dev.relay.delivery.destination.Destination;
 import dev.relay.delivery.destination.DestinationGate;
 import dev.relay.delivery.destination.DestinationLimits;
 import dev.relay.delivery.metrics.TransportMetrics;
+import dev.relay.delivery.outcome.DeliveryStatus;
+import dev.relay.delivery.outcome.Diagnostic;
+import dev.relay.delivery.outcome.Phase;
+import dev.relay.delivery.outcome.RecipientResult;
+import dev.relay.delivery.outcome.RemoteHost;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -111,8 +116,8 @@ public final class SmtpClient {
                                                      List<SmtpTarget> held, int targets) {
         boolean allHeld = targets > 0 && held.size() == targets;
         String reason = failures.isEmpty() ? "no address to connect to" : String.join("; ", failures);
-        String detail = (allHeld ? "451 4.4.5 " : "451 4.4.1 ") + reason;
-        String remote = allHeld ? held.get(0).describe() : null;
+        Diagnostic detail = Diagnostic.ours(Phase.CONNECT, 451, allHeld ? "4.4.5" : "4.4.1", reason);
+        RemoteHost remote = allHeld ? held.get(0).remote() : null;
         List<RecipientResult> results = new ArrayList<>();
         for (String rcpt : message.recipients()) {
             results.add(new RecipientResult(rcpt, DeliveryStatus.TRANSIENT, detail, remote));
@@ -219,7 +224,8 @@ public final class SmtpClient {
         LOG.warnf("message %s: %s, %s; bouncing", message.messageId(), target.describe(), loop.reason());
         metrics.loopDetected(TransportMetrics.LoopSeen.GREETING);
         return new HopOutcome.Decided(message.recipients().stream()
-                .map(r -> new RecipientResult(r, DeliveryStatus.PERMANENT, detail, target.describe())).toList());
+                .map(r -> new RecipientResult(r, DeliveryStatus.PERMANENT,
+                        new Diagnostic(Phase.GREETING, 554, "5.4.6", detail), target.remote())).toList());
     }
 
     /** After a transaction: back off on throttling, else keep the session for the next message. */

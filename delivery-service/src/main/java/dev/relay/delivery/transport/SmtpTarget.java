@@ -1,5 +1,7 @@
 package dev.relay.delivery.transport;
 
+import dev.relay.delivery.outcome.RemoteHost;
+
 /**
  * One address to connect to.
  *
@@ -13,6 +15,11 @@ public record SmtpTarget(String hostName, String address, int port, TlsPolicy tl
 
     /** {@code mx.example.org[192.0.2.1]:25}, the usual MTA notation, for events and logs. */
     public String describe() {
-        return hostName + "[" + address + "]:" + port;
+        return remote().describe();
+    }
+
+    /** This target as the host that answered a recipient's result. */
+    public RemoteHost remote() {
+        return new RemoteHost(hostName, address, port);
     }
 }
