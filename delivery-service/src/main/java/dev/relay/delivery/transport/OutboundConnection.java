@@ -32,6 +32,9 @@ import java.util.function.Supplier;
  * total deadline that trickled bytes do not extend — the write of a command or of the message (a server that
  * stops reading), the reply to it (a server that sends one byte a second), and the TLS handshake. Whatever
  * breaks the connection ends the attempt as a transient failure of this host.
+ *
+ * <p>A little over 300 lines on purpose: the socket, the reply parser, the one pending reply and the timers
+ * must be touched in one place only, so that no other class can read or write the socket around them.
  */
 final class OutboundConnection {
 

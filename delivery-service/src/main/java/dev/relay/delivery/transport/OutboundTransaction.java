@@ -5,6 +5,7 @@ import dev.relay.delivery.outcome.Diagnostic;
 import dev.relay.delivery.outcome.Phase;
 import dev.relay.delivery.outcome.RecipientResult;
 import dev.relay.delivery.outcome.RemoteHost;
+
 import javax.net.ssl.SSLSession;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
