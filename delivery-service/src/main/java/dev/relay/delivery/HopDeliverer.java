@@ -5,9 +5,11 @@ import dev.relay.common.address.ParsedAddress;
 import dev.relay.common.envelope.Envelope;
 import dev.relay.delivery.mx.Resolution;
 import dev.relay.delivery.mx.RouteResolver;
-import dev.relay.delivery.transport.DeliveryStatus;
+import dev.relay.delivery.outcome.DeliveryStatus;
+import dev.relay.delivery.outcome.Diagnostic;
+import dev.relay.delivery.outcome.Phase;
+import dev.relay.delivery.outcome.RecipientResult;
 import dev.relay.delivery.transport.OutboundMessage;
-import dev.relay.delivery.transport.RecipientResult;
 import dev.relay.delivery.transport.SmtpClient;
 import io.vertx.core.Future;
 import jakarta.inject.Singleton;
@@ -39,7 +41,7 @@ public class HopDeliverer {
         for (String rcpt : envelope.recipients()) {
             if (!(AddressParser.parse(rcpt, true) instanceof ParsedAddress.Valid valid)) {
                 results.add(new RecipientResult(rcpt, DeliveryStatus.PERMANENT,
-                        "553 5.1.3 bad recipient address syntax", null));
+                        Diagnostic.ours(Phase.ROUTE, 553, "5.1.3", "bad recipient address syntax"), null));
             } else {
                 byDomain.computeIfAbsent(valid.address().domainLower(), d -> new ArrayList<>())
                         .add(rcpt);
@@ -59,7 +61,7 @@ public class HopDeliverer {
                     results.addAll(hop.result());
                 } else {
                     // A bug or an unexpected I/O error: unsure, so transient (docs/architecture.md, "Principles of the code").
-                    String reason = "451 4.3.0 " + hop.cause();
+                    Diagnostic reason = Diagnostic.ours(Phase.ROUTE, 451, "4.3.0", String.valueOf(hop.cause()));
                     List<String> rcpts = new ArrayList<>(byDomain.values()).get(i);
                     rcpts.forEach(r -> results.add(new RecipientResult(r, DeliveryStatus.TRANSIENT, reason, null)));
                 }

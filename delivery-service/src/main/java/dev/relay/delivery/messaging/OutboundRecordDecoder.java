@@ -2,7 +2,6 @@ package dev.relay.delivery.messaging;
 
 import dev.relay.common.envelope.Envelope;
 import dev.relay.common.envelope.EnvelopeCodec;
-import dev.relay.common.kafka.DeadLetter;
 import dev.relay.common.kafka.Topics;
 import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -39,7 +38,7 @@ final class OutboundRecordDecoder {
         Headers headers = meta == null ? new RecordHeaders() : meta.getHeaders();
         String key = meta == null ? null : meta.getKey();
         String source = meta == null ? "unknown"
-                : DeadLetter.source(meta.getTopic(), meta.getPartition(), meta.getOffset());
+                : KafkaDlqPublisher.source(meta.getTopic(), meta.getPartition(), meta.getOffset());
         return decode(key, message.getPayload(), headers, source);
     }
 
@@ -47,7 +46,7 @@ final class OutboundRecordDecoder {
     static Decoded decode(ConsumerRecord<byte[], byte[]> record) {
         String key = record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8);
         return decode(key, record.value(), record.headers(),
-                DeadLetter.source(record.topic(), record.partition(), record.offset()));
+                KafkaDlqPublisher.source(record.topic(), record.partition(), record.offset()));
     }
 
     static Decoded decode(String key, byte[] value, Headers headers, String source) {

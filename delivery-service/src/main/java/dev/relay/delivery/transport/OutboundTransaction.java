@@ -1,5 +1,11 @@
 package dev.relay.delivery.transport;
 
+import dev.relay.delivery.outcome.DeliveryStatus;
+import dev.relay.delivery.outcome.Diagnostic;
+import dev.relay.delivery.outcome.Phase;
+import dev.relay.delivery.outcome.RecipientResult;
+import dev.relay.delivery.outcome.RemoteHost;
+
 import javax.net.ssl.SSLSession;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -7,22 +13,22 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Transaction scope of one session: what has been decided so far, per recipient. Lets an I/O failure in the
+ * Transaction scope of one outbound session: what has been decided so far, per recipient. Lets an I/O failure in the
  * middle of the transaction keep the answers the server already gave.
  */
-final class Transaction {
+final class OutboundTransaction {
 
     private final OutboundMessage message;
-    private final String remote;
+    private final RemoteHost remote;
     private final SSLSession tls;
     private final Map<String, RecipientResult> decided = new LinkedHashMap<>();
     private final List<String> accepted = new ArrayList<>();
     private boolean mailAccepted;
     private boolean completed;
-    private SmtpReply closedBy;
+    private Diagnostic closedBy;
 
     /** @param tls the session's TLS, null on plain text: reported with every result (events) */
-    Transaction(OutboundMessage message, String remote, SSLSession tls) {
+    OutboundTransaction(OutboundMessage message, RemoteHost remote, SSLSession tls) {
         this.message = message;
         this.remote = remote;
         this.tls = tls;
@@ -45,12 +51,12 @@ final class Transaction {
         return completed;
     }
 
-    /** The server answered 421 during the transaction: it is closing the channel. */
-    void closed(SmtpReply reply) {
-        closedBy = reply;
+    /** The server answered 421 during the transaction (at {@code phase}): it is closing the channel. */
+    void closed(SmtpReply reply, Phase phase) {
+        closedBy = reply.diagnostic(phase);
     }
 
-    SmtpReply closedBy() {
+    Diagnostic closedBy() {
         return closedBy;
     }
 
@@ -63,22 +69,18 @@ final class Transaction {
         if (reply.isPositive()) {
             accepted.add(recipient);
         } else {
-            decide(recipient, DeliveryStatus.of(reply), reply.text());
+            decided.put(recipient, result(recipient, DeliveryStatus.of(reply.code()), reply.diagnostic(Phase.RCPT)));
         }
-    }
-
-    void decide(String recipient, DeliveryStatus status, String detail) {
-        decided.put(recipient, result(recipient, status, detail));
     }
 
     /** The final dot was answered: decides every recipient accepted at RCPT. */
     HopOutcome.Decided dataEnd(SmtpReply reply) {
         completed = true;
-        return finish(DeliveryStatus.of(reply), reply.text());
+        return finish(DeliveryStatus.of(reply.code()), reply.diagnostic(Phase.MESSAGE));
     }
 
     /** Every recipient not yet decided gets {@code status}; then all results in envelope order. */
-    HopOutcome.Decided finish(DeliveryStatus status, String detail) {
+    HopOutcome.Decided finish(DeliveryStatus status, Diagnostic detail) {
         for (String rcpt : message.recipients()) {
             decided.computeIfAbsent(rcpt, r -> result(r, status, detail));
         }
@@ -89,7 +91,7 @@ final class Transaction {
         return new HopOutcome.Decided(results);
     }
 
-    private RecipientResult result(String recipient, DeliveryStatus status, String detail) {
+    private RecipientResult result(String recipient, DeliveryStatus status, Diagnostic detail) {
         return new RecipientResult(recipient, status, detail, remote, tls == null ? null : tls.getProtocol(),
                 tls == null ? null : tls.getCipherSuite());
     }

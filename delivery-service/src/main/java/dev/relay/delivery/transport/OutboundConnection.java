@@ -32,8 +32,11 @@ import java.util.function.Supplier;
  * total deadline that trickled bytes do not extend — the write of a command or of the message (a server that
  * stops reading), the reply to it (a server that sends one byte a second), and the TLS handshake. Whatever
  * breaks the connection ends the attempt as a transient failure of this host.
+ *
+ * <p>A little over 300 lines on purpose: the socket, the reply parser, the one pending reply and the timers
+ * must be touched in one place only, so that no other class can read or write the socket around them.
  */
-final class SmtpConnection {
+final class OutboundConnection {
 
     private final Vertx vertx;
     private final ContextInternal context;
@@ -50,7 +53,7 @@ final class SmtpConnection {
     private boolean throttled;
     private volatile Runnable onBroken = () -> { };
 
-    private SmtpConnection(Vertx vertx, ContextInternal context, NetSocket socket, SmtpTarget target) {
+    private OutboundConnection(Vertx vertx, ContextInternal context, NetSocket socket, SmtpTarget target) {
         this.vertx = vertx;
         this.context = context;
         this.socket = socket;
@@ -72,7 +75,7 @@ final class SmtpConnection {
      * Kafka consumer's, a worker's) after the connect completed loses the greeting now and then, which a
      * loopback test shows within a few runs.
      */
-    static Future<SmtpConnection> open(Vertx vertx, NetClient client, SmtpTarget target) {
+    static Future<OutboundConnection> open(Vertx vertx, NetClient client, SmtpTarget target) {
         byte[] ip = IpLiteral.parse(target.address());
         if (ip == null) {
             return Future.failedFuture(new SmtpProtocolException("not an IP address, not connecting: "
@@ -81,12 +84,12 @@ final class SmtpConnection {
         SocketAddress remote = SocketAddress.inetSocketAddress(
                 new InetSocketAddress(IpLiteral.toInetAddress(ip), target.port()));
         ContextInternal context = ((VertxInternal) vertx).createEventLoopContext();
-        Promise<SmtpConnection> connected = context.promise();
+        Promise<OutboundConnection> connected = context.promise();
         context.runOnContext(v -> client
                 .connect(remote, target.hostName())
                 .onComplete(ar -> {
                     if (ar.succeeded()) {
-                        connected.complete(new SmtpConnection(vertx, context, ar.result(), target));
+                        connected.complete(new OutboundConnection(vertx, context, ar.result(), target));
                     } else {
                         connected.fail(ar.cause());
                     }

@@ -1,4 +1,4 @@
-package dev.relay.delivery.transport;
+package dev.relay.delivery.outcome;
 
 /**
  * The outcome class of one recipient at one hop, as RFC 5321 §4.2.1 defines reply classes: 2yz delivered,
@@ -21,11 +21,11 @@ public enum DeliveryStatus {
         return this == PERMANENT;
     }
 
-    /** The status a completed command implies: 2yz/3yz positive, 5yz permanent, everything else transient. */
-    public static DeliveryStatus of(SmtpReply reply) {
-        if (reply.isPositive()) {
+    /** The status a completed command's reply code implies: 2yz/3yz positive, 5yz permanent, else transient. */
+    public static DeliveryStatus of(int replyCode) {
+        if (replyCode >= 200 && replyCode < 400) {
             return DELIVERED;
         }
-        return reply.isPermanent() ? PERMANENT : TRANSIENT;
+        return replyCode >= 500 && replyCode < 600 ? PERMANENT : TRANSIENT;
     }
 }

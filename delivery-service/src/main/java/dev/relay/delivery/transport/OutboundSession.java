@@ -1,5 +1,8 @@
 package dev.relay.delivery.transport;
 
+import dev.relay.delivery.outcome.DeliveryStatus;
+import dev.relay.delivery.outcome.Diagnostic;
+import dev.relay.delivery.outcome.Phase;
 import io.vertx.core.Future;
 import org.jboss.logging.Logger;
 
@@ -7,31 +10,32 @@ import javax.net.ssl.SSLSession;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Connection scope: one connection that has been greeted, said EHLO and (as its TLS policy demands) started TLS,
- * and the capabilities the server offers. It carries one or more transactions (transaction scope:
- * {@link Transaction}), each {@code MAIL → RCPT… → DATA}, pipelined when the server offers PIPELINING (RFC 2920);
- * between two transactions an aborted one is cleared with RSET.
+ * Connection scope of the client side (the ingress's server side has its own {@code SmtpSession}): one
+ * connection that has been greeted, said EHLO and (as its TLS policy demands) started TLS, and the capabilities
+ * the server offers. It carries one or more transactions (transaction scope: {@link OutboundTransaction}), each
+ * {@code MAIL → RCPT… → DATA}, pipelined when the server offers PIPELINING (RFC 2920); between two transactions an
+ * aborted one is cleared with RSET.
  *
  * <p>Refusals end a transaction as values ({@link Step.Stop}); I/O failures (timeout, lost connection, garbage)
  * are exceptions and are turned into an outcome here: before the server accepted MAIL the host counts as
  * unreachable, afterwards recipients it already answered keep their answer and the rest are transient. Every
  * method runs on the connection's event loop. {@code onClosed} runs exactly once, whoever closes.
  */
-final class SmtpSession {
+final class OutboundSession {
 
-    private static final Logger LOG = Logger.getLogger(SmtpSession.class);
+    private static final Logger LOG = Logger.getLogger(OutboundSession.class);
 
-    private final SmtpConnection conn;
+    private final OutboundConnection conn;
     private final String heloName;
     private final SmtpTimeouts timeouts;
     private final Runnable onClosed;
     private Capabilities caps = Capabilities.none();
-    private Transaction last;
+    private OutboundTransaction last;
     private int transactions;
     /** Closed by whoever came first (QUIT, idle expiry, the server): onClosed frees the slot exactly once. */
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private SmtpSession(SmtpConnection conn, String heloName, SmtpTimeouts timeouts, Runnable onClosed) {
+    private OutboundSession(OutboundConnection conn, String heloName, SmtpTimeouts timeouts, Runnable onClosed) {
         this.conn = conn;
         this.heloName = heloName;
         this.timeouts = timeouts;
@@ -44,9 +48,9 @@ final class SmtpSession {
      * {@link HopOutcome.LoopsBack} when the server greeted with our own name; the connection is then already quit
      * and closed.
      */
-    static Future<Step<SmtpSession>> establish(SmtpConnection conn, String heloName, SmtpTimeouts timeouts,
+    static Future<Step<OutboundSession>> establish(OutboundConnection conn, String heloName, SmtpTimeouts timeouts,
                                                Runnable onClosed) {
-        SmtpSession session = new SmtpSession(conn, heloName, timeouts, onClosed);
+        OutboundSession session = new OutboundSession(conn, heloName, timeouts, onClosed);
         return conn.onLoop(() -> GreetingPhase.run(conn, new OwnName(heloName), timeouts.command())
                 .compose(Step.then(greeting -> EhloPhase.run(conn, heloName, timeouts.command())))
                 .compose(Step.then(caps -> StartTlsPhase.run(conn, caps, heloName, timeouts.command())))
@@ -69,7 +73,7 @@ final class SmtpSession {
     /** One transaction for {@code message}; never fails. */
     Future<HopOutcome> send(OutboundMessage message) {
         return conn.onLoop(() -> {
-            Transaction tx = new Transaction(message, conn.target().describe(), tls());
+            OutboundTransaction tx = new OutboundTransaction(message, conn.target().remote(), tls());
             last = tx;
             transactions++;
             conn.clearThrottled();
@@ -100,7 +104,7 @@ final class SmtpSession {
         return conn.target();
     }
 
-    SmtpConnection connection() {
+    OutboundConnection connection() {
         return conn;
     }
 
@@ -158,13 +162,14 @@ final class SmtpSession {
         }
     }
 
-    private Future<HopOutcome> ioFailure(Transaction tx, Throwable cause) {
+    private Future<HopOutcome> ioFailure(OutboundTransaction tx, Throwable cause) {
         String reason = reason(cause);
         LOG.debugf("session with %s failed: %s", conn.target().describe(), reason);
         if (!tx.mailAccepted()) {
             return Future.succeededFuture(new HopOutcome.Unreachable(reason, conn.throttled()));
         }
-        return Future.succeededFuture(tx.finish(DeliveryStatus.TRANSIENT, "451 4.4.2 " + reason));
+        return Future.succeededFuture(tx.finish(DeliveryStatus.TRANSIENT,
+                Diagnostic.ours(Phase.MESSAGE, 451, "4.4.2", reason)));
     }
 
     private static String reason(Throwable cause) {

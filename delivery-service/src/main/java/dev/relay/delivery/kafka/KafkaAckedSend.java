@@ -1,4 +1,4 @@
-package dev.relay.delivery.messaging;
+package dev.relay.delivery.kafka;
 
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import org.apache.kafka.common.header.Headers;
