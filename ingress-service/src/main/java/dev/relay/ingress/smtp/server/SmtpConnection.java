@@ -1,7 +1,8 @@
 package dev.relay.ingress.smtp.server;
 
+import dev.relay.ingress.auth.AuthResult;
 import dev.relay.ingress.auth.CredentialVerifier;
-import dev.relay.ingress.auth.SaslBearerParser;
+import dev.relay.ingress.auth.sasl.Credentials;
 import dev.relay.ingress.metrics.IngressMetrics;
 import dev.relay.ingress.publish.KafkaInboundPublisher;
 import dev.relay.ingress.smtp.protocol.DataDecoder;
@@ -9,7 +10,6 @@ import dev.relay.ingress.smtp.protocol.Printable;
 import dev.relay.ingress.smtp.protocol.Replies;
 import dev.relay.ingress.smtp.protocol.Reply;
 import dev.relay.ingress.smtp.session.Action;
-import dev.relay.ingress.smtp.session.AuthResult;
 import dev.relay.ingress.smtp.session.Listener;
 import dev.relay.ingress.smtp.session.SmtpSession;
 import io.micrometer.core.instrument.Timer;
@@ -305,19 +305,11 @@ final class SmtpConnection {
             startMessage();
         } else if (action instanceof Action.StartTls startTls) {
             startTls(startTls.reply());
-        } else if (action instanceof Action.VerifyPassword verify) {
-            authenticate(verify.mechanism(), services.credentials().verifyPassword(client, verify.username(),
-                    verify.password()));
-        } else if (action instanceof Action.VerifyToken verify) {
-            authenticate(verify.mechanism(), services.credentials().verifyToken(client, token(verify)));
+        } else if (action instanceof Action.Verify verify) {
+            authenticate(verify.credentials());
         } else if (action instanceof Action.Publish publish) {
             publish(publish);
         }
-    }
-
-    private static String token(Action.VerifyToken verify) {
-        return verify.mechanism().equals("XOAUTH2") ? SaslBearerParser.xoauth2Token(verify.saslPayload())
-                : SaslBearerParser.oauthbearerToken(verify.saslPayload());
     }
 
     private void startMessage() {
@@ -347,11 +339,14 @@ final class SmtpConnection {
         });
     }
 
-    private void authenticate(String mechanism, Future<AuthResult> verification) {
+    private void authenticate(Credentials credentials) {
         hold();
+        Future<AuthResult> verification = credentials instanceof Credentials.Password password
+                ? services.credentials().verifyPassword(client, password.username(), password.password())
+                : services.credentials().verifyToken(client, ((Credentials.Token) credentials).token());
         verification.onComplete(done -> {
             AuthResult result = done.succeeded() ? done.result() : new AuthResult.Unavailable("error");
-            services.metrics().auth(mechanism, result.getClass().getSimpleName().toLowerCase());
+            services.metrics().auth(credentials.mechanism(), result.getClass().getSimpleName().toLowerCase());
             release(session.onAuthResult(result));
         });
     }

@@ -8,6 +8,7 @@ import dev.relay.common.limits.Usage;
 import dev.relay.common.limits.Window;
 import dev.relay.common.rules.RelayRules;
 import dev.relay.common.rules.RuleSetCodec;
+import dev.relay.ingress.auth.AuthResult;
 import dev.relay.ingress.smtp.protocol.MemoryBudget;
 import dev.relay.ingress.smtp.protocol.Reply;
 import org.junit.jupiter.api.Test;

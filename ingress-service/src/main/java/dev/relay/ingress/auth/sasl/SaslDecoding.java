@@ -1,4 +1,4 @@
-package dev.relay.ingress.smtp.session;
+package dev.relay.ingress.auth.sasl;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
