@@ -1,10 +1,5 @@
 package dev.relay.ingress.smtp.server;
 
-import dev.relay.ingress.auth.AuthResult;
-import dev.relay.ingress.auth.CredentialVerifier;
-import dev.relay.ingress.auth.sasl.Credentials;
-import dev.relay.ingress.metrics.IngressMetrics;
-import dev.relay.ingress.publish.KafkaInboundPublisher;
 import dev.relay.ingress.smtp.protocol.DataDecoder;
 import dev.relay.ingress.smtp.protocol.Printable;
 import dev.relay.ingress.smtp.protocol.Replies;
@@ -12,16 +7,11 @@ import dev.relay.ingress.smtp.protocol.Reply;
 import dev.relay.ingress.smtp.session.Action;
 import dev.relay.ingress.smtp.session.Listener;
 import dev.relay.ingress.smtp.session.SmtpSession;
-import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Context;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetSocket;
 import org.jboss.logging.Logger;
-import org.jboss.logging.MDC;
-
-import java.nio.charset.StandardCharsets;
 
 /**
  * The only code that touches an SMTP socket: frames bytes into lines (only CRLF ends a line; a bare LF in the
@@ -39,52 +29,42 @@ final class SmtpConnection {
     private static final long TICK_MS = 1000;
     /** Octets of one over-long command or SASL line discarded before the client is closed (4 AUTH lines' worth). */
     static final long MAX_DISCARDED_LINE = 4L * SmtpSession.MAX_AUTH_LINE;
-    private static final java.util.Set<String> GROUP_ENDERS =
-            java.util.Set.of("EHLO", "HELO", "DATA", "VRFY", "QUIT", "NOOP", "AUTH");
-
-    /** What every connection shares. */
-    record Services(Vertx vertx, CredentialVerifier credentials, KafkaInboundPublisher publisher,
-                    IngressMetrics metrics, ConnectionTimeouts timeouts, int maxPipelinedBytes) {
-    }
 
     private final NetSocket socket;
     private final SmtpSession session;
     private final Listener listener;
-    private final Services services;
+    private final ConnectionServices services;
     private final String client;
     private final Runnable onClose;
     private final Context context = Vertx.currentContext();
     private final long openedAt = System.nanoTime();
+    private final TransferClock clock;
 
     private Buffer pending = Buffer.buffer();
+    private InputMode mode = InputMode.LINES;
+    /** The decoder of the DATA content being read (mode DATA). */
     private DataDecoder decoder;
+    /** The BDAT chunk being read (mode CHUNK), and how many of its octets are still to come. */
     private Action.ReadChunk chunk;
     private long chunkRemaining;
-    private boolean busy;
-    private boolean discardingLongLine;
     /** Octets of the over-long line being discarded so far; past {@link #MAX_DISCARDED_LINE} the client is closed. */
     private long discardedLine;
-    private boolean closed;
     private boolean draining;
     /** The socket's write queue is full (the client does not read its replies): no further command is executed. */
     private boolean writeBlocked;
     private String lastVerb = "CONNECT";
-    private long lastReadAt = System.nanoTime();
-    private long messageStartedAt;
-    private long messageBytes;
-    private final RateWindow rateWindow;
     private long timer = -1;
 
     /** @param onClose called once when the socket is closed, whoever closed it */
-    SmtpConnection(NetSocket socket, SmtpSession session, Listener listener, String client, Services services,
-                   Runnable onClose) {
+    SmtpConnection(NetSocket socket, SmtpSession session, Listener listener, String client,
+                   ConnectionServices services, Runnable onClose) {
         this.socket = socket;
         this.session = session;
         this.listener = listener;
         this.client = client;
         this.services = services;
         this.onClose = onClose;
-        this.rateWindow = new RateWindow(services.timeouts().windowTicks());
+        this.clock = new TransferClock(services.timeouts());
     }
 
     /** @param early bytes that arrived before the session started (behind a PROXY header); usually none */
@@ -112,21 +92,18 @@ final class SmtpConnection {
     }
 
     private void closeIfDrainedAndIdle() {
-        if (draining && !closed && !busy && decoder == null && chunk == null && session.idle()) {
+        if (draining && mode.readsLines() && session.idle()) {
             closeWith(Replies.SHUTTING_DOWN);
         }
     }
 
     private void onBytes(Buffer bytes) {
-        if (closed) {
+        if (mode == InputMode.CLOSED) {
             return;
         }
-        lastReadAt = System.nanoTime();
-        if (inMessage()) {
-            messageBytes += bytes.length();
-        }
+        clock.read(bytes.length(), inMessage());
         pending.appendBuffer(bytes);
-        if ((busy || writeBlocked) && pending.length() > services.maxPipelinedBytes()) {
+        if ((mode == InputMode.WAITING || writeBlocked) && pending.length() > services.maxPipelinedBytes()) {
             LOG.debugf("closing session from %s: %d bytes pipelined while commands wait", client, pending.length());
             pending = Buffer.buffer();
             closeWith(Replies.PIPELINING_FLOOD);
@@ -137,22 +114,22 @@ final class SmtpConnection {
 
     /** From the first byte of a message to its end: while the session holds message bytes, across BDAT chunks. */
     private boolean inMessage() {
-        return decoder != null || chunk != null || session.holdsMessage();
+        return mode.readsMessage() || session.holdsMessage();
     }
 
     private void processInput() {
-        while (!busy && !closed) {
+        while (mode != InputMode.WAITING && mode != InputMode.CLOSED) {
             closeIfDrainedAndIdle();
-            if (closed) {
+            if (mode == InputMode.CLOSED) {
                 return;
             }
-            if (chunk != null) {
+            if (mode == InputMode.CHUNK) {
                 if (!feedChunk()) {
                     return;
                 }
                 continue;
             }
-            if (decoder != null) {
+            if (mode == InputMode.DATA) {
                 if (!feedData()) {
                     return;
                 }
@@ -184,6 +161,7 @@ final class SmtpConnection {
         pending = Buffer.buffer().appendBytes(bytes, end, bytes.length - end);
         DataDecoder done = decoder;
         decoder = null;
+        mode = InputMode.LINES;
         services.metrics().messageSize(done.buffer().size());
         lastVerb = "DATA";
         perform(counted(session.onDataEnd(done)));
@@ -211,6 +189,7 @@ final class SmtpConnection {
         }
         Action.ReadChunk done = chunk;
         chunk = null;
+        mode = InputMode.LINES;
         lastVerb = "BDAT";
         if (done.last() && done.buffer() != null) {
             services.metrics().messageSize(done.buffer().size());
@@ -220,13 +199,13 @@ final class SmtpConnection {
     }
 
     /**
-     * RFC 2920 §3.1: EHLO, HELO, DATA, VRFY, QUIT, NOOP and AUTH end a pipelined group; a client that sends more
-     * before their reply is not speaking SMTP (spam engines, smuggling probes). Enforced for clients that have
-     * not authenticated, as Postfix's smtpd_forbid_unauth_pipelining does.
+     * RFC 2920 §3.1: a command that ends a pipelined group ({@link Verbs#endsGroup}) followed by more before its
+     * reply is not SMTP (spam engines, smuggling probes). Enforced for clients that have not authenticated, as
+     * Postfix's smtpd_forbid_unauth_pipelining does.
      */
     private boolean improperlyPipelined() {
         return pending.length() > 0 && session.identity() == null && !session.awaitingAuthResponse()
-                && GROUP_ENDERS.contains(lastVerb);
+                && Verbs.endsGroup(lastVerb);
     }
 
     /**
@@ -243,26 +222,26 @@ final class SmtpConnection {
             boolean crlf = i > 0 && pending.getByte(i - 1) == '\r';
             if (!crlf) {
                 pending = Buffer.buffer();
-                discardingLongLine = false;
+                mode = InputMode.LINES;
                 perform(session.onBareLineFeed());
                 return null;
             }
             int limit = lineLimit();
             byte[] line = pending.getBytes(0, i - 1);
             pending = pending.getBuffer(i + 1, length);
-            if (discardingLongLine || line.length > limit) {
-                discardingLongLine = false;
+            if (mode == InputMode.DISCARDING_LINE || line.length > limit) {
+                mode = InputMode.LINES;
                 discardedLine = 0;
                 perform(session.onLineTooLong());
-                return closed ? null : nextLine();
+                return mode == InputMode.CLOSED ? null : nextLine();
             }
-            lastVerb = verbOf(line);
+            lastVerb = Verbs.of(line);
             return line;
         }
         if (length > lineLimit()) {
             // An over-long line is discarded and answered at its end, so a client that made one mistake keeps its
             // session; a line that never ends is not a mistake: beyond the bound, answer and close.
-            discardingLongLine = true;
+            mode = InputMode.DISCARDING_LINE;
             discardedLine += length;
             pending = Buffer.buffer();
             if (discardedLine > MAX_DISCARDED_LINE) {
@@ -280,12 +259,12 @@ final class SmtpConnection {
     }
 
     private void perform(Action action) {
-        if (closed) {
+        if (mode == InputMode.CLOSED) {
             return;
         }
         act(action);
         if (!inMessage()) {
-            messageStartedAt = 0; // the message ended (published or refused) or none started
+            clock.noMessage(); // the message ended (published or refused) or none started
         }
     }
 
@@ -298,30 +277,26 @@ final class SmtpConnection {
         } else if (action instanceof Action.ReadData read) {
             write(read.reply());
             decoder = read.decoder();
-            startMessage();
+            mode = InputMode.DATA;
+            clock.startMessage();
         } else if (action instanceof Action.ReadChunk read) {
             chunk = read;
             chunkRemaining = read.size();
-            startMessage();
+            mode = InputMode.CHUNK;
+            clock.startMessage();
         } else if (action instanceof Action.StartTls startTls) {
             startTls(startTls.reply());
         } else if (action instanceof Action.Verify verify) {
-            authenticate(verify.credentials());
+            hold();
+            services.verify(session, client, verify.credentials(), this::release);
         } else if (action instanceof Action.Publish publish) {
-            publish(publish);
-        }
-    }
-
-    private void startMessage() {
-        if (messageStartedAt == 0) {
-            messageStartedAt = System.nanoTime();
-            messageBytes = 0;
-            rateWindow.reset();
+            hold();
+            services.publish(session, publish, this::release);
         }
     }
 
     private void startTls(Reply reply) {
-        busy = true;
+        mode = InputMode.WAITING;
         services.metrics().command("STARTTLS", reply.replyClass());
         socket.write(Buffer.buffer(reply.toBytes()), written -> {
             // RFC 3207 §4.2 / CVE-2011-0411: nothing the client sent before the handshake may be executed.
@@ -333,76 +308,41 @@ final class SmtpConnection {
                     return;
                 }
                 session.onTlsStarted();
-                busy = false;
+                stopWaiting();
                 processInput();
             });
         });
     }
 
-    private void authenticate(Credentials credentials) {
-        hold();
-        Future<AuthResult> verification = credentials instanceof Credentials.Password password
-                ? services.credentials().verifyPassword(client, password.username(), password.password())
-                : services.credentials().verifyToken(client, ((Credentials.Token) credentials).token());
-        verification.onComplete(done -> {
-            AuthResult result = done.succeeded() ? done.result() : new AuthResult.Unavailable("error");
-            services.metrics().auth(credentials.mechanism(), result.getClass().getSimpleName().toLowerCase());
-            release(session.onAuthResult(result));
-        });
-    }
-
-    private void publish(Action.Publish publish) {
-        hold();
-        String id = publish.envelope().messageId();
-        Timer.Sample sample = services.metrics().startPublish();
-        KafkaInboundPublisher.Publication publication =
-                services.publisher().publish(publish.envelope(), publish.message());
-        // the memory goes back when the producer is done with the record, not when the client is answered
-        publication.settled().onComplete(done -> session.onSettled(publish));
-        publication.acknowledged().onComplete(done -> {
-            services.metrics().publishDone(sample, done.succeeded());
-            services.metrics().message(done.succeeded() ? "accepted" : "temp_failed");
-            if (done.succeeded()) {
-                MDC.put("messageId", id);
-                try {
-                    LOG.infof("accepted %s from=<%s> nrcpt=%d size=%d", id, publish.envelope().mailFrom(),
-                            publish.envelope().recipients().size(), publish.message().length);
-                } finally {
-                    MDC.remove("messageId");
-                }
-            }
-            release(session.onPublished(publish, done.succeeded()));
-        });
-    }
-
+    /** An asynchronous action starts: input is held (and the socket paused) until {@link #release}. */
     private void hold() {
-        busy = true;
+        mode = InputMode.WAITING;
         socket.pause();
     }
 
     private void release(Action next) {
-        busy = false;
+        stopWaiting();
         perform(next);
         closeIfDrainedAndIdle();
-        if (!closed) {
+        if (mode != InputMode.CLOSED) {
             socket.resume();
             processInput();
         }
     }
 
-    /**
-     * Runs every second on this connection's event loop: command timeout, data timeout, minimum data rate over the
-     * sliding window, longest message transfer.
-     */
+    /** Back to reading lines, unless the connection was closed meanwhile. */
+    private void stopWaiting() {
+        if (mode == InputMode.WAITING) {
+            mode = InputMode.LINES;
+        }
+    }
+
+    /** Runs every second on this connection's event loop: the verdict of {@link TransferClock}. */
     private void checkTimeouts() {
-        if (closed || busy) {
+        if (mode == InputMode.CLOSED || mode == InputMode.WAITING) {
             return;
         }
-        long now = System.nanoTime();
-        boolean inMessage = inMessage() && messageStartedAt != 0;
-        long inWindow = inMessage ? rateWindow.tick(messageBytes) : -1;
-        Reply verdict = services.timeouts().verdict(inMessage, now - lastReadAt,
-                inMessage ? now - messageStartedAt : 0, inWindow);
+        Reply verdict = clock.verdict(inMessage());
         if (verdict != null) {
             LOG.debugf("closing session from %s: %s", client, verdict);
             closeWith(verdict);
@@ -430,7 +370,7 @@ final class SmtpConnection {
     }
 
     private void close() {
-        closed = true;
+        mode = InputMode.CLOSED;
         socket.end();
     }
 
@@ -438,7 +378,7 @@ final class SmtpConnection {
         if (timer >= 0) {
             services.vertx().cancelTimer(timer);
         }
-        closed = true;
+        mode = InputMode.CLOSED;
         session.onClosed(); // gives back the message being received, if any (the one release path)
         onClose.run();
         services.metrics().sessionClosed();
@@ -446,18 +386,5 @@ final class SmtpConnection {
                 listener.tag(), client, Printable.forLog(session.heloName()), session.tls(),
                 session.identity() == null ? "-" : session.identity().username(), session.queuedIds(),
                 session.errors(), (System.nanoTime() - openedAt) / 1_000_000);
-    }
-
-    private static String verbOf(byte[] line) {
-        int n = 0;
-        while (n < line.length && n < 8 && line[n] != ' ') {
-            n++;
-        }
-        String verb = new String(line, 0, n, StandardCharsets.US_ASCII).toUpperCase();
-        return switch (verb) {
-            case "EHLO", "HELO", "MAIL", "RCPT", "DATA", "BDAT", "RSET", "NOOP", "QUIT", "VRFY", "HELP", "STARTTLS",
-                    "AUTH" -> verb;
-            default -> "OTHER";
-        };
     }
 }
