@@ -5,7 +5,9 @@ import dev.relay.ingress.auth.CredentialVerifier;
 import dev.relay.ingress.auth.sasl.Credentials;
 import dev.relay.ingress.metrics.IngressMetrics;
 import dev.relay.ingress.publish.KafkaInboundPublisher;
+import dev.relay.ingress.smtp.protocol.Printable;
 import dev.relay.ingress.smtp.session.Action;
+import dev.relay.ingress.smtp.session.Listener;
 import dev.relay.ingress.smtp.session.SmtpSession;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
@@ -19,12 +21,12 @@ import java.util.function.Consumer;
  * What every connection shares, and the two asynchronous actions of a session that go to a back end: the check of
  * the credentials an AUTH exchange produced ({@link CredentialVerifier}: throttle, cache, Keycloak) and the publish
  * of an accepted message to Kafka. Each hands the session's answer to {@code then}; the connection holds its input
- * until then.
+ * until then. Also the log line that sums up a session.
  */
 record ConnectionServices(Vertx vertx, CredentialVerifier credentials, KafkaInboundPublisher publisher,
                           IngressMetrics metrics, ConnectionTimeouts timeouts, int maxPipelinedBytes) {
 
-    /** The connection's logger: the per-message "accepted" line keeps its category. */
+    /** The connection's logger: the "accepted" and "session" lines keep their category. */
     private static final Logger LOG = Logger.getLogger(SmtpConnection.class);
 
     void verify(SmtpSession session, String client, Credentials credentials, Consumer<Action> then) {
@@ -58,5 +60,22 @@ record ConnectionServices(Vertx vertx, CredentialVerifier credentials, KafkaInbo
             }
             then.accept(session.onPublished(publish, done.succeeded()));
         });
+    }
+
+    /** At the end of a message: anything but a publish is a refusal of its content (counted). */
+    Action endOfMessage(Action next) {
+        if (!(next instanceof Action.Publish)) {
+            metrics.message("rejected");
+        }
+        return next;
+    }
+
+    /** The connection is gone: the gauge, and the one log line per session. */
+    void sessionClosed(Listener listener, String client, SmtpSession session, long openedAt) {
+        metrics.sessionClosed();
+        LOG.infof("session listener=%s client=%s helo=%s tls=%s user=%s queued=%s errors=%d duration=%dms",
+                listener.tag(), client, Printable.forLog(session.heloName()), session.tls(),
+                session.identity() == null ? "-" : session.identity().username(), session.queuedIds(),
+                session.errors(), (System.nanoTime() - openedAt) / 1_000_000);
     }
 }

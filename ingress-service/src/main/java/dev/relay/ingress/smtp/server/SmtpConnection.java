@@ -1,7 +1,7 @@
 package dev.relay.ingress.smtp.server;
 
 import dev.relay.ingress.smtp.protocol.DataDecoder;
-import dev.relay.ingress.smtp.protocol.Printable;
+import dev.relay.ingress.smtp.protocol.MessageBuffer;
 import dev.relay.ingress.smtp.protocol.Replies;
 import dev.relay.ingress.smtp.protocol.Reply;
 import dev.relay.ingress.smtp.session.Action;
@@ -27,8 +27,6 @@ final class SmtpConnection {
 
     private static final Logger LOG = Logger.getLogger(SmtpConnection.class);
     private static final long TICK_MS = 1000;
-    /** Octets of one over-long command or SASL line discarded before the client is closed (4 AUTH lines' worth). */
-    static final long MAX_DISCARDED_LINE = 4L * SmtpSession.MAX_AUTH_LINE;
 
     private final NetSocket socket;
     private final SmtpSession session;
@@ -40,19 +38,10 @@ final class SmtpConnection {
     private final long openedAt = System.nanoTime();
     private final TransferClock clock;
 
-    private Buffer pending = Buffer.buffer();
+    private final InputFramer input = new InputFramer();
     private InputMode mode = InputMode.LINES;
-    /** The decoder of the DATA content being read (mode DATA). */
-    private DataDecoder decoder;
-    /** The BDAT chunk being read (mode CHUNK), and how many of its octets are still to come. */
-    private Action.ReadChunk chunk;
-    private long chunkRemaining;
-    /** Octets of the over-long line being discarded so far; past {@link #MAX_DISCARDED_LINE} the client is closed. */
-    private long discardedLine;
+    private final ReplyWriter replies;
     private boolean draining;
-    /** The socket's write queue is full (the client does not read its replies): no further command is executed. */
-    private boolean writeBlocked;
-    private String lastVerb = "CONNECT";
     private long timer = -1;
 
     /** @param onClose called once when the socket is closed, whoever closed it */
@@ -65,6 +54,7 @@ final class SmtpConnection {
         this.services = services;
         this.onClose = onClose;
         this.clock = new TransferClock(services.timeouts());
+        this.replies = new ReplyWriter(socket, services.metrics(), this::processInput);
     }
 
     /** @param early bytes that arrived before the session started (behind a PROXY header); usually none */
@@ -102,10 +92,10 @@ final class SmtpConnection {
             return;
         }
         clock.read(bytes.length(), inMessage());
-        pending.appendBuffer(bytes);
-        if ((mode == InputMode.WAITING || writeBlocked) && pending.length() > services.maxPipelinedBytes()) {
-            LOG.debugf("closing session from %s: %d bytes pipelined while commands wait", client, pending.length());
-            pending = Buffer.buffer();
+        input.append(bytes);
+        if ((mode == InputMode.WAITING || replies.blocked()) && input.length() > services.maxPipelinedBytes()) {
+            LOG.debugf("closing session from %s: %d bytes pipelined while commands wait", client, input.length());
+            input.clear();
             closeWith(Replies.PIPELINING_FLOOD);
             return;
         }
@@ -123,19 +113,13 @@ final class SmtpConnection {
             if (mode == InputMode.CLOSED) {
                 return;
             }
-            if (mode == InputMode.CHUNK) {
-                if (!feedChunk()) {
+            if (mode.readsMessage()) {
+                if (!messageEnded()) {
                     return;
                 }
                 continue;
             }
-            if (mode == InputMode.DATA) {
-                if (!feedData()) {
-                    return;
-                }
-                continue;
-            }
-            if (writeBlocked) {
+            if (replies.blocked()) {
                 return; // resumed by the drain handler; meanwhile onBytes bounds what piles up
             }
             byte[] line = nextLine();
@@ -150,51 +134,21 @@ final class SmtpConnection {
         }
     }
 
-    /** Feeds pending bytes to the DATA decoder; true when the data ended and line processing may go on. */
-    private boolean feedData() {
-        byte[] bytes = pending.getBytes();
-        int end = decoder.feed(bytes, 0, bytes.length);
-        if (end < 0) {
-            pending = Buffer.buffer();
+    /** Feeds pending bytes to the DATA decoder or BDAT chunk; true when it ended and line processing may go on. */
+    private boolean messageEnded() {
+        DataDecoder data = mode == InputMode.DATA ? input.feedData() : null;
+        Action.ReadChunk chunk = mode == InputMode.CHUNK ? input.feedChunk() : null;
+        if (data == null && chunk == null) {
             return false;
         }
-        pending = Buffer.buffer().appendBytes(bytes, end, bytes.length - end);
-        DataDecoder done = decoder;
-        decoder = null;
         mode = InputMode.LINES;
-        services.metrics().messageSize(done.buffer().size());
-        lastVerb = "DATA";
-        perform(counted(session.onDataEnd(done)));
-        return true;
-    }
-
-    /** At the end of a message: anything but a publish is a refusal of its content. */
-    private Action counted(Action endOfMessage) {
-        if (!(endOfMessage instanceof Action.Publish)) {
-            services.metrics().message("rejected");
+        replies.answering(data != null ? "DATA" : "BDAT");
+        MessageBuffer message = data != null ? data.buffer() : chunk.last() ? chunk.buffer() : null;
+        if (message != null) {
+            services.metrics().messageSize(message.size());
         }
-        return endOfMessage;
-    }
-
-    /** Moves up to the rest of the current BDAT chunk from pending into its buffer; true when it is complete. */
-    private boolean feedChunk() {
-        int take = (int) Math.min(chunkRemaining, pending.length());
-        if (chunk.buffer() != null && take > 0) {
-            chunk.buffer().write(pending.getBytes(0, take), 0, take);
-        }
-        pending = pending.getBuffer(take, pending.length());
-        chunkRemaining -= take;
-        if (chunkRemaining > 0) {
-            return false;
-        }
-        Action.ReadChunk done = chunk;
-        chunk = null;
-        mode = InputMode.LINES;
-        lastVerb = "BDAT";
-        if (done.last() && done.buffer() != null) {
-            services.metrics().messageSize(done.buffer().size());
-        }
-        perform(done.last() ? counted(session.onChunk(done)) : session.onChunk(done));
+        Action next = data != null ? session.onDataEnd(data) : session.onChunk(chunk);
+        perform(data != null || chunk.last() ? services.endOfMessage(next) : next);
         return true;
     }
 
@@ -204,58 +158,34 @@ final class SmtpConnection {
      * Postfix's smtpd_forbid_unauth_pipelining does.
      */
     private boolean improperlyPipelined() {
-        return pending.length() > 0 && session.identity() == null && !session.awaitingAuthResponse()
-                && Verbs.endsGroup(lastVerb);
+        return input.length() > 0 && session.identity() == null && !session.awaitingAuthResponse()
+                && Verbs.endsGroup(replies.verb());
     }
 
-    /**
-     * The next complete line without its CRLF, or null. A bare LF (not after CR) never ends a line here and is
-     * never skipped: the session refuses it and closes, so neither the text before it nor the text after it is
-     * executed (a line split differently by a front end and by us is how commands are smuggled).
-     */
+    /** The next complete command or SASL line (see {@link InputFramer#nextLine}), or null. */
     private byte[] nextLine() {
-        int length = pending.length();
-        for (int i = 0; i < length; i++) {
-            if (pending.getByte(i) != '\n') {
-                continue;
+        while (true) {
+            InputFramer.Cut cut = input.nextLine(mode == InputMode.DISCARDING_LINE, session.maxLineLength());
+            if (cut instanceof InputFramer.Cut.Line line) {
+                replies.answering(Verbs.of(line.bytes()));
+                return line.bytes();
             }
-            boolean crlf = i > 0 && pending.getByte(i - 1) == '\r';
-            if (!crlf) {
-                pending = Buffer.buffer();
-                mode = InputMode.LINES;
-                perform(session.onBareLineFeed());
+            if (cut instanceof InputFramer.Cut.Incomplete incomplete) {
+                if (incomplete.discarding()) {
+                    mode = InputMode.DISCARDING_LINE;
+                }
+                if (incomplete.endless()) {
+                    closeWith(Replies.ENDLESS_LINE);
+                }
                 return null;
             }
-            int limit = lineLimit();
-            byte[] line = pending.getBytes(0, i - 1);
-            pending = pending.getBuffer(i + 1, length);
-            if (mode == InputMode.DISCARDING_LINE || line.length > limit) {
-                mode = InputMode.LINES;
-                discardedLine = 0;
-                perform(session.onLineTooLong());
-                return mode == InputMode.CLOSED ? null : nextLine();
-            }
-            lastVerb = Verbs.of(line);
-            return line;
-        }
-        if (length > lineLimit()) {
-            // An over-long line is discarded and answered at its end, so a client that made one mistake keeps its
-            // session; a line that never ends is not a mistake: beyond the bound, answer and close.
-            mode = InputMode.DISCARDING_LINE;
-            discardedLine += length;
-            pending = Buffer.buffer();
-            if (discardedLine > MAX_DISCARDED_LINE) {
-                closeWith(Replies.ENDLESS_LINE);
+            mode = InputMode.LINES;
+            boolean bareLineFeed = cut instanceof InputFramer.Cut.BareLineFeed;
+            perform(bareLineFeed ? session.onBareLineFeed() : session.onLineTooLong());
+            if (bareLineFeed || mode == InputMode.CLOSED) {
+                return null;
             }
         }
-        return null;
-    }
-
-    /** RFC 4954 §4: an AUTH command with its initial response may be as long as a SASL response line. */
-    private int lineLimit() {
-        boolean auth = pending.length() >= 5
-                && pending.getString(0, 5, "US-ASCII").equalsIgnoreCase("AUTH ");
-        return auth ? SmtpSession.MAX_AUTH_LINE : session.maxLineLength();
     }
 
     private void perform(Action action) {
@@ -270,18 +200,17 @@ final class SmtpConnection {
 
     private void act(Action action) {
         if (action instanceof Action.Send send) {
-            write(send.reply());
+            replies.write(send.reply());
         } else if (action instanceof Action.SendAndClose close) {
-            write(close.reply());
+            replies.write(close.reply());
             close();
         } else if (action instanceof Action.ReadData read) {
-            write(read.reply());
-            decoder = read.decoder();
+            replies.write(read.reply());
+            input.startData(read.decoder());
             mode = InputMode.DATA;
             clock.startMessage();
         } else if (action instanceof Action.ReadChunk read) {
-            chunk = read;
-            chunkRemaining = read.size();
+            input.startChunk(read);
             mode = InputMode.CHUNK;
             clock.startMessage();
         } else if (action instanceof Action.StartTls startTls) {
@@ -297,10 +226,9 @@ final class SmtpConnection {
 
     private void startTls(Reply reply) {
         mode = InputMode.WAITING;
-        services.metrics().command("STARTTLS", reply.replyClass());
-        socket.write(Buffer.buffer(reply.toBytes()), written -> {
+        replies.writeStartTls(reply, written -> {
             // RFC 3207 §4.2 / CVE-2011-0411: nothing the client sent before the handshake may be executed.
-            pending = Buffer.buffer();
+            input.clear();
             socket.upgradeToSsl(done -> {
                 if (done.failed()) {
                     LOG.debugf("TLS handshake failed from %s: %s", client, done.cause().toString());
@@ -349,20 +277,6 @@ final class SmtpConnection {
         }
     }
 
-    private void write(Reply reply) {
-        services.metrics().command(lastVerb, reply.replyClass());
-        socket.write(Buffer.buffer(reply.toBytes()));
-        if (!writeBlocked && socket.writeQueueFull()) {
-            // the client does not read its replies: execute nothing more until it does (onBytes bounds the input)
-            writeBlocked = true;
-            socket.drainHandler(v -> {
-                writeBlocked = false;
-                socket.drainHandler(null);
-                processInput();
-            });
-        }
-    }
-
     /** Closes for a reason of the edge's own (timeout, flood, shutdown): the session gives back what it holds. */
     private void closeWith(Reply reply) {
         session.onClosing();
@@ -381,10 +295,6 @@ final class SmtpConnection {
         mode = InputMode.CLOSED;
         session.onClosed(); // gives back the message being received, if any (the one release path)
         onClose.run();
-        services.metrics().sessionClosed();
-        LOG.infof("session listener=%s client=%s helo=%s tls=%s user=%s queued=%s errors=%d duration=%dms",
-                listener.tag(), client, Printable.forLog(session.heloName()), session.tls(),
-                session.identity() == null ? "-" : session.identity().username(), session.queuedIds(),
-                session.errors(), (System.nanoTime() - openedAt) / 1_000_000);
+        services.sessionClosed(listener, client, session, openedAt);
     }
 }
