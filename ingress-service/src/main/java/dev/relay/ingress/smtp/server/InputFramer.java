@@ -81,7 +81,7 @@ final class InputFramer {
         return done;
     }
 
-    /** Moves up to the rest of the current BDAT chunk from pending into its buffer; the chunk when complete, or null. */
+    /** Moves up to the rest of the current BDAT chunk into its buffer; the chunk when complete, or null. */
     Action.ReadChunk feedChunk() {
         int take = (int) Math.min(chunkRemaining, pending.length());
         if (chunk.buffer() != null && take > 0) {

@@ -14,14 +14,14 @@ import io.vertx.core.net.NetSocket;
 import org.jboss.logging.Logger;
 
 /**
- * The only code that touches an SMTP socket: frames bytes into lines (only CRLF ends a line; a bare LF in the
- * command phase closes the session, so text after it is never executed), feeds DATA bytes to the decoder and BDAT
- * chunks to their buffer, performs the session's actions, and holds further input while an asynchronous action
- * (AUTH check, Kafka publish, TLS handshake) is in progress, so that pipelined commands are answered strictly in
- * order. Every byte a client can make it hold is bounded: input held while commands wait (an action in progress,
- * or replies the client does not read) up to {@code maxPipelinedBytes}, then 421 4.7.0 and close. Also enforces the
- * command and data timeouts, the minimum data rate over a sliding window and the longest message transfer
- * (421 4.4.2).
+ * The only code that touches an SMTP socket: its {@link InputMode} says what the next bytes are, {@link InputFramer}
+ * cuts them into lines (only CRLF ends one; a bare LF closes the session, so text after it is never executed), DATA
+ * and BDAT chunks; it performs the session's actions (replies through {@link ReplyWriter}, AUTH checks and publishing
+ * through {@link ConnectionServices}) and holds further input while one of them (or a TLS handshake) is in progress,
+ * so that pipelined commands are answered strictly in order. Every byte a client can make it hold is bounded: input
+ * held while commands wait (an action in progress, or replies the client does not read) up to
+ * {@code maxPipelinedBytes}, then 421 4.7.0 and close. Also enforces the command and data timeouts, the minimum data
+ * rate over a sliding window and the longest message transfer (421 4.4.2).
  */
 final class SmtpConnection {
 

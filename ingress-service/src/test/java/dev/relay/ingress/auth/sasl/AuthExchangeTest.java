@@ -43,7 +43,8 @@ class AuthExchangeTest {
     @Test
     void shouldHandOverAPlainPasswordWithoutShowingIt() {
         AuthExchange.Step step = new AuthExchange().start(new Command.Auth("PLAIN", base64("\0demo\0secret-pw")));
-        assertThat(step).isEqualTo(new AuthExchange.Step.Verify(new Credentials.Password("PLAIN", "demo", "secret-pw")));
+        assertThat(step)
+                .isEqualTo(new AuthExchange.Step.Verify(new Credentials.Password("PLAIN", "demo", "secret-pw")));
         assertThat(step.toString()).doesNotContain("secret-pw");
     }
 }
