@@ -60,7 +60,7 @@ public class SmtpServer {
     private final IngressConfig config;
     private final SessionSettings settings;
     private final ListenerCertificates tls;
-    private final SmtpConnection.Services services;
+    private final ConnectionServices services;
     private final KafkaReadiness readiness;
     private final ConnectionLimiter limiter;
     private final Set<SmtpConnection> connections = ConcurrentHashMap.newKeySet();
@@ -82,7 +82,7 @@ public class SmtpServer {
         config.proxyProtocol().trustedNetworks().stream().filter(n -> !n.equals("none"))
                 .forEach(n -> proxyNetworks.add(Cidr.parse(n)));
         IngressConfig.Smtp smtp = config.smtp();
-        this.services = new SmtpConnection.Services(vertx, credentials, publisher, metrics,
+        this.services = new ConnectionServices(vertx, credentials, publisher, metrics,
                 new ConnectionTimeouts(smtp.commandTimeout(), smtp.dataTimeout(), smtp.minDataRate(),
                         smtp.minDataRateWindow(), smtp.maxMessageDuration()), smtp.maxPipelinedBytes());
         this.limiter = new ConnectionLimiter(smtp.maxConnections(), smtp.maxConnectionsPerClient(),

@@ -8,6 +8,7 @@ import dev.relay.common.rules.RuleSetCodec;
 import dev.relay.common.rules.Slot;
 import dev.relay.common.rules.Usage;
 import dev.relay.common.rules.Window;
+import dev.relay.ingress.auth.AuthResult;
 import dev.relay.ingress.smtp.protocol.MemoryBudget;
 import dev.relay.ingress.smtp.protocol.Reply;
 import org.junit.jupiter.api.Test;

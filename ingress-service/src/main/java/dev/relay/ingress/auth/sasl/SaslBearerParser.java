@@ -1,4 +1,4 @@
-package dev.relay.ingress.auth;
+package dev.relay.ingress.auth.sasl;
 
 import dev.relay.common.net.StrictUtf8;
 

@@ -1,4 +1,4 @@
-package dev.relay.ingress.smtp.session;
+package dev.relay.ingress.auth;
 
 import dev.relay.common.envelope.Identity;
 

@@ -1,9 +1,7 @@
-package dev.relay.ingress.smtp.session;
+package dev.relay.ingress.smtp.protocol;
 
 import dev.relay.common.dsn.Xtext;
 import dev.relay.common.envelope.Dsn;
-import dev.relay.ingress.smtp.protocol.Replies;
-import dev.relay.ingress.smtp.protocol.Reply;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -15,15 +13,15 @@ import java.util.Set;
  * The ESMTP parameters of MAIL (SIZE RFC 1870, BODY RFC 6152, SMTPUTF8 RFC 6531, AUTH RFC 4954, RET and ENVID
  * RFC 3461) and RCPT (NOTIFY and ORCPT RFC 3461): parsed and checked, or refused with the reply that says why.
  */
-final class EnvelopeParameters {
+public final class EnvelopeParameters {
 
     private static final Set<String> NOTIFY_VALUES = Set.of("SUCCESS", "FAILURE", "DELAY");
 
-    record Mail(boolean smtputf8, String body, String ret, String envid) {
+    public record Mail(boolean smtputf8, String body, String ret, String envid) {
     }
 
     /** Exactly one of value and refusal is set. */
-    record Parsed<T>(T value, Reply refusal) {
+    public record Parsed<T>(T value, Reply refusal) {
         static <T> Parsed<T> ok(T value) {
             return new Parsed<>(value, null);
         }
@@ -36,7 +34,7 @@ final class EnvelopeParameters {
     private EnvelopeParameters() {
     }
 
-    static Parsed<Mail> mail(Map<String, String> params, long maxSize) {
+    public static Parsed<Mail> mail(Map<String, String> params, long maxSize) {
         boolean utf8 = false;
         String body = "7BIT";
         String ret = null;
@@ -88,7 +86,7 @@ final class EnvelopeParameters {
     }
 
     /** RCPT parameters; the value is null when the client gave no DSN parameters. */
-    static Parsed<Dsn.Recipient> rcpt(Map<String, String> params) {
+    public static Parsed<Dsn.Recipient> rcpt(Map<String, String> params) {
         List<String> notify = null;
         String orcpt = null;
         for (Map.Entry<String, String> p : params.entrySet()) {

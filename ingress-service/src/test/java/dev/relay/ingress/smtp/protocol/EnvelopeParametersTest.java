@@ -1,4 +1,4 @@
-package dev.relay.ingress.smtp.session;
+package dev.relay.ingress.smtp.protocol;
 
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;

@@ -1,4 +1,4 @@
-package dev.relay.ingress.smtp.session;
+package dev.relay.ingress.auth.sasl;
 
 import dev.relay.ingress.smtp.protocol.Command;
 import dev.relay.ingress.smtp.protocol.Replies;
@@ -9,17 +9,18 @@ import java.util.Base64;
 
 /**
  * One SASL exchange (RFC 4954) for PLAIN, LOGIN (passwords, checked with Keycloak) and XOAUTH2 / OAUTHBEARER
- * (RFC 7628; a Keycloak access token, verified locally). Knows the steps of each mechanism; the session owns the
- * result. Every method returns what to send, or the verification to run, or a refusal (which counts as an error).
+ * (RFC 7628; a Keycloak access token, verified locally). Knows the steps of each mechanism, down to the bearer token
+ * inside a token mechanism's response; the SMTP session owns the result. Every method returns what to send, or the
+ * credentials to verify, or a refusal (which counts as an error).
  */
-final class AuthExchange {
+public final class AuthExchange {
 
     /** What the exchange needs next. */
-    sealed interface Step {
+    public sealed interface Step {
         record Challenge(Reply reply) implements Step {
         }
 
-        record Verify(Action action) implements Step {
+        record Verify(Credentials credentials) implements Step {
         }
 
         record Refuse(Reply reply) implements Step {
@@ -36,13 +37,13 @@ final class AuthExchange {
     private String mechanism;
     private String loginUser;
 
-    static final String MECHANISMS = "PLAIN LOGIN XOAUTH2 OAUTHBEARER";
+    public static final String MECHANISMS = "PLAIN LOGIN XOAUTH2 OAUTHBEARER";
 
-    boolean awaitingResponse() {
+    public boolean awaitingResponse() {
         return expecting != Expecting.NOTHING;
     }
 
-    Step start(Command.Auth auth) {
+    public Step start(Command.Auth auth) {
         mechanism = auth.mechanism();
         byte[] initial = auth.initialResponse() == null ? null
                 : auth.initialResponse().getBytes(StandardCharsets.US_ASCII);
@@ -54,7 +55,7 @@ final class AuthExchange {
         };
     }
 
-    Step respond(byte[] line) {
+    public Step respond(byte[] line) {
         Expecting was = expecting;
         expecting = Expecting.NOTHING;
         if (was == Expecting.TOKEN_ERROR_ACK) {
@@ -73,12 +74,12 @@ final class AuthExchange {
     }
 
     /** A token was refused: RFC 7628 wants an error challenge first, and the 535 after the client's reply. */
-    Step tokenRefused() {
+    public Step tokenRefused() {
         expecting = Expecting.TOKEN_ERROR_ACK;
         return new Step.Challenge(Reply.of(334, null, TOKEN_ERROR));
     }
 
-    boolean tokenMechanism() {
+    public boolean tokenMechanism() {
         return "XOAUTH2".equals(mechanism) || "OAUTHBEARER".equals(mechanism);
     }
 
@@ -96,7 +97,7 @@ final class AuthExchange {
         if (!parts[0].isEmpty() && !parts[0].equals(parts[1])) {
             return new Step.Refuse(Replies.AUTH_FAILED); // no proxy authorization
         }
-        return new Step.Verify(new Action.VerifyPassword("PLAIN", parts[1], parts[2]));
+        return new Step.Verify(new Credentials.Password("PLAIN", parts[1], parts[2]));
     }
 
     private Step loginUser(byte[] line) {
@@ -113,7 +114,7 @@ final class AuthExchange {
         String user = loginUser;
         loginUser = null;
         return password == null ? new Step.Refuse(Replies.AUTH_MALFORMED)
-                : new Step.Verify(new Action.VerifyPassword("LOGIN", user, password));
+                : new Step.Verify(new Credentials.Password("LOGIN", user, password));
     }
 
     private Step token(byte[] line) {
@@ -121,6 +122,9 @@ final class AuthExchange {
         if (decoded == null || decoded.length == 0) {
             return new Step.Refuse(Replies.AUTH_MALFORMED);
         }
-        return new Step.Verify(new Action.VerifyToken(mechanism, decoded));
+        // a payload without a well-formed bearer token is still verified (as no token): refused, and counted
+        String token = mechanism.equals("XOAUTH2") ? SaslBearerParser.xoauth2Token(decoded)
+                : SaslBearerParser.oauthbearerToken(decoded);
+        return new Step.Verify(new Credentials.Token(mechanism, token));
     }
 }

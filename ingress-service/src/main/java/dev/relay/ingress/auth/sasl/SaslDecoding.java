@@ -1,4 +1,4 @@
-package dev.relay.ingress.smtp.session;
+package dev.relay.ingress.auth.sasl;
 
 import dev.relay.common.net.StrictUtf8;
 
