@@ -1,11 +1,15 @@
 package dev.relay.delivery;
 
+import dev.relay.common.address.AddressParser;
+import dev.relay.common.address.ParsedAddress;
 import dev.relay.common.envelope.Envelope;
 import dev.relay.delivery.mx.Resolution;
 import dev.relay.delivery.mx.RouteResolver;
-import dev.relay.delivery.transport.DeliveryStatus;
+import dev.relay.delivery.outcome.DeliveryStatus;
+import dev.relay.delivery.outcome.Diagnostic;
+import dev.relay.delivery.outcome.Phase;
+import dev.relay.delivery.outcome.RecipientResult;
 import dev.relay.delivery.transport.OutboundMessage;
-import dev.relay.delivery.transport.RecipientResult;
 import dev.relay.delivery.transport.SmtpClient;
 import io.vertx.core.Future;
 import jakarta.inject.Singleton;
@@ -13,7 +17,6 @@ import jakarta.inject.Singleton;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -36,12 +39,11 @@ public class HopDeliverer {
         List<RecipientResult> results = new ArrayList<>();
         Map<String, List<String>> byDomain = new LinkedHashMap<>();
         for (String rcpt : envelope.recipients()) {
-            int at = rcpt.lastIndexOf('@');
-            if (at <= 0 || at == rcpt.length() - 1) {
+            if (!(AddressParser.parse(rcpt, true) instanceof ParsedAddress.Valid valid)) {
                 results.add(new RecipientResult(rcpt, DeliveryStatus.PERMANENT,
-                        "553 5.1.3 bad recipient address syntax", null));
+                        Diagnostic.ours(Phase.ROUTE, 553, "5.1.3", "bad recipient address syntax"), null));
             } else {
-                byDomain.computeIfAbsent(rcpt.substring(at + 1).toLowerCase(Locale.ROOT), d -> new ArrayList<>())
+                byDomain.computeIfAbsent(valid.address().domainLower(), d -> new ArrayList<>())
                         .add(rcpt);
             }
         }
@@ -59,7 +61,7 @@ public class HopDeliverer {
                     results.addAll(hop.result());
                 } else {
                     // A bug or an unexpected I/O error: unsure, so transient (docs/architecture.md, "Principles of the code").
-                    String reason = "451 4.3.0 " + hop.cause();
+                    Diagnostic reason = Diagnostic.ours(Phase.ROUTE, 451, "4.3.0", String.valueOf(hop.cause()));
                     List<String> rcpts = new ArrayList<>(byDomain.values()).get(i);
                     rcpts.forEach(r -> results.add(new RecipientResult(r, DeliveryStatus.TRANSIENT, reason, null)));
                 }

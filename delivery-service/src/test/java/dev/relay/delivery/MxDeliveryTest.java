@@ -7,8 +7,8 @@ import dev.relay.delivery.mx.DestinationGuard;
 import dev.relay.delivery.mx.DnsServers;
 import dev.relay.delivery.mx.MxResolver;
 import dev.relay.delivery.mx.RouteResolver;
-import dev.relay.delivery.transport.DeliveryStatus;
-import dev.relay.delivery.transport.RecipientResult;
+import dev.relay.delivery.outcome.DeliveryStatus;
+import dev.relay.delivery.outcome.RecipientResult;
 import dev.relay.delivery.transport.ScriptedSmtpServer;
 import dev.relay.delivery.transport.SmtpClient;
 import dev.relay.delivery.transport.SmtpTimeouts;
@@ -176,6 +176,22 @@ class MxDeliveryTest {
         assertThat(results).extracting(RecipientResult::recipient, RecipientResult::status).containsExactlyInAnyOrder(
                 org.assertj.core.groups.Tuple.tuple("bob@plain-a.example", DeliveryStatus.DELIVERED),
                 org.assertj.core.groups.Tuple.tuple("carol@nullmx.example", DeliveryStatus.PERMANENT));
+        assertThat(server.connections()).isEqualTo(1);
+    }
+
+    /** The domain comes from the common address parser: what it refuses is bounced, never sent to a server. */
+    @Test
+    void shouldBounceARecipientTheAddressParserRefusesWithoutSendingIt() throws Exception {
+        int port = freePort();
+        ScriptedSmtpServer server = listen("127.0.0.1", port);
+
+        List<RecipientResult> results = deliver(port, true, "bob@plain-a.example", "bob smith@plain-a.example");
+
+        assertThat(results).extracting(RecipientResult::recipient, RecipientResult::status).containsExactlyInAnyOrder(
+                org.assertj.core.groups.Tuple.tuple("bob@plain-a.example", DeliveryStatus.DELIVERED),
+                org.assertj.core.groups.Tuple.tuple("bob smith@plain-a.example", DeliveryStatus.PERMANENT));
+        assertThat(results).filteredOn(r -> r.status() == DeliveryStatus.PERMANENT).singleElement()
+                .satisfies(r -> assertThat(r.detail()).startsWith("553 5.1.3"));
         assertThat(server.connections()).isEqualTo(1);
     }
 

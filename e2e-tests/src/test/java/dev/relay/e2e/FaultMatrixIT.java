@@ -6,6 +6,7 @@ import dev.relay.testkit.DnsResponder;
 import dev.relay.testkit.KafkaBroker;
 import dev.relay.testkit.KeycloakServer;
 import dev.relay.testkit.RelayRoot;
+import dev.relay.testkit.SmtpTestClient;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -319,7 +320,7 @@ class FaultMatrixIT {
 
     /** A fresh session on the submission port up to the reply to AUTH PLAIN. */
     private static String authenticate(int port, String user, String password) {
-        try (SmtpDialogue smtp = new SmtpDialogue(port)) {
+        try (SmtpTestClient smtp = new SmtpTestClient(port)) {
             smtp.reply();
             smtp.send("EHLO probe.example");
             smtp.startTls();

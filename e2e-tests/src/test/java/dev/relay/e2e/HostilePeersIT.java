@@ -4,6 +4,7 @@ import dev.relay.testkit.CaptureMx;
 import dev.relay.testkit.CapturedMessage;
 import dev.relay.testkit.KafkaBroker;
 import dev.relay.testkit.KeycloakServer;
+import dev.relay.testkit.SmtpTestClient;
 import dev.relay.testkit.hostile.HostileClients;
 import dev.relay.testkit.hostile.HostileMx;
 import org.junit.jupiter.api.BeforeAll;
@@ -306,7 +307,7 @@ class HostilePeersIT {
 
     /** One authenticated message on the submission port; returns its queue id. */
     private static String sendAuthenticated(int port, String recipient, String run) throws Exception {
-        try (SmtpDialogue smtp = SmtpDialogue.plain(port)) {
+        try (SmtpTestClient smtp = SmtpTestClient.plain(port)) {
             smtp.reply();
             smtp.send("EHLO hostile-victim." + run + ".example");
             assertThat(smtp.startTls()).startsWith("220");

@@ -5,6 +5,7 @@ import dev.relay.testkit.CapturedMessage;
 import dev.relay.testkit.KafkaBroker;
 import dev.relay.testkit.KeycloakServer;
 import dev.relay.testkit.RelayRoot;
+import dev.relay.testkit.SmtpTestClient;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -348,7 +349,7 @@ class InteropIT {
     }
 
     private void attempt(Entry entry, Trick trick) throws IOException {
-        try (SmtpDialogue smtp = open(entry, ATTACKER_HELO)) {
+        try (SmtpTestClient smtp = open(entry, ATTACKER_HELO)) {
             String mail = smtp.send("MAIL FROM:<" + trick.mailFrom() + ">");
             String rcpt = smtp.send("RCPT TO:<" + trick.rcpt() + ">");
             String data = smtp.send("DATA");
@@ -382,7 +383,7 @@ class InteropIT {
     }
 
     private void norelay(Entry entry) throws IOException {
-        try (SmtpDialogue smtp = open(entry, "norelay-" + RUN + ".example")) {
+        try (SmtpTestClient smtp = open(entry, "norelay-" + RUN + ".example")) {
             String auth = entry == Entry.SUBMISSIONS_TLS ? smtp.authLogin("norelay", "norelay-password")
                     : smtp.authPlain("norelay", "norelay-password");
             String mail = smtp.send("MAIL FROM:<norelay@example.test>");
@@ -400,11 +401,11 @@ class InteropIT {
     }
 
     /** Connects as {@code entry} says, reads the greeting and says EHLO (again after STARTTLS). */
-    private static SmtpDialogue open(Entry entry, String helo) throws IOException {
-        SmtpDialogue smtp = switch (entry) {
-            case RELAY_PLAIN, RELAY_STARTTLS -> SmtpDialogue.plain(relayPort);
-            case SUBMISSION_STARTTLS -> SmtpDialogue.plain(submissionPort);
-            case SUBMISSIONS_TLS -> SmtpDialogue.implicitTls(submissionsPort);
+    private static SmtpTestClient open(Entry entry, String helo) throws IOException {
+        SmtpTestClient smtp = switch (entry) {
+            case RELAY_PLAIN, RELAY_STARTTLS -> SmtpTestClient.plain(relayPort);
+            case SUBMISSION_STARTTLS -> SmtpTestClient.plain(submissionPort);
+            case SUBMISSIONS_TLS -> SmtpTestClient.implicitTls(submissionsPort);
         };
         try {
             assertThat(smtp.reply()).as(smtp.transcript()).startsWith("220 ");
@@ -428,7 +429,7 @@ class InteropIT {
             throws IOException {
         // a legitimate message afterwards: once it has been delivered, anything accepted before it had its chance
         String canary = "canary-" + RUN;
-        try (SmtpDialogue smtp = open(Entry.RELAY_PLAIN, canary + ".example")) {
+        try (SmtpTestClient smtp = open(Entry.RELAY_PLAIN, canary + ".example")) {
             assertThat(smtp.send("MAIL FROM:<someone@outside.example>")).as(smtp.transcript()).startsWith("250 ");
             assertThat(smtp.send("RCPT TO:<postmaster@example.test>")).as(smtp.transcript()).startsWith("250 ");
             assertThat(smtp.send("DATA")).as(smtp.transcript()).startsWith("354");

@@ -2,6 +2,7 @@ package dev.relay.e2e;
 
 import dev.relay.testkit.ManagedProcess;
 import dev.relay.testkit.RelayRoot;
+import dev.relay.testkit.SmtpTestClient;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -56,7 +57,7 @@ class LauncherIT {
             assertThat(status.output.lines().filter(l -> l.contains("running")).count()).as(status.output)
                     .isEqualTo(6);
 
-            try (SmtpDialogue smtp = new SmtpDialogue(2525)) {
+            try (SmtpTestClient smtp = new SmtpTestClient(2525)) {
                 assertThat(smtp.reply()).as("environment reaches the services").contains("launcher.test");
                 smtp.send("EHLO launcher.example");
                 assertThat(smtp.send("MAIL FROM:<someone@outside.example>")).startsWith("250");

@@ -5,6 +5,7 @@ import dev.relay.testkit.CapturedMessage;
 import dev.relay.testkit.KafkaBroker;
 import dev.relay.testkit.KeycloakServer;
 import dev.relay.testkit.RelayRoot;
+import dev.relay.testkit.SmtpTestClient;
 import jakarta.mail.AuthenticationFailedException;
 import jakarta.mail.Message;
 import jakarta.mail.Session;
@@ -250,7 +251,7 @@ class RelayEndToEndIT {
 
     @Test
     void shouldRefuseUnauthenticatedRelayAtRcptWith554() throws Exception {
-        try (SmtpDialogue smtp = new SmtpDialogue(SMTP.get("relay"))) {
+        try (SmtpTestClient smtp = new SmtpTestClient(SMTP.get("relay"))) {
             assertThat(smtp.reply()).startsWith("220 ");
             assertThat(smtp.send("EHLO attacker.example")).startsWith("250-");
             assertThat(smtp.send("MAIL FROM:<someone@outside.example>")).startsWith("250 ");
@@ -258,7 +259,7 @@ class RelayEndToEndIT {
             assertThat(smtp.send("RCPT TO:<victim%remote.example@example.test>")).startsWith("553 5.1.3");
             assertThat(smtp.send("QUIT")).startsWith("221 ");
         }
-        try (SmtpDialogue smtp = new SmtpDialogue(SMTP.get("submission"))) {
+        try (SmtpTestClient smtp = new SmtpTestClient(SMTP.get("submission"))) {
             smtp.reply();
             smtp.send("EHLO attacker.example");
             assertThat(smtp.send("MAIL FROM:<someone@outside.example>")).startsWith("530 5.7.0");
@@ -285,7 +286,7 @@ class RelayEndToEndIT {
             KafkaBroker.createRelayTopics(own.bootstrapServers());
             try (RelayService lonelyIngress = RelayService.start("ingress-service", env)) {
                 assertThat(sendToLocalDomain(relayPort)).startsWith("250 2.0.0");
-                try (SmtpDialogue open = new SmtpDialogue(relayPort)) {
+                try (SmtpTestClient open = new SmtpTestClient(relayPort)) {
                     open.reply();
                     open.send("EHLO sender.example");
                     own.stop();
@@ -298,14 +299,14 @@ class RelayEndToEndIT {
                 // while Kafka stays unreachable the ingress is not ready: probe 503, new sessions 421 4.3.0
                 await("ingress not ready").atMost(Duration.ofSeconds(20))
                         .until(() -> lonelyIngress.status("/q/health/ready") == 503);
-                try (SmtpDialogue refused = new SmtpDialogue(relayPort)) {
+                try (SmtpTestClient refused = new SmtpTestClient(relayPort)) {
                     assertThat(refused.reply()).startsWith("421 4.3.0");
                 }
                 own.restart();
                 await("ingress ready again").atMost(Duration.ofSeconds(30))
                         .until(() -> lonelyIngress.status("/q/health/ready") == 200);
                 // graceful shutdown: an idle session is told 421 4.3.2 before the process exits
-                try (SmtpDialogue waiting = new SmtpDialogue(relayPort)) {
+                try (SmtpTestClient waiting = new SmtpTestClient(relayPort)) {
                     assertThat(waiting.reply()).startsWith("220 ");
                     assertThat(waiting.send("EHLO sender.example")).startsWith("250");
                     lonelyIngress.close();
@@ -319,7 +320,7 @@ class RelayEndToEndIT {
 
     /** Mail for a local domain needs no authentication (the MX role). Returns the reply to the end of DATA. */
     private static String sendToLocalDomain(int port) throws Exception {
-        try (SmtpDialogue smtp = new SmtpDialogue(port)) {
+        try (SmtpTestClient smtp = new SmtpTestClient(port)) {
             smtp.reply();
             smtp.send("EHLO sender.example");
             assertThat(smtp.send("MAIL FROM:<someone@outside.example>")).startsWith("250");

@@ -2,6 +2,7 @@ package dev.relay.e2e;
 
 import dev.relay.testkit.KafkaBroker;
 import dev.relay.testkit.KeycloakServer;
+import dev.relay.testkit.SmtpTestClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -143,7 +144,7 @@ class RulesApiIT {
 
     /** A fresh authenticated submission session; the reply to RCPT TO for {@code recipient}. */
     private static String rcpt(String recipient) throws IOException {
-        try (SmtpDialogue smtp = authenticated()) {
+        try (SmtpTestClient smtp = authenticated()) {
             String reply = smtp.send("RCPT TO:<" + recipient + ">");
             smtp.send("QUIT");
             return reply;
@@ -152,7 +153,7 @@ class RulesApiIT {
 
     /** A whole message to {@code recipient}; the reply to the end of DATA (or the first refusal). */
     private static String sendTo(String recipient) throws IOException {
-        try (SmtpDialogue smtp = authenticated()) {
+        try (SmtpTestClient smtp = authenticated()) {
             String reply = smtp.send("RCPT TO:<" + recipient + ">");
             if (!reply.startsWith("250")) {
                 return reply;
@@ -169,8 +170,8 @@ class RulesApiIT {
     }
 
     /** EHLO, STARTTLS, EHLO, AUTH PLAIN as demo and MAIL FROM, each expected to succeed. */
-    private static SmtpDialogue authenticated() throws IOException {
-        SmtpDialogue smtp = new SmtpDialogue(submissionPort);
+    private static SmtpTestClient authenticated() throws IOException {
+        SmtpTestClient smtp = new SmtpTestClient(submissionPort);
         try {
             expect(smtp, smtp.reply(), "220");
             expect(smtp, smtp.send("EHLO rules-api.example"), "250");
@@ -185,7 +186,7 @@ class RulesApiIT {
         }
     }
 
-    private static void expect(SmtpDialogue smtp, String reply, String code) {
+    private static void expect(SmtpTestClient smtp, String reply, String code) {
         assertThat(reply).as(smtp.transcript()).startsWith(code);
     }
 }

@@ -1,5 +1,6 @@
 package dev.relay.delivery.config;
 
+import dev.relay.common.net.HostName;
 import dev.relay.delivery.destination.DestinationGate;
 import dev.relay.delivery.destination.DestinationLimits;
 import dev.relay.delivery.metrics.TransportMetrics;
@@ -24,8 +25,6 @@ import jakarta.inject.Singleton;
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.jboss.logging.Logger;
 
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Locale;
@@ -132,7 +131,7 @@ public class DeliveryBeans {
 
     /** The EHLO name, which is also the name loop detection knows as our own. */
     private static String heloName(DeliveryConfig config) {
-        return config.heloName().filter(s -> !s.isBlank()).orElseGet(DeliveryBeans::localHostName);
+        return HostName.of(config.heloName());
     }
 
     /**
@@ -149,13 +148,5 @@ public class DeliveryBeans {
     private static String unquote(String key) {
         return key.length() >= 2 && key.startsWith("\"") && key.endsWith("\"")
                 ? key.substring(1, key.length() - 1) : key;
-    }
-
-    private static String localHostName() {
-        try {
-            return InetAddress.getLocalHost().getHostName();
-        } catch (UnknownHostException e) {
-            return "localhost";
-        }
     }
 }

@@ -4,16 +4,17 @@ import dev.relay.common.address.AddressParser;
 import dev.relay.common.address.ParsedAddress;
 import dev.relay.common.dsn.DsnComposer;
 import dev.relay.common.dsn.DsnMessage;
-import dev.relay.common.dsn.DsnStatus;
 import dev.relay.common.dsn.RecipientStatus;
 import dev.relay.common.envelope.Envelope;
 import dev.relay.common.envelope.EnvelopeCodec;
 import dev.relay.common.envelope.Route;
 import dev.relay.common.kafka.Topics;
+import dev.relay.common.net.HostName;
 import dev.relay.delivery.config.DeliveryConfig;
-import dev.relay.delivery.messaging.KafkaAckedSend;
+import dev.relay.delivery.kafka.KafkaAckedSend;
 import dev.relay.delivery.metrics.DeliveryMetrics;
-import dev.relay.delivery.transport.RecipientResult;
+import dev.relay.delivery.outcome.DsnReport;
+import dev.relay.delivery.outcome.RecipientResult;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -23,8 +24,6 @@ import org.eclipse.microprofile.reactive.messaging.Emitter;
 import org.eclipse.microprofile.reactive.messaging.OnOverflow;
 import org.jboss.logging.Logger;
 
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
@@ -48,7 +47,7 @@ import java.util.concurrent.CompletionStage;
  *
  * <p>The record goes through the {@code mail-out} emitter (acks=all, idempotence, 16 MiB records; its topic is
  * the outbound topic); the injection point carries the same emitter configuration as
- * {@link dev.relay.delivery.retry.KafkaRetryPublisher}'s, which Quarkus requires for a shared emitter.
+ * {@code retry.KafkaRetryPublisher}'s, which Quarkus requires for a shared emitter.
  */
 @ApplicationScoped
 public class BounceNotifier {
@@ -69,7 +68,7 @@ public class BounceNotifier {
                           @ConfigProperty(name = "mp.messaging.incoming.outbound.topic", defaultValue = Topics.OUTBOUND)
                           String topic) {
         this.metrics = metrics;
-        String name = config.heloName().filter(s -> !s.isBlank()).orElseGet(BounceNotifier::localHostName);
+        String name = HostName.of(config.heloName());
         this.composer = new DsnComposer(name, name, DsnComposer.DEFAULT_MAX_FULL_ORIGINAL, Clock.systemUTC());
         this.topic = topic;
     }
@@ -80,7 +79,7 @@ public class BounceNotifier {
      */
     public CompletionStage<Void> publish(Envelope original, byte[] message, List<RecipientResult> failed) {
         return publish(original, message, failed.stream().filter(r -> r.status().isPermanent())
-                .map(BounceNotifier::status).toList(), null);
+                .map(DsnReport::failed).toList(), null);
     }
 
     /**
@@ -139,7 +138,7 @@ public class BounceNotifier {
     public static Optional<Notice> notice(DsnComposer composer, Envelope original, byte[] message,
                                           List<RecipientResult> results) {
         return notice(composer, original, message, results.stream().filter(r -> r.status().isPermanent())
-                .map(BounceNotifier::status).toList(), null);
+                .map(DsnReport::failed).toList(), null);
     }
 
     /** Pure: the DSN reporting on these statuses (as far as NOTIFY asks for it), if any. */
@@ -167,44 +166,9 @@ public class BounceNotifier {
         return back != null && senderDomain.equalsIgnoreCase(back.domain()) ? back : Route.mx(senderDomain);
     }
 
-    /**
-     * With a remote reply: Status from its enhanced code (else 5.0.0), Remote-MTA and {@code Diagnostic-Code:
-     * smtp; <reply>}. Without one (a failure decided here), the reason as {@code Diagnostic-Code: X-Relay; ...}.
-     */
-    public static RecipientStatus status(RecipientResult r) {
-        String status = DsnStatus.fromReply(r.detail(), '5');
-        if (r.remote() != null) {
-            return new RecipientStatus(r.recipient(), RecipientStatus.Action.FAILED, status, remoteHost(r.remote()),
-                    "smtp", r.detail());
-        }
-        return new RecipientStatus(r.recipient(), RecipientStatus.Action.FAILED, status, null,
-                r.detail() == null ? null : "X-Relay", r.detail());
-    }
-
-    /** {@code mx.example.org[192.0.2.1]:25} → {@code mx.example.org}; {@code [192.0.2.1]:25} → the address. */
-    public static String remoteHost(String remote) {
-        int bracket = remote.indexOf('[');
-        if (bracket > 0) {
-            return remote.substring(0, bracket);
-        }
-        if (bracket == 0 && remote.indexOf(']') > 0) {
-            return remote.substring(1, remote.indexOf(']'));
-        }
-        int colon = remote.lastIndexOf(':');
-        return colon > 0 && remote.indexOf(':') == colon ? remote.substring(0, colon) : remote;
-    }
-
     private CompletionStage<Void> send(String key, byte[] value, Envelope envelope) {
         RecordHeaders headers = new RecordHeaders();
         headers.add(Topics.ENVELOPE_HEADER, EnvelopeCodec.encode(envelope));
         return KafkaAckedSend.send(records, topic, key, value, headers);
-    }
-
-    private static String localHostName() {
-        try {
-            return InetAddress.getLocalHost().getCanonicalHostName();
-        } catch (UnknownHostException e) {
-            return "localhost";
-        }
     }
 }

@@ -1,5 +1,6 @@
 package dev.relay.delivery.messaging;
 
+import dev.relay.common.lifecycle.Drain;
 import dev.relay.delivery.config.DeliveryConfig;
 import dev.relay.delivery.metrics.DeliveryMetrics;
 import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
@@ -66,15 +67,7 @@ public class DeliveryDrain implements HealthCheck {
                 outbound.inFlight(), grace);
         outbound.stopTaking();
         CompletableFuture<Void> retryClosed = CompletableFuture.runAsync(() -> retry.close(grace));
-        long deadline = started + grace.toMillis();
-        while (outbound.inFlight() > 0 && System.currentTimeMillis() < deadline) {
-            try {
-                Thread.sleep(POLL_MILLIS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
+        Drain.await(outbound::inFlight, grace, POLL_MILLIS);
         retryClosed.join();
         int left = outbound.inFlight();
         if (left > 0) {

@@ -1,6 +1,7 @@
 package dev.relay.delivery.messaging;
 
 import dev.relay.common.event.RelayEvent;
+import dev.relay.delivery.kafka.KafkaAckedSend;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import org.eclipse.microprofile.reactive.messaging.Channel;

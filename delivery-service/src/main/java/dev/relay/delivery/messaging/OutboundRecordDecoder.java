@@ -37,7 +37,8 @@ final class OutboundRecordDecoder {
                 message.getMetadata(IncomingKafkaRecordMetadata.class).orElse(null);
         Headers headers = meta == null ? new RecordHeaders() : meta.getHeaders();
         String key = meta == null ? null : meta.getKey();
-        String source = meta == null ? "unknown" : meta.getTopic() + "-" + meta.getPartition() + "@" + meta.getOffset();
+        String source = meta == null ? "unknown"
+                : KafkaDlqPublisher.source(meta.getTopic(), meta.getPartition(), meta.getOffset());
         return decode(key, message.getPayload(), headers, source);
     }
 
@@ -45,7 +46,7 @@ final class OutboundRecordDecoder {
     static Decoded decode(ConsumerRecord<byte[], byte[]> record) {
         String key = record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8);
         return decode(key, record.value(), record.headers(),
-                record.topic() + "-" + record.partition() + "@" + record.offset());
+                KafkaDlqPublisher.source(record.topic(), record.partition(), record.offset()));
     }
 
     static Decoded decode(String key, byte[] value, Headers headers, String source) {

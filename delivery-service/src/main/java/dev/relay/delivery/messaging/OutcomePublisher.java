@@ -7,8 +7,8 @@ import dev.relay.delivery.retry.AttemptPlan;
 import dev.relay.delivery.retry.KafkaRetryPublisher;
 import dev.relay.delivery.retry.RetryPolicy;
 import dev.relay.delivery.retry.WaitingMessages;
-import dev.relay.delivery.transport.DeliveryStatus;
-import dev.relay.delivery.transport.RecipientResult;
+import dev.relay.delivery.outcome.DeliveryStatus;
+import dev.relay.delivery.outcome.RecipientResult;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import java.time.Clock;

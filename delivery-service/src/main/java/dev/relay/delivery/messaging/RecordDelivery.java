@@ -2,8 +2,8 @@ package dev.relay.delivery.messaging;
 
 import dev.relay.delivery.HopDeliverer;
 import dev.relay.delivery.metrics.DeliveryMetrics;
-import dev.relay.delivery.transport.DeliveryStatus;
-import dev.relay.delivery.transport.RecipientResult;
+import dev.relay.delivery.outcome.DeliveryStatus;
+import dev.relay.delivery.outcome.RecipientResult;
 import io.micrometer.core.instrument.Timer;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
@@ -18,7 +18,7 @@ import java.util.function.Supplier;
  * One record of the outbound topic or of a retry tier, from decoded bytes to a durable outcome. The same path
  * for both, so that a retried message is delivered, reported and bounced exactly like a fresh one:
  * <ol>
- *   <li>an undecodable record goes to the dead-letter topic;</li>
+ *   <li>an undecodable record goes to the dead-letter topic ({@link KafkaDlqPublisher});</li>
  *   <li>deliver (route + SMTP), every recipient gets a result;</li>
  *   <li>publish events, the retry record and the DSN ({@link OutcomePublisher}) and wait for Kafka's
  *       acknowledgement.</li>
@@ -47,7 +47,7 @@ public class RecordDelivery {
 
     CompletionStage<Void> process(OutboundRecordDecoder.Decoded decoded) {
         if (decoded instanceof OutboundRecordDecoder.Decoded.Undecodable bad) {
-            return deadLetter(bad);
+            return dlq.publish(bad);
         }
         OutboundRecord record = ((OutboundRecordDecoder.Decoded.Valid) decoded).record();
         String messageId = record.envelope().messageId();
@@ -67,19 +67,6 @@ public class RecordDelivery {
                     return CompletableFuture.<Void>completedFuture(null);
                 })
                 .thenCompose(done -> done);
-    }
-
-    private CompletionStage<Void> deadLetter(OutboundRecordDecoder.Decoded.Undecodable bad) {
-        return dlq.publish(bad).handle((v, err) -> {
-            if (err != null) {
-                LOG.errorf(err, "could not move undecodable record %s to the dead-letter topic", bad.source());
-                return CompletableFuture.<Void>failedFuture(err);
-            }
-            metrics.deadLettered();
-            LOG.warnf("undecodable record %s (key %s) moved to the dead-letter topic: %s", bad.source(),
-                    bad.key(), bad.reason());
-            return CompletableFuture.<Void>completedFuture(null);
-        }).thenCompose(done -> done);
     }
 
     /** One INFO line per record: counts, the remote host and the first failure; never the message body. */

@@ -98,12 +98,12 @@ public final class MxResolver {
     public Future<Resolution> resolve(String domain, int port, TlsPolicy tls) {
         return lookup("mx", DnsRecordType.MX, domain, NettyDnsClient::mx).transform(answer -> {
             if (answer.failed()) {
-                return Future.succeededFuture(Resolution.transientFailure("451 4.4.3 MX lookup for " + domain
+                return Future.succeededFuture(Resolution.failure(451, "4.4.3", "MX lookup for " + domain
                         + " failed: " + describe(answer.cause())));
             }
             if (answer.result().nxDomain()) {
                 return Future.succeededFuture(
-                        Resolution.permanentFailure("550 5.1.2 domain " + domain + " does not exist"));
+                        Resolution.failure(550, "5.1.2", "domain " + domain + " does not exist"));
             }
             // in preference order, as Vert.x's DnsClient gave them: the seeded shuffle of the tests depends on it
             List<Mx> records = answer.result().records().stream().sorted(Comparator.comparingInt(Mx::preference))
@@ -113,12 +113,12 @@ public final class MxResolver {
                 metrics.loopDetected(TransportMetrics.LoopSeen.MX);
                 LOG.warnf("MX %s of %s is this relay itself (%s): bouncing, mail for it would loop", loop.host(),
                         domain, self);
-                return Future.succeededFuture(Resolution.permanentFailure("554 5.4.6 mail for " + domain
+                return Future.succeededFuture(Resolution.failure(554, "5.4.6", "mail for " + domain
                         + " loops back to myself (MX " + loop.host() + " is our own name)"));
             }
             if (plan instanceof MxPlan.NullMx) {
                 return Future.succeededFuture(
-                        Resolution.permanentFailure("556 5.1.10 domain " + domain + " accepts no mail (null MX)"));
+                        Resolution.failure(556, "5.1.10", "domain " + domain + " accepts no mail (null MX)"));
             }
             if (plan instanceof MxPlan.Implicit) {
                 return implicitMx(domain, port, tls);
@@ -161,12 +161,12 @@ public final class MxResolver {
     private Future<Resolution> implicitMx(String domain, int port, TlsPolicy tls) {
         return addresses(domain).transform(found -> {
             if (found.failed()) {
-                return Future.succeededFuture(Resolution.transientFailure(
-                        "451 4.4.3 address lookup for " + domain + " failed: " + describe(found.cause())));
+                return Future.succeededFuture(Resolution.failure(451, "4.4.3",
+                        "address lookup for " + domain + " failed: " + describe(found.cause())));
             }
             if (found.result().isEmpty()) {
-                return Future.succeededFuture(Resolution.permanentFailure(
-                        "550 5.1.2 domain " + domain + " has no MX and no address"));
+                return Future.succeededFuture(Resolution.failure(550, "5.1.2",
+                        "domain " + domain + " has no MX and no address"));
             }
             return Future.succeededFuture(new Resolution.Targets(
                     found.result().stream().map(ip -> new SmtpTarget(domain, ip, port, tls)).toList()));
@@ -190,7 +190,7 @@ public final class MxResolver {
             }
             if (targets.isEmpty()) {
                 // MX hosts that do not resolve may be a DNS hiccup or a broken zone: not sure, so transient.
-                return Future.succeededFuture(Resolution.transientFailure("451 4.4.4 no address for the MX hosts of "
+                return Future.succeededFuture(Resolution.failure(451, "4.4.4", "no address for the MX hosts of "
                         + domain + (failures.isEmpty() ? "" : " (" + String.join("; ", failures) + ")")));
             }
             return Future.succeededFuture(new Resolution.Targets(targets));

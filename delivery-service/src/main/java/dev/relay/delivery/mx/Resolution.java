@@ -1,6 +1,8 @@
 package dev.relay.delivery.mx;
 
-import dev.relay.delivery.transport.DeliveryStatus;
+import dev.relay.delivery.outcome.DeliveryStatus;
+import dev.relay.delivery.outcome.Diagnostic;
+import dev.relay.delivery.outcome.Phase;
 import dev.relay.delivery.transport.SmtpTarget;
 
 import java.util.List;
@@ -17,16 +19,13 @@ public sealed interface Resolution {
     /**
      * @param status TRANSIENT (DNS trouble: try again later) or PERMANENT (no such domain, null MX, refused
      *               private address)
-     * @param reason in reply form, e.g. {@code 556 5.1.10 domain accepts no mail (null MX)}
+     * @param reason with its code and enhanced status, e.g. {@code 556 5.1.10 domain accepts no mail (null MX)}
      */
-    record Unroutable(DeliveryStatus status, String reason) implements Resolution {
+    record Unroutable(DeliveryStatus status, Diagnostic reason) implements Resolution {
     }
 
-    static Resolution transientFailure(String reason) {
-        return new Unroutable(DeliveryStatus.TRANSIENT, reason);
-    }
-
-    static Resolution permanentFailure(String reason) {
-        return new Unroutable(DeliveryStatus.PERMANENT, reason);
+    /** Why there is no address: transient for a 4yz code, permanent for a 5yz one. */
+    static Resolution failure(int code, String enhancedStatus, String reason) {
+        return new Unroutable(DeliveryStatus.of(code), Diagnostic.ours(Phase.ROUTE, code, enhancedStatus, reason));
     }
 }

@@ -102,7 +102,7 @@ public final class RouteResolver {
         metrics.localUnrouted();
         LOG.warnf("mail for local domain %s deferred: relay.delivery.mailbox-route is not configured (it would "
                 + "loop through this relay by MX); set it to the mailbox backend", domain);
-        return Future.succeededFuture(Resolution.transientFailure("451 4.3.5 no mailbox route for local domain "
+        return Future.succeededFuture(Resolution.failure(451, "4.3.5", "no mailbox route for local domain "
                 + domain + ": relay.delivery.mailbox-route is not configured"));
     }
 
@@ -112,8 +112,8 @@ public final class RouteResolver {
             if (found.failed() || found.result().isEmpty()) {
                 // A configured next hop that does not resolve is our problem, not the recipient's: retry.
                 String why = found.failed() ? String.valueOf(found.cause().getMessage()) : "no address";
-                return Future.succeededFuture(Resolution.transientFailure(
-                        "451 4.4.3 next hop " + hop.host() + " does not resolve: " + why));
+                return Future.succeededFuture(Resolution.failure(451, "4.4.3",
+                        "next hop " + hop.host() + " does not resolve: " + why));
             }
             return Future.succeededFuture(new Resolution.Targets(found.result().stream()
                     .map(ip -> new SmtpTarget(hop.host(), ip, port, hop.tls())).toList()));
@@ -137,7 +137,7 @@ public final class RouteResolver {
         List<SmtpTarget> permitted = found.targets().stream()
                 .filter(t -> guard.permits(t.address(), internalHop)).toList();
         if (permitted.isEmpty() && !found.targets().isEmpty()) {
-            return Resolution.permanentFailure("550 5.4.4 refusing to connect to private address "
+            return Resolution.failure(550, "5.4.4", "refusing to connect to private address "
                     + found.targets().get(0).address() + " of " + found.targets().get(0).hostName());
         }
         return new Resolution.Targets(permitted);

@@ -3,8 +3,8 @@ package dev.relay.delivery.retry;
 import dev.relay.common.dsn.RecipientStatus;
 import dev.relay.common.envelope.DeliveryHistory;
 import dev.relay.common.envelope.Envelope;
-import dev.relay.delivery.dsn.BounceNotifier;
-import dev.relay.delivery.transport.RecipientResult;
+import dev.relay.delivery.outcome.DsnReport;
+import dev.relay.delivery.outcome.RecipientResult;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -53,10 +53,10 @@ public record AttemptPlan(List<RecipientResult> delivered, List<RecipientResult>
         boolean delayNotice = !deferred.isEmpty() && policy.delayNoticeDue(envelope, now);
 
         List<RecipientStatus> dsn = new ArrayList<>();
-        bounced.forEach(r -> dsn.add(BounceNotifier.status(r)));
-        expired.forEach(r -> dsn.add(RecipientStatus.expired(r.recipient(), remoteHost(r), r.detail())));
+        bounced.forEach(r -> dsn.add(DsnReport.failed(r)));
+        expired.forEach(r -> dsn.add(DsnReport.expired(r)));
         if (delayNotice) {
-            deferred.forEach(r -> dsn.add(RecipientStatus.delayed(r.recipient(), remoteHost(r), r.detail())));
+            deferred.forEach(r -> dsn.add(DsnReport.delayed(r)));
         }
 
         Optional<Retry> retry = Optional.empty();
@@ -74,9 +74,5 @@ public record AttemptPlan(List<RecipientResult> delivered, List<RecipientResult>
         }
         return new AttemptPlan(List.copyOf(delivered), List.copyOf(bounced), List.copyOf(deferred),
                 List.copyOf(expired), retry, List.copyOf(dsn), policy.expiresAt(envelope, now));
-    }
-
-    private static String remoteHost(RecipientResult r) {
-        return r.remote() == null ? null : BounceNotifier.remoteHost(r.remote());
     }
 }

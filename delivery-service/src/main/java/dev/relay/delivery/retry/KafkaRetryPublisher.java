@@ -3,7 +3,7 @@ package dev.relay.delivery.retry;
 import dev.relay.common.envelope.EnvelopeCodec;
 import dev.relay.common.kafka.DueTimeConsumer;
 import dev.relay.common.kafka.Topics;
-import dev.relay.delivery.messaging.KafkaAckedSend;
+import dev.relay.delivery.kafka.KafkaAckedSend;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import org.apache.kafka.common.header.Headers;

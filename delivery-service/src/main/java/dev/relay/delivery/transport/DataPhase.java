@@ -1,5 +1,7 @@
 package dev.relay.delivery.transport;
 
+import dev.relay.delivery.outcome.DeliveryStatus;
+import dev.relay.delivery.outcome.Phase;
 import io.vertx.core.Future;
 
 /**
@@ -11,14 +13,14 @@ final class DataPhase {
     private DataPhase() {
     }
 
-    static Future<Step<HopOutcome>> run(SmtpConnection conn, Transaction tx, SmtpTimeouts timeouts) {
+    static Future<Step<HopOutcome>> run(OutboundConnection conn, OutboundTransaction tx, SmtpTimeouts timeouts) {
         return conn.command("DATA", timeouts.command()).compose(go -> {
             if (go.code() == 421) {
-                tx.closed(go);
+                tx.closed(go, Phase.DATA);
             }
             if (go.code() != 354) {
                 return Step.stop(tx.finish(go.isPermanent() ? DeliveryStatus.PERMANENT : DeliveryStatus.TRANSIENT,
-                        go.text()));
+                        go.diagnostic(Phase.DATA)));
             }
             return conn.sendData(DotStuffer.stuff(tx.message().data()), timeouts.data())
                     .compose(end -> Step.next(tx.dataEnd(end)));

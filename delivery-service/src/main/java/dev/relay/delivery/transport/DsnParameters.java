@@ -4,7 +4,7 @@ import dev.relay.common.envelope.Dsn;
 
 import java.util.Locale;
 
-import static dev.relay.common.dsn.DsnComposer.xtext;
+import static dev.relay.common.dsn.Xtext.encode;
 
 /**
  * The RFC 3461 parameters a message carries, passed on to a server that advertises DSN: RET and ENVID on MAIL,
@@ -26,7 +26,7 @@ final class DsnParameters {
             s.append(" RET=").append(dsn.ret().toUpperCase(Locale.ROOT));
         }
         if (dsn.envid() != null && !dsn.envid().isEmpty()) {
-            s.append(" ENVID=").append(xtext(dsn.envid()));
+            s.append(" ENVID=").append(encode(dsn.envid()));
         }
         return s.toString();
     }
@@ -52,7 +52,7 @@ final class DsnParameters {
             int semi = r.orcpt().indexOf(';');
             if (semi > 0) {
                 s.append(" ORCPT=").append(r.orcpt(), 0, semi).append(';')
-                        .append(xtext(r.orcpt().substring(semi + 1)));
+                        .append(encode(r.orcpt().substring(semi + 1)));
             }
         }
         return s.toString();

@@ -14,7 +14,7 @@ final class EhloPhase {
     private EhloPhase() {
     }
 
-    static Future<Step<Capabilities>> run(SmtpConnection conn, String heloName, Duration timeout) {
+    static Future<Step<Capabilities>> run(OutboundConnection conn, String heloName, Duration timeout) {
         return conn.command("EHLO " + heloName, timeout).compose(ehlo -> {
             if (ehlo.isPositive()) {
                 return self(ehlo, heloName) ? Step.stop(new HopOutcome.LoopsBack("EHLO: " + ehlo.text()))

@@ -13,7 +13,7 @@ final class GreetingPhase {
     private GreetingPhase() {
     }
 
-    static Future<Step<SmtpReply>> run(SmtpConnection conn, OwnName self, Duration timeout) {
+    static Future<Step<SmtpReply>> run(OutboundConnection conn, OwnName self, Duration timeout) {
         return conn.readReply("greeting", timeout).compose(reply -> {
             if (!reply.isPositive()) {
                 return Step.stop(new HopOutcome.Unreachable("greeting: " + reply.text()));

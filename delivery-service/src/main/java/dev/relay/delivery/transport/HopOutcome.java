@@ -1,5 +1,7 @@
 package dev.relay.delivery.transport;
 
+import dev.relay.delivery.outcome.RecipientResult;
+
 import java.util.List;
 
 /** How a session with one target ended. */

@@ -1,5 +1,8 @@
 package dev.relay.delivery.transport;
 
+import dev.relay.delivery.outcome.DeliveryStatus;
+import dev.relay.delivery.outcome.Diagnostic;
+import dev.relay.delivery.outcome.Phase;
 import io.vertx.core.Future;
 
 import java.time.Duration;
@@ -17,7 +20,8 @@ final class MailPhase {
     private MailPhase() {
     }
 
-    static Future<Step<Void>> run(SmtpConnection conn, Capabilities caps, Transaction tx, Duration timeout) {
+    static Future<Step<Void>> run(OutboundConnection conn, Capabilities caps, OutboundTransaction tx,
+                                  Duration timeout) {
         HopOutcome refused = refusal(conn, caps, tx);
         if (refused != null) {
             return Step.stop(refused);
@@ -29,10 +33,10 @@ final class MailPhase {
     }
 
     /** A message this server cannot take as it is (SMTPUTF8 needed, not offered); null when it can. */
-    static HopOutcome refusal(SmtpConnection conn, Capabilities caps, Transaction tx) {
+    static HopOutcome refusal(OutboundConnection conn, Capabilities caps, OutboundTransaction tx) {
         if (tx.message().smtputf8() && !caps.has("SMTPUTF8")) {
-            return tx.finish(DeliveryStatus.PERMANENT,
-                    "554 5.6.7 SMTPUTF8 required but not supported by " + conn.target().describe());
+            return tx.finish(DeliveryStatus.PERMANENT, Diagnostic.ours(Phase.MAIL, 554, "5.6.7",
+                    "SMTPUTF8 required but not supported by " + conn.target().describe()));
         }
         return null;
     }
@@ -54,12 +58,12 @@ final class MailPhase {
         return line.toString();
     }
 
-    static Step<Void> decide(SmtpReply reply, Transaction tx) {
+    static Step<Void> decide(SmtpReply reply, OutboundTransaction tx) {
         if (reply.code() == 421) {
             return new Step.Stop<>(new HopOutcome.Unreachable("MAIL: " + reply.text()));
         }
         if (!reply.isPositive()) {
-            return new Step.Stop<>(tx.finish(DeliveryStatus.of(reply), reply.text()));
+            return new Step.Stop<>(tx.finish(DeliveryStatus.of(reply.code()), reply.diagnostic(Phase.MAIL)));
         }
         tx.mailAccepted(true);
         return new Step.Next<>(null);

@@ -1,5 +1,7 @@
 package dev.relay.delivery.transport;
 
+import dev.relay.delivery.outcome.DeliveryStatus;
+import dev.relay.delivery.outcome.Phase;
 import io.vertx.core.Future;
 
 import java.nio.charset.StandardCharsets;
@@ -22,7 +24,7 @@ final class PipelinedPhase {
     private PipelinedPhase() {
     }
 
-    static Future<Step<HopOutcome>> run(SmtpConnection conn, Capabilities caps, Transaction tx,
+    static Future<Step<HopOutcome>> run(OutboundConnection conn, Capabilities caps, OutboundTransaction tx,
                                         SmtpTimeouts timeouts) {
         HopOutcome refused = MailPhase.refusal(conn, caps, tx);
         if (refused != null) {
@@ -41,7 +43,7 @@ final class PipelinedPhase {
     }
 
     /** Reads up to {@code expected} replies in order; stops after a 421. */
-    private static Future<List<SmtpReply>> replies(SmtpConnection conn, int expected, Duration timeout,
+    private static Future<List<SmtpReply>> replies(OutboundConnection conn, int expected, Duration timeout,
                                                    List<SmtpReply> read) {
         if (read.size() == expected) {
             return Future.succeededFuture(read);
@@ -54,42 +56,42 @@ final class PipelinedPhase {
                 });
     }
 
-    private static Future<Step<HopOutcome>> decide(SmtpConnection conn, Transaction tx, List<SmtpReply> replies,
-                                                   int expected, SmtpTimeouts timeouts) {
+    private static Future<Step<HopOutcome>> decide(OutboundConnection conn, OutboundTransaction tx,
+                                                   List<SmtpReply> replies, int expected, SmtpTimeouts timeouts) {
         Step<Void> mail = MailPhase.decide(replies.get(0), tx);
         List<String> recipients = tx.message().recipients();
         for (int i = 0; i < recipients.size() && i + 1 < replies.size(); i++) {
             SmtpReply reply = replies.get(i + 1);
             if (reply.code() == 421) {
-                tx.closed(reply);
+                tx.closed(reply, Phase.RCPT);
             } else if (mail instanceof Step.Next) {
                 tx.rcptReply(recipients.get(i), reply);
             }
         }
         SmtpReply data = replies.size() == expected ? replies.get(expected - 1) : null;
         if (data != null && data.code() == 421) {
-            tx.closed(data);
+            tx.closed(data, Phase.DATA);
         }
         if (mail instanceof Step.Stop<Void> stop) {
             return endOpenData(conn, data, timeouts).compose(v -> Step.stop(stop.outcome()));
         }
         if (tx.closedBy() != null) {
-            return Step.stop(tx.finish(DeliveryStatus.TRANSIENT, tx.closedBy().text()));
+            return Step.stop(tx.finish(DeliveryStatus.TRANSIENT, tx.closedBy()));
         }
         if (tx.accepted().isEmpty()) {
             return endOpenData(conn, data, timeouts)
-                    .compose(v -> Step.stop(tx.finish(DeliveryStatus.TRANSIENT, "no recipient accepted")));
+                    .compose(v -> Step.stop(tx.finish(DeliveryStatus.TRANSIENT, RcptPhase.NONE_ACCEPTED)));
         }
         if (data.code() != 354) {
             return Step.stop(tx.finish(data.isPermanent() ? DeliveryStatus.PERMANENT : DeliveryStatus.TRANSIENT,
-                    data.text()));
+                    data.diagnostic(Phase.DATA)));
         }
         return conn.sendData(DotStuffer.stuff(tx.message().data()), timeouts.data())
                 .compose(end -> Step.next(tx.dataEnd(end)));
     }
 
     /** After a 354 we did not want, end the data at once with an empty message, and ignore its reply. */
-    private static Future<Void> endOpenData(SmtpConnection conn, SmtpReply data, SmtpTimeouts timeouts) {
+    private static Future<Void> endOpenData(OutboundConnection conn, SmtpReply data, SmtpTimeouts timeouts) {
         if (data == null || data.code() != 354) {
             return Future.succeededFuture();
         }

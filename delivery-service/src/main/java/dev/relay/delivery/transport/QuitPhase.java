@@ -12,7 +12,7 @@ final class QuitPhase {
     private QuitPhase() {
     }
 
-    static Future<Void> run(SmtpConnection conn, Duration commandTimeout) {
+    static Future<Void> run(OutboundConnection conn, Duration commandTimeout) {
         Duration timeout = commandTimeout.compareTo(QUIT_TIMEOUT) < 0 ? commandTimeout : QUIT_TIMEOUT;
         return conn.command("QUIT", timeout)
                 .<Void>transform(ignored -> {

@@ -1,5 +1,8 @@
 package dev.relay.delivery.transport;
 
+import dev.relay.delivery.outcome.DeliveryStatus;
+import dev.relay.delivery.outcome.Diagnostic;
+import dev.relay.delivery.outcome.Phase;
 import io.vertx.core.Future;
 
 import java.time.Duration;
@@ -12,17 +15,20 @@ import java.util.List;
  */
 final class RcptPhase {
 
+    /** Every recipient was refused at RCPT: nothing is left undecided (the reason has no reply code). */
+    static final Diagnostic NONE_ACCEPTED = new Diagnostic(Phase.RCPT, 0, null, "no recipient accepted");
+
     private RcptPhase() {
     }
 
-    static Future<Step<List<String>>> run(SmtpConnection conn, Capabilities caps, Transaction tx,
+    static Future<Step<List<String>>> run(OutboundConnection conn, Capabilities caps, OutboundTransaction tx,
                                           Duration timeout) {
         Future<Boolean> chain = Future.succeededFuture(true);
         for (String rcpt : tx.message().recipients()) {
             chain = chain.compose(goOn -> !goOn ? Future.succeededFuture(false)
                     : conn.command(line(caps, tx.message(), rcpt), timeout).map(reply -> {
                         if (reply.code() == 421) {
-                            tx.closed(reply);
+                            tx.closed(reply, Phase.RCPT);
                             return false;
                         }
                         tx.rcptReply(rcpt, reply);
@@ -36,13 +42,13 @@ final class RcptPhase {
         return "RCPT TO:<" + rcpt + ">" + (caps.has("DSN") ? DsnParameters.rcpt(msg.dsn(), rcpt) : "");
     }
 
-    static Future<Step<List<String>>> after(Transaction tx) {
+    static Future<Step<List<String>>> after(OutboundTransaction tx) {
         if (tx.closedBy() != null) {
-            return Step.stop(tx.finish(DeliveryStatus.TRANSIENT, tx.closedBy().text()));
+            return Step.stop(tx.finish(DeliveryStatus.TRANSIENT, tx.closedBy()));
         }
         List<String> accepted = tx.accepted();
         return accepted.isEmpty()
-                ? Step.stop(tx.finish(DeliveryStatus.TRANSIENT, "no recipient accepted"))
+                ? Step.stop(tx.finish(DeliveryStatus.TRANSIENT, NONE_ACCEPTED))
                 : Step.next(accepted);
     }
 }

@@ -21,26 +21,26 @@ import java.util.function.Consumer;
  */
 final class SessionPool {
 
-    private record Idle(SmtpSession session, long timer) {
+    private record Idle(OutboundSession session, long timer) {
     }
 
     private final Vertx vertx;
     private final ConnectionReuse reuse;
     private final Map<SmtpTarget, ArrayDeque<Idle>> idle = new HashMap<>();
-    private final Consumer<SmtpSession> parked;
+    private final Consumer<OutboundSession> parked;
     private boolean closed;
 
     /** @param parked told after a session was put into the pool (to wake a delivery waiting for it) */
-    SessionPool(Vertx vertx, ConnectionReuse reuse, Consumer<SmtpSession> parked) {
+    SessionPool(Vertx vertx, ConnectionReuse reuse, Consumer<OutboundSession> parked) {
         this.vertx = vertx;
         this.reuse = reuse;
         this.parked = parked;
     }
 
     /** An idle usable session to exactly this target, now owned by the caller; null when there is none. */
-    SmtpSession take(SmtpTarget target) {
-        List<SmtpSession> dead = new ArrayList<>();
-        SmtpSession found = null;
+    OutboundSession take(SmtpTarget target) {
+        List<OutboundSession> dead = new ArrayList<>();
+        OutboundSession found = null;
         synchronized (this) {
             ArrayDeque<Idle> queue = idle.get(target);
             while (queue != null && !queue.isEmpty() && found == null) {
@@ -56,7 +56,7 @@ final class SessionPool {
                 idle.remove(target);
             }
         }
-        dead.forEach(SmtpSession::close);
+        dead.forEach(OutboundSession::close);
         if (found != null) {
             found.connection().onBroken(() -> { });
         }
@@ -67,7 +67,7 @@ final class SessionPool {
      * After a transaction: keep the session for the next message, or QUIT it. {@code keep} is false when the
      * caller already knows it must not be reused (throttling).
      */
-    void release(SmtpSession session, boolean keep) {
+    void release(OutboundSession session, boolean keep) {
         if (!keep || !reuse.enabled() || session.transactions() >= reuse.maxMessages()) {
             session.quit();
             return;
@@ -91,7 +91,7 @@ final class SessionPool {
 
     /** Closes one idle session of the destination, so that its slot goes to a delivery that waits for one. */
     void evictOne(Destination destination) {
-        SmtpSession victim = null;
+        OutboundSession victim = null;
         synchronized (this) {
             for (Iterator<Map.Entry<SmtpTarget, ArrayDeque<Idle>>> it = idle.entrySet().iterator(); it.hasNext()
                     && victim == null; ) {
@@ -113,7 +113,7 @@ final class SessionPool {
 
     /** QUITs every idle session. */
     Future<Void> close() {
-        List<SmtpSession> all = new ArrayList<>();
+        List<OutboundSession> all = new ArrayList<>();
         synchronized (this) {
             closed = true;
             for (ArrayDeque<Idle> queue : idle.values()) {
@@ -124,7 +124,7 @@ final class SessionPool {
             }
             idle.clear();
         }
-        return Future.join(all.stream().map(SmtpSession::quit).toList()).mapEmpty();
+        return Future.join(all.stream().map(OutboundSession::quit).toList()).mapEmpty();
     }
 
     synchronized int idleCount() {
@@ -135,7 +135,7 @@ final class SessionPool {
         return Destination.of(target.hostName(), target.port());
     }
 
-    private void park(SmtpSession session) {
+    private void park(OutboundSession session) {
         SmtpTarget target = session.target();
         boolean refused;
         synchronized (this) {
@@ -158,13 +158,13 @@ final class SessionPool {
         parked.accept(session);
     }
 
-    private void expire(SmtpSession session) {
+    private void expire(OutboundSession session) {
         if (remove(session)) {
             session.quit();
         }
     }
 
-    private synchronized boolean remove(SmtpSession session) {
+    private synchronized boolean remove(OutboundSession session) {
         ArrayDeque<Idle> queue = idle.get(session.target());
         if (queue == null) {
             return false;

@@ -4,6 +4,11 @@ import dev.relay.delivery.destination.Destination;
 import dev.relay.delivery.destination.DestinationGate;
 import dev.relay.delivery.destination.DestinationLimits;
 import dev.relay.delivery.metrics.TransportMetrics;
+import dev.relay.delivery.outcome.DeliveryStatus;
+import dev.relay.delivery.outcome.Diagnostic;
+import dev.relay.delivery.outcome.Phase;
+import dev.relay.delivery.outcome.RecipientResult;
+import dev.relay.delivery.outcome.RemoteHost;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -111,8 +116,8 @@ public final class SmtpClient {
                                                      List<SmtpTarget> held, int targets) {
         boolean allHeld = targets > 0 && held.size() == targets;
         String reason = failures.isEmpty() ? "no address to connect to" : String.join("; ", failures);
-        String detail = (allHeld ? "451 4.4.5 " : "451 4.4.1 ") + reason;
-        String remote = allHeld ? held.get(0).describe() : null;
+        Diagnostic detail = Diagnostic.ours(Phase.CONNECT, 451, allHeld ? "4.4.5" : "4.4.1", reason);
+        RemoteHost remote = allHeld ? held.get(0).remote() : null;
         List<RecipientResult> results = new ArrayList<>();
         for (String rcpt : message.recipients()) {
             results.add(new RecipientResult(rcpt, DeliveryStatus.TRANSIENT, detail, remote));
@@ -134,7 +139,7 @@ public final class SmtpClient {
     }
 
     private Future<HopOutcome> viaPool(SmtpTarget target, Destination destination, OutboundMessage message) {
-        SmtpSession pooled = pool.take(target);
+        OutboundSession pooled = pool.take(target);
         if (pooled == null) {
             return fresh(target, destination, message);
         }
@@ -166,27 +171,27 @@ public final class SmtpClient {
                 return viaPool(target, destination, message);
             }
             return open(target, destination).compose(step -> {
-                if (step instanceof Step.Stop<SmtpSession> stop
+                if (step instanceof Step.Stop<OutboundSession> stop
                         && stop.outcome() instanceof HopOutcome.LoopsBack loop) {
                     return Future.succeededFuture(loopsBack(target, loop, message));
                 }
-                if (step instanceof Step.Stop<SmtpSession> stop) {
+                if (step instanceof Step.Stop<OutboundSession> stop) {
                     HopOutcome.Unreachable u = (HopOutcome.Unreachable) stop.outcome();
                     if (u.throttled()) {
                         backOff(destination, u.reason());
                     }
                     return Future.succeededFuture(stop.outcome());
                 }
-                SmtpSession session = ((Step.Next<SmtpSession>) step).value();
+                OutboundSession session = ((Step.Next<OutboundSession>) step).value();
                 return session.send(message).compose(outcome -> finished(session, destination, outcome));
             });
         });
     }
 
     /** Connects and greets; holds the destination slot acquired by the caller until the connection closes. */
-    private Future<Step<SmtpSession>> open(SmtpTarget target, Destination destination) {
+    private Future<Step<OutboundSession>> open(SmtpTarget target, Destination destination) {
         NetClient client = target.tls() == TlsPolicy.VERIFY ? verifying : trustAll;
-        return SmtpConnection.open(vertx, client, target).transform(connected -> {
+        return OutboundConnection.open(vertx, client, target).transform(connected -> {
             if (connected.failed()) {
                 gate.release(destination);
                 return Step.stop(new HopOutcome.Unreachable("connect failed: " + connected.cause().getMessage()));
@@ -196,8 +201,8 @@ public final class SmtpClient {
                 metrics.connectionClosed();
                 gate.release(destination);
             };
-            return SmtpSession.establish(connected.result(), heloName, timeouts, onClosed).map(step -> {
-                if (step instanceof Step.Next<SmtpSession> next) {
+            return OutboundSession.establish(connected.result(), heloName, timeouts, onClosed).map(step -> {
+                if (step instanceof Step.Next<OutboundSession> next) {
                     SSLSession tls = next.value().tls();
                     metrics.tlsNegotiated(tls == null ? null : tls.getProtocol(),
                             tls == null ? null : tls.getCipherSuite());
@@ -219,11 +224,12 @@ public final class SmtpClient {
         LOG.warnf("message %s: %s, %s; bouncing", message.messageId(), target.describe(), loop.reason());
         metrics.loopDetected(TransportMetrics.LoopSeen.GREETING);
         return new HopOutcome.Decided(message.recipients().stream()
-                .map(r -> new RecipientResult(r, DeliveryStatus.PERMANENT, detail, target.describe())).toList());
+                .map(r -> new RecipientResult(r, DeliveryStatus.PERMANENT,
+                        new Diagnostic(Phase.GREETING, 554, "5.4.6", detail), target.remote())).toList());
     }
 
     /** After a transaction: back off on throttling, else keep the session for the next message. */
-    private Future<HopOutcome> finished(SmtpSession session, Destination destination, HopOutcome outcome) {
+    private Future<HopOutcome> finished(OutboundSession session, Destination destination, HopOutcome outcome) {
         if (session.throttled()) {
             backOff(destination, outcome instanceof HopOutcome.Unreachable u ? u.reason() : "throttling reply");
             pool.release(session, false);

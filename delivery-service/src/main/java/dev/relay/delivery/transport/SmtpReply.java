@@ -1,6 +1,11 @@
 package dev.relay.delivery.transport;
 
+import dev.relay.delivery.outcome.Diagnostic;
+import dev.relay.delivery.outcome.Phase;
+
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * One complete (possibly multi-line) SMTP reply, RFC 5321 §4.2. Replies are values: a transient or permanent
@@ -10,6 +15,10 @@ import java.util.List;
  * @param lines the text of every line without code, separator and CRLF
  */
 public record SmtpReply(int code, List<String> lines) {
+
+    /** An RFC 3463 code right after the reply code (RFC 2034 §4), of any class. */
+    private static final Pattern ENHANCED =
+            Pattern.compile("^\\s*\\d{3}[ -]+([245]\\.\\d{1,3}\\.\\d{1,3})(?:\\s|$)");
 
     public SmtpReply {
         lines = List.copyOf(lines);
@@ -35,9 +44,20 @@ public record SmtpReply(int code, List<String> lines) {
         return code >= 500 && code < 600;
     }
 
-    /** Code and text on one line, for events, logs and (later) DSNs: {@code 550 5.1.1 user unknown}. */
+    /** Code and text on one line, for events, logs and DSNs: {@code 550 5.1.1 user unknown}. */
     public String text() {
         return code + " " + String.join(" ", lines).strip();
+    }
+
+    /** The enhanced status code the reply starts with ({@code 5.1.1}), null when it has none. */
+    public String enhancedStatus() {
+        Matcher m = ENHANCED.matcher(text());
+        return m.find() ? m.group(1) : null;
+    }
+
+    /** This reply as the result of a recipient, taken apart once here so that nobody parses it again. */
+    public Diagnostic diagnostic(Phase phase) {
+        return new Diagnostic(phase, code, enhancedStatus(), text());
     }
 
     @Override

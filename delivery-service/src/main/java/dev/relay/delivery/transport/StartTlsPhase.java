@@ -16,7 +16,7 @@ final class StartTlsPhase {
     private StartTlsPhase() {
     }
 
-    static Future<Step<Capabilities>> run(SmtpConnection conn, Capabilities caps, String heloName,
+    static Future<Step<Capabilities>> run(OutboundConnection conn, Capabilities caps, String heloName,
                                           Duration timeout) {
         TlsPolicy policy = conn.target().tls();
         if (policy == TlsPolicy.NONE) {

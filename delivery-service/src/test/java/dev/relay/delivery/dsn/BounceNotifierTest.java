@@ -4,8 +4,11 @@ import dev.relay.common.dsn.DsnComposer;
 import dev.relay.common.envelope.Dsn;
 import dev.relay.common.envelope.Envelope;
 import dev.relay.common.envelope.Route;
-import dev.relay.delivery.transport.DeliveryStatus;
-import dev.relay.delivery.transport.RecipientResult;
+import dev.relay.delivery.outcome.DeliveryStatus;
+import dev.relay.delivery.outcome.Diagnostic;
+import dev.relay.delivery.outcome.Phase;
+import dev.relay.delivery.outcome.RecipientResult;
+import dev.relay.delivery.outcome.RemoteHost;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
@@ -19,17 +22,19 @@ class BounceNotifierTest {
     private static final DsnComposer COMPOSER = new DsnComposer("out.relay.test");
     private static final dev.relay.common.envelope.Identity ALICE = new dev.relay.common.envelope.Identity("alice",
             "sub-1", "alice@relay.test", List.of(), List.of(), List.of());
+    private static final RemoteHost MX = new RemoteHost("mx.example.org", "192.0.2.1", 25);
     private static final byte[] BODY = "Subject: x\r\n\r\nhi\r\n".getBytes(StandardCharsets.US_ASCII);
 
     @Test
     void shouldCoverOnlyThePermanentFailuresOfTheRecord() {
         Envelope original = envelope("alice@relay.test", null);
         BounceNotifier.Notice notice = BounceNotifier.notice(COMPOSER, original, BODY, List.of(
-                new RecipientResult("a@example.org", DeliveryStatus.PERMANENT, "550 5.1.1 no such user",
-                        "mx.example.org[192.0.2.1]:25"),
-                new RecipientResult("b@example.org", DeliveryStatus.DELIVERED, "250 ok", "mx.example.org[192.0.2.1]:25"),
-                new RecipientResult("c@example.org", DeliveryStatus.TRANSIENT, "451 later", "mx.example.org[192.0.2.1]:25"),
-                new RecipientResult("d@example.org", DeliveryStatus.PERMANENT, "550 destination not allowed", null)))
+                new RecipientResult("a@example.org", DeliveryStatus.PERMANENT,
+                        new Diagnostic(Phase.RCPT, 550, "5.1.1", "550 5.1.1 no such user"), MX),
+                new RecipientResult("b@example.org", DeliveryStatus.DELIVERED, reply(250, "250 ok"), MX),
+                new RecipientResult("c@example.org", DeliveryStatus.TRANSIENT, reply(451, "451 later"), MX),
+                new RecipientResult("d@example.org", DeliveryStatus.PERMANENT,
+                        reply(550, "550 destination not allowed"), null)))
                 .orElseThrow();
         assertThat(notice.dsn().recipients()).containsExactly("a@example.org", "d@example.org");
         assertThat(notice.envelope().route()).isEqualTo(Route.mx("relay.test"));
@@ -41,18 +46,21 @@ class BounceNotifierTest {
 
     @Test
     void shouldSendNothingForTheNullSenderNotifyNeverOrNoPermanentFailure() {
-        RecipientResult failed = new RecipientResult("a@example.org", DeliveryStatus.PERMANENT, "550 no", null);
+        RecipientResult failed = new RecipientResult("a@example.org", DeliveryStatus.PERMANENT,
+                reply(550, "550 no"), null);
         assertThat(BounceNotifier.notice(COMPOSER, envelope("", null), BODY, List.of(failed))).isEmpty();
         Dsn never = new Dsn(null, null, Map.of("a@example.org", new Dsn.Recipient(List.of("NEVER"), null)));
         assertThat(BounceNotifier.notice(COMPOSER, envelope("alice@relay.test", never), BODY, List.of(failed)))
                 .isEmpty();
         assertThat(BounceNotifier.notice(COMPOSER, envelope("alice@relay.test", null), BODY, List.of(
-                new RecipientResult("a@example.org", DeliveryStatus.TRANSIENT, "451 later", null)))).isEmpty();
+                new RecipientResult("a@example.org", DeliveryStatus.TRANSIENT, reply(451, "451 later"), null))))
+                .isEmpty();
     }
 
     @Test
     void shouldBounceOnlyToSendersThatAuthenticatedOrCameFromATrustedNetwork() {
-        RecipientResult failed = new RecipientResult("a@example.org", DeliveryStatus.PERMANENT, "550 5.1.1 no", null);
+        RecipientResult failed = new RecipientResult("a@example.org", DeliveryStatus.PERMANENT,
+                new Diagnostic(Phase.RCPT, 550, "5.1.1", "550 5.1.1 no"), null);
         Envelope anonymous = new Envelope(Envelope.VERSION, "M1", 1, "198.51.100.7", "c", "relay", false, null,
                 "forged@victim.example", List.of("a@example.org"), false, "7BIT", BODY.length,
                 Route.mx("example.org"), 0);
@@ -65,7 +73,8 @@ class BounceNotifierTest {
 
     @Test
     void shouldSendTheDsnAlongThePolicysReturnRouteSoALocalSenderIsNotLookedUpByMx() {
-        RecipientResult failed = new RecipientResult("a@example.org", DeliveryStatus.PERMANENT, "550 5.1.1 no", null);
+        RecipientResult failed = new RecipientResult("a@example.org", DeliveryStatus.PERMANENT,
+                new Diagnostic(Phase.RCPT, 550, "5.1.1", "550 5.1.1 no"), null);
         Envelope local = envelope("alice@relay.test", null).withReturnRoute(Route.local("relay.test"));
 
         assertThat(BounceNotifier.notice(COMPOSER, local, BODY, List.of(failed)).orElseThrow().envelope().route())
@@ -76,11 +85,8 @@ class BounceNotifierTest {
                 .isEqualTo(Route.mx("relay.test"));
     }
 
-    @Test
-    void shouldNameTheRemoteHost() {
-        assertThat(BounceNotifier.remoteHost("mx.example.org[192.0.2.1]:25")).isEqualTo("mx.example.org");
-        assertThat(BounceNotifier.remoteHost("[192.0.2.1]:25")).isEqualTo("192.0.2.1");
-        assertThat(BounceNotifier.remoteHost("mx.example.org:2525")).isEqualTo("mx.example.org");
+    private static Diagnostic reply(int code, String text) {
+        return new Diagnostic(Phase.RCPT, code, null, text);
     }
 
     /** Submitted by an authenticated identity: a sender Relay may send DSNs to. */

@@ -4,6 +4,7 @@ import dev.relay.common.envelope.Envelope;
 import dev.relay.common.envelope.EnvelopeCodec;
 import dev.relay.common.envelope.Route;
 import dev.relay.common.kafka.Topics;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.junit.jupiter.api.Test;
 
@@ -42,6 +43,20 @@ class OutboundRecordDecoderTest {
             assertThat(u.reason()).startsWith("undecodable envelope").contains("MAILBOX_CLUSTER");
             assertThat(u.value()).isEqualTo(BODY);
             assertThat(u.source()).isEqualTo("relay.outbound.v1-0@7");
+        });
+    }
+
+    @Test
+    void shouldNameTheSourceOfARetryTierRecordAsTheDeadLetterHeaderDoes() {
+        ConsumerRecord<byte[], byte[]> record = new ConsumerRecord<>("relay.retry.v1.5m", 2, 41L,
+                "m1".getBytes(StandardCharsets.UTF_8), BODY);
+
+        OutboundRecordDecoder.Decoded decoded = OutboundRecordDecoder.decode(record);
+
+        assertThat(decoded).isInstanceOfSatisfying(OutboundRecordDecoder.Decoded.Undecodable.class, u -> {
+            assertThat(u.reason()).isEqualTo("missing " + Topics.ENVELOPE_HEADER + " header");
+            assertThat(u.source()).isEqualTo("relay.retry.v1.5m-2@41")
+                    .isEqualTo(KafkaDlqPublisher.source("relay.retry.v1.5m", 2, 41L));
         });
     }
 

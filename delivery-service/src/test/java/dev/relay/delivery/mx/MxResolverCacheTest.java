@@ -1,7 +1,7 @@
 package dev.relay.delivery.mx;
 
 import dev.relay.delivery.metrics.TransportMetrics;
-import dev.relay.delivery.transport.DeliveryStatus;
+import dev.relay.delivery.outcome.DeliveryStatus;
 import dev.relay.delivery.transport.SmtpTarget;
 import dev.relay.delivery.transport.TlsPolicy;
 import dev.relay.testkit.DnsResponder;
@@ -207,7 +207,7 @@ class MxResolverCacheTest {
         MxResolver alone = cached(MAX_TTL);
         assertThat(resolve(alone, "broken.example")).isInstanceOfSatisfying(Resolution.Unroutable.class, u -> {
             assertThat(u.status()).isEqualTo(DeliveryStatus.TRANSIENT);
-            assertThat(u.reason()).startsWith("451 4.4.3").contains("SERVFAIL");
+            assertThat(u.reason().text()).startsWith("451 4.4.3").contains("SERVFAIL");
         });
         resolve(alone, "broken.example");
         assertThat(dns.queries("broken.example")).isEqualTo(2);
@@ -230,7 +230,7 @@ class MxResolverCacheTest {
         resolvers.add(resolver);
 
         assertThat(resolve(resolver, "silent.example")).isInstanceOfSatisfying(Resolution.Unroutable.class,
-                u -> assertThat(u.reason()).startsWith("451 4.4.3").contains("timeout"));
+                u -> assertThat(u.reason().text()).startsWith("451 4.4.3").contains("timeout"));
         resolve(resolver, "silent.example");
 
         assertThat(dns.queries("silent.example")).isEqualTo(2);
@@ -312,7 +312,7 @@ class MxResolverCacheTest {
     private static void assertPermanent(Resolution resolution, String reply) {
         assertThat(resolution).isInstanceOfSatisfying(Resolution.Unroutable.class, u -> {
             assertThat(u.status()).isEqualTo(DeliveryStatus.PERMANENT);
-            assertThat(u.reason()).startsWith(reply);
+            assertThat(u.reason().text()).startsWith(reply);
         });
     }
 

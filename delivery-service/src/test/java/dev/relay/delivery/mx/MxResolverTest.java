@@ -2,7 +2,7 @@ package dev.relay.delivery.mx;
 
 import dev.relay.common.envelope.Route;
 import dev.relay.delivery.metrics.TransportMetrics;
-import dev.relay.delivery.transport.DeliveryStatus;
+import dev.relay.delivery.outcome.DeliveryStatus;
 import dev.relay.delivery.transport.SmtpTarget;
 import dev.relay.delivery.transport.TlsPolicy;
 import dev.relay.testkit.DnsResponder;
@@ -85,7 +85,7 @@ class MxResolverTest {
     void shouldBounceDomainWithNullMx() throws Exception {
         assertThat(resolve(resolver, "nullmx.example")).isInstanceOfSatisfying(Resolution.Unroutable.class, u -> {
             assertThat(u.status()).isEqualTo(DeliveryStatus.PERMANENT);
-            assertThat(u.reason()).startsWith("556 5.1.10");
+            assertThat(u.reason().text()).startsWith("556 5.1.10");
         });
     }
 
@@ -93,7 +93,7 @@ class MxResolverTest {
     void shouldBounceDomainThatDoesNotExist() throws Exception {
         assertThat(resolve(resolver, "nowhere.example")).isInstanceOfSatisfying(Resolution.Unroutable.class, u -> {
             assertThat(u.status()).isEqualTo(DeliveryStatus.PERMANENT);
-            assertThat(u.reason()).startsWith("550 5.1.2");
+            assertThat(u.reason().text()).startsWith("550 5.1.2");
         });
     }
 
@@ -114,7 +114,7 @@ class MxResolverTest {
 
         assertThat(resolve(unanswered, "example.org")).isInstanceOfSatisfying(Resolution.Unroutable.class, u -> {
             assertThat(u.status()).isEqualTo(DeliveryStatus.TRANSIENT);
-            assertThat(u.reason()).startsWith("451 4.4.3");
+            assertThat(u.reason().text()).startsWith("451 4.4.3");
         });
     }
 
@@ -140,7 +140,7 @@ class MxResolverTest {
 
         assertThat(resolution).isInstanceOfSatisfying(Resolution.Unroutable.class, u -> {
             assertThat(u.status()).isEqualTo(DeliveryStatus.PERMANENT);
-            assertThat(u.reason()).startsWith("550 5.4.4 refusing to connect to private address 127.0.0.1");
+            assertThat(u.reason().text()).startsWith("550 5.4.4 refusing to connect to private address 127.0.0.1");
         });
     }
 
@@ -148,7 +148,7 @@ class MxResolverTest {
     void shouldDeferWhenDnsAnswersServfail() throws Exception {
         assertThat(resolve(resolver, "broken.example")).isInstanceOfSatisfying(Resolution.Unroutable.class, u -> {
             assertThat(u.status()).isEqualTo(DeliveryStatus.TRANSIENT);
-            assertThat(u.reason()).startsWith("451 4.4.3").contains("SERVFAIL");
+            assertThat(u.reason().text()).startsWith("451 4.4.3").contains("SERVFAIL");
         });
         assertThat(lookups("mx", "servfail")).isPositive();
     }

@@ -1,7 +1,7 @@
 package dev.relay.delivery.mx;
 
 import dev.relay.common.envelope.Route;
-import dev.relay.delivery.transport.DeliveryStatus;
+import dev.relay.delivery.outcome.DeliveryStatus;
 import dev.relay.delivery.transport.SmtpTarget;
 import dev.relay.delivery.transport.TlsPolicy;
 import io.vertx.core.Vertx;
@@ -44,7 +44,7 @@ class RouteResolverTest {
 
         assertThat(resolution).isInstanceOfSatisfying(Resolution.Unroutable.class, u -> {
             assertThat(u.status()).isEqualTo(DeliveryStatus.PERMANENT);
-            assertThat(u.reason()).startsWith("550 5.4.4 refusing to connect to private address 127.0.0.1");
+            assertThat(u.reason().text()).startsWith("550 5.4.4 refusing to connect to private address 127.0.0.1");
         });
     }
 

@@ -4,8 +4,11 @@ import dev.relay.common.dsn.RecipientStatus;
 import dev.relay.common.envelope.DeliveryHistory;
 import dev.relay.common.envelope.Envelope;
 import dev.relay.common.envelope.Route;
-import dev.relay.delivery.transport.DeliveryStatus;
-import dev.relay.delivery.transport.RecipientResult;
+import dev.relay.delivery.outcome.DeliveryStatus;
+import dev.relay.delivery.outcome.Phase;
+import dev.relay.delivery.outcome.RecipientResult;
+import dev.relay.delivery.outcome.RemoteHost;
+import dev.relay.delivery.transport.SmtpReply;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -20,7 +23,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class AttemptPlanTest {
 
     private static final Instant RECEIVED = Instant.parse("2026-01-01T00:00:00Z");
-    private static final String MX = "mx.example.org[192.0.2.1]:25";
+    private static final RemoteHost MX = new RemoteHost("mx.example.org", "192.0.2.1", 25);
     private static final RetryPolicy POLICY = new RetryPolicy(List.of(Duration.ofMinutes(1), Duration.ofMinutes(5),
             Duration.ofHours(8)), Duration.ofDays(5), Optional.empty(), "relay.retry.v1");
 
@@ -50,7 +53,7 @@ class AttemptPlanTest {
         assertThat(retry.envelope().attempts()).isEqualTo(1);
         assertThat(retry.envelope().history().firstAttemptAt()).isEqualTo(now.toEpochMilli());
         assertThat(retry.envelope().history().lastReply("b@example.org"))
-                .isEqualTo(new DeliveryHistory.LastReply("451 4.3.0 later", MX));
+                .isEqualTo(new DeliveryHistory.LastReply("451 4.3.0 later", MX.describe()));
         assertThat(plan.dsn()).extracting(RecipientStatus::recipient).containsExactly("c@example.org");
 
         // the second failure keeps the first attempt time and moves to the next tier
@@ -119,7 +122,8 @@ class AttemptPlanTest {
     }
 
     private static RecipientResult result(String rcpt, DeliveryStatus status, String reply) {
-        return new RecipientResult(rcpt, status, reply, MX);
+        return new RecipientResult(rcpt, status, new SmtpReply(Integer.parseInt(reply.substring(0, 3)),
+                List.of(reply.substring(4))).diagnostic(Phase.RCPT), MX);
     }
 
     private static Envelope envelope(int attempts, DeliveryHistory history) {

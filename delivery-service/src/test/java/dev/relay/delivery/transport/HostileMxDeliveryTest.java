@@ -1,5 +1,7 @@
 package dev.relay.delivery.transport;
 
+import dev.relay.delivery.outcome.DeliveryStatus;
+import dev.relay.delivery.outcome.RecipientResult;
 import dev.relay.testkit.hostile.HostileMx;
 import dev.relay.testkit.hostile.HostileMx.Mode;
 import io.vertx.core.Vertx;

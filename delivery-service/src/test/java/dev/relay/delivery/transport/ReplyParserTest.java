@@ -1,5 +1,8 @@
 package dev.relay.delivery.transport;
 
+import dev.relay.delivery.outcome.DeliveryStatus;
+import dev.relay.delivery.outcome.Diagnostic;
+import dev.relay.delivery.outcome.Phase;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
@@ -165,10 +168,22 @@ class ReplyParserTest {
 
     @Test
     void shouldClassifyReplies() {
-        assertThat(DeliveryStatus.of(SmtpReply.local(250, "ok"))).isEqualTo(DeliveryStatus.DELIVERED);
-        assertThat(DeliveryStatus.of(SmtpReply.local(451, "later"))).isEqualTo(DeliveryStatus.TRANSIENT);
-        assertThat(DeliveryStatus.of(SmtpReply.local(550, "no"))).isEqualTo(DeliveryStatus.PERMANENT);
-        assertThat(DeliveryStatus.of(SmtpReply.local(600, "??"))).isEqualTo(DeliveryStatus.TRANSIENT);
+        assertThat(DeliveryStatus.of(SmtpReply.local(250, "ok").code())).isEqualTo(DeliveryStatus.DELIVERED);
+        assertThat(DeliveryStatus.of(SmtpReply.local(451, "later").code())).isEqualTo(DeliveryStatus.TRANSIENT);
+        assertThat(DeliveryStatus.of(SmtpReply.local(550, "no").code())).isEqualTo(DeliveryStatus.PERMANENT);
+        assertThat(DeliveryStatus.of(SmtpReply.local(600, "??").code())).isEqualTo(DeliveryStatus.TRANSIENT);
+    }
+
+    @Test
+    void shouldTakeTheEnhancedStatusOnceWhereTheReplyIsRead() {
+        assertThat(new SmtpReply(550, List.of("5.1.1 user unknown")).enhancedStatus()).isEqualTo("5.1.1");
+        assertThat(new SmtpReply(452, List.of("4.2.2 mailbox full", "4.2.2 try later")).enhancedStatus())
+                .isEqualTo("4.2.2");
+        assertThat(new SmtpReply(550, List.of("user unknown")).enhancedStatus()).isNull();
+        assertThat(new SmtpReply(550, List.of("5.1.1-no space")).enhancedStatus()).isNull();
+        assertThat(new SmtpReply(250, List.of("2.0.0")).enhancedStatus()).isEqualTo("2.0.0");
+        assertThat(new SmtpReply(451, List.of("4.7.1 slow down")).diagnostic(Phase.RCPT))
+                .isEqualTo(new Diagnostic(Phase.RCPT, 451, "4.7.1", "451 4.7.1 slow down"));
     }
 
     private void feed(String text) {

@@ -1,5 +1,10 @@
 package dev.relay.delivery.transport;
 
+import dev.relay.delivery.outcome.DeliveryStatus;
+import dev.relay.delivery.outcome.Diagnostic;
+import dev.relay.delivery.outcome.Phase;
+import dev.relay.delivery.outcome.RemoteHost;
+import dev.relay.delivery.outcome.RecipientResult;
 import dev.relay.common.envelope.Dsn;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterAll;
@@ -101,6 +106,21 @@ class SmtpClientDialogueTest {
         assertThat(results.get(0).detail()).isEqualTo("550 5.1.1 <nobody@example.org>: user unknown");
         assertThat(results.get(1).detail()).isEqualTo("250 2.0.0 queued as 42");
         assertThat(results.get(1).remote()).isEqualTo("mx.test[127.0.0.1]:" + server.port());
+    }
+
+    @Test
+    void shouldCarryTheReplyAsFieldsFromWhereItWasRead() throws Exception {
+        ScriptedSmtpServer server = start(new ScriptedSmtpServer()
+                .rcpt("nobody@example.org", "550 5.1.1 <nobody@example.org>: user unknown"));
+
+        List<RecipientResult> results = deliver(server, simpleMessage(), "nobody@example.org", "bob@example.org");
+
+        assertThat(results.get(0).diagnostic()).isEqualTo(new Diagnostic(Phase.RCPT, 550, "5.1.1",
+                "550 5.1.1 <nobody@example.org>: user unknown"));
+        assertThat(results.get(1).diagnostic()).isEqualTo(new Diagnostic(Phase.MESSAGE, 250, "2.0.0",
+                "250 2.0.0 queued as 42"));
+        assertThat(results).extracting(RecipientResult::peer)
+                .containsOnly(new RemoteHost("mx.test", "127.0.0.1", server.port()));
     }
 
     @Test

@@ -1,5 +1,7 @@
 package dev.relay.delivery.transport;
 
+import dev.relay.delivery.outcome.DeliveryStatus;
+import dev.relay.delivery.outcome.RecipientResult;
 import dev.relay.delivery.destination.Destination;
 import dev.relay.delivery.destination.DestinationGate;
 import dev.relay.delivery.destination.DestinationLimits;

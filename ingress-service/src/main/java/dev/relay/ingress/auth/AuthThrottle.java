@@ -1,12 +1,12 @@
 package dev.relay.ingress.auth;
 
-import dev.relay.common.limits.Count;
-import dev.relay.common.limits.Per;
-import dev.relay.common.limits.Slot;
-import dev.relay.common.limits.Usage;
-import dev.relay.common.limits.UsageCounter;
-import dev.relay.common.limits.Window;
 import dev.relay.common.net.ClientKey;
+import dev.relay.common.rules.Count;
+import dev.relay.common.rules.Per;
+import dev.relay.common.rules.Slot;
+import dev.relay.common.rules.Usage;
+import dev.relay.common.rules.Window;
+import dev.relay.common.usage.UsageCounter;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;

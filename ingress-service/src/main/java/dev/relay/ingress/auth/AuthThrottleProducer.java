@@ -1,7 +1,7 @@
 package dev.relay.ingress.auth;
 
-import dev.relay.common.limits.LimitsConfig;
-import dev.relay.common.limits.UsageCounter;
+import dev.relay.common.usage.LimitsConfig;
+import dev.relay.common.usage.UsageCounter;
 import dev.relay.ingress.config.IngressConfig;
 import dev.relay.ingress.rules.LiveUsage;
 import io.smallrye.common.annotation.Identifier;

@@ -1,6 +1,5 @@
 package dev.relay.ingress.auth;
 
-import dev.relay.ingress.smtp.session.AuthResult;
 import io.vertx.core.Future;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;

@@ -2,7 +2,6 @@ package dev.relay.ingress.auth;
 
 import dev.relay.common.envelope.Identity;
 import dev.relay.ingress.config.IngressConfig;
-import dev.relay.ingress.smtp.session.AuthResult;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;

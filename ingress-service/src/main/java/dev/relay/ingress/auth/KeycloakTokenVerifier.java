@@ -2,7 +2,6 @@ package dev.relay.ingress.auth;
 
 import dev.relay.common.envelope.Identity;
 import dev.relay.ingress.config.IngressConfig;
-import dev.relay.ingress.smtp.session.AuthResult;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -96,16 +95,6 @@ public class KeycloakTokenVerifier {
         this.audience = keycloak.audience();
         this.authorizedParties = Set.copyOf(keycloak.authorizedParties());
         this.clock = clock;
-    }
-
-    /** SASL XOAUTH2 payload to token, see {@link SaslBearerParser#xoauth2Token(byte[])}. */
-    public static String xoauth2Token(byte[] decoded) {
-        return SaslBearerParser.xoauth2Token(decoded);
-    }
-
-    /** SASL OAUTHBEARER payload to token, see {@link SaslBearerParser#oauthbearerToken(byte[])}. */
-    public static String oauthbearerToken(byte[] decoded) {
-        return SaslBearerParser.oauthbearerToken(decoded);
     }
 
     public Future<AuthResult> verify(String accessToken) {

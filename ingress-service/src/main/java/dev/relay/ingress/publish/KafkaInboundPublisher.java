@@ -2,6 +2,7 @@ package dev.relay.ingress.publish;
 
 import dev.relay.common.envelope.Envelope;
 import dev.relay.common.envelope.EnvelopeCodec;
+import dev.relay.common.kafka.KafkaClients;
 import dev.relay.common.kafka.Topics;
 import dev.relay.ingress.config.IngressConfig;
 import io.vertx.core.Context;
@@ -57,10 +58,7 @@ public class KafkaInboundPublisher {
         this.vertx = vertx;
         this.topic = config.publish().topic();
         this.timeout = config.publish().timeout();
-        Properties props = new Properties();
-        props.putAll(kafka);
-        props.put(ProducerConfig.ACKS_CONFIG, "all");
-        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        Properties props = KafkaClients.durableProducer(kafka);
         props.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "5");
         props.put(ProducerConfig.LINGER_MS_CONFIG, "1");
         props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG,

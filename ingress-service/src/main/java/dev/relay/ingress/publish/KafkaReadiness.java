@@ -1,5 +1,6 @@
 package dev.relay.ingress.publish;
 
+import dev.relay.common.kafka.KafkaClients;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.vertx.core.Vertx;
@@ -46,8 +47,7 @@ public class KafkaReadiness implements HealthCheck {
     }
 
     void onStart(@Observes StartupEvent event) {
-        Properties props = new Properties();
-        props.putAll(kafka);
+        Properties props = KafkaClients.settings(kafka);
         props.put(AdminClientConfig.CLIENT_ID_CONFIG, "relay-ingress-readiness");
         props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "3000");
         props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "3000");

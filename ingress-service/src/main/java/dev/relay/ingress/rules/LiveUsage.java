@@ -1,10 +1,10 @@
 package dev.relay.ingress.rules;
 
-import dev.relay.common.limits.Count;
-import dev.relay.common.limits.LimitsConfig;
-import dev.relay.common.limits.Slot;
-import dev.relay.common.limits.Usage;
-import dev.relay.common.limits.UsageFollower;
+import dev.relay.common.rules.Count;
+import dev.relay.common.rules.Slot;
+import dev.relay.common.rules.Usage;
+import dev.relay.common.usage.LimitsConfig;
+import dev.relay.common.usage.UsageFollower;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.common.annotation.Identifier;

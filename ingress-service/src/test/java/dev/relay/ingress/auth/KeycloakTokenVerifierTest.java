@@ -1,6 +1,5 @@
 package dev.relay.ingress.auth;
 
-import dev.relay.ingress.smtp.session.AuthResult;
 import dev.relay.testkit.KeycloakServer;
 import dev.relay.testkit.RelayInfraResource;
 import io.quarkus.test.common.QuarkusTestResource;

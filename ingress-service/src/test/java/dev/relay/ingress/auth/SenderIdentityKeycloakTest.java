@@ -3,7 +3,6 @@ package dev.relay.ingress.auth;
 import dev.relay.common.address.MailAddress;
 import dev.relay.common.envelope.Identity;
 import dev.relay.common.rules.RelayRules;
-import dev.relay.ingress.smtp.session.AuthResult;
 import dev.relay.testkit.KeycloakServer;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

@@ -1,7 +1,7 @@
 package dev.relay.ingress.auth;
 
-import dev.relay.common.limits.UsageCounter;
-import dev.relay.common.limits.UsageFollower;
+import dev.relay.common.usage.UsageCounter;
+import dev.relay.common.usage.UsageFollower;
 import dev.relay.testkit.KafkaBroker;
 
 import java.time.Clock;

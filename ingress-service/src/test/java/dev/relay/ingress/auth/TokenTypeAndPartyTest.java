@@ -1,6 +1,5 @@
 package dev.relay.ingress.auth;
 
-import dev.relay.ingress.smtp.session.AuthResult;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;

@@ -3,11 +3,12 @@ package dev.relay.ingress.fuzz;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.relay.common.envelope.Identity;
 import dev.relay.common.rules.RelayRules;
+import dev.relay.ingress.auth.AuthResult;
+import dev.relay.ingress.auth.sasl.Credentials;
 import dev.relay.ingress.smtp.protocol.DataDecoder;
 import dev.relay.ingress.smtp.protocol.MemoryBudget;
 import dev.relay.ingress.smtp.protocol.Reply;
 import dev.relay.ingress.smtp.session.Action;
-import dev.relay.ingress.smtp.session.AuthResult;
 import dev.relay.ingress.smtp.session.Listener;
 import dev.relay.ingress.smtp.session.SessionSettings;
 import dev.relay.ingress.smtp.session.SmtpSession;
@@ -131,13 +132,14 @@ class SmtpSessionFuzzTest {
             } else if (action instanceof Action.StartTls) {
                 assertThat(session.inTransaction()).isFalse();
                 session.onTlsStarted();
-            } else if (action instanceof Action.VerifyPassword verify) {
-                perform(session.onAuthResult(switch (verify.password()) {
+            } else if (action instanceof Action.Verify verify
+                    && verify.credentials() instanceof Credentials.Password password) {
+                perform(session.onAuthResult(switch (password.password()) {
                     case "pw" -> new AuthResult.Success(DEMO);
                     case "down" -> new AuthResult.Unavailable("down");
                     default -> new AuthResult.Invalid();
                 }));
-            } else if (action instanceof Action.VerifyToken) {
+            } else if (action instanceof Action.Verify) {
                 perform(session.onAuthResult(new AuthResult.Invalid()));
             } else if (action instanceof Action.Publish publish) {
                 unsettled.add(publish);

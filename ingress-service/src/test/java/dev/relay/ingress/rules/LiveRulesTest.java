@@ -3,6 +3,7 @@ package dev.relay.ingress.rules;
 import dev.relay.ingress.smtp.server.SmtpServer;
 import dev.relay.ingress.smtp.session.Listener;
 import dev.relay.testkit.RelayInfraResource;
+import dev.relay.testkit.SmtpTestClient;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
@@ -13,12 +14,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 
@@ -41,38 +37,11 @@ class LiveRulesTest {
     String bootstrap;
 
     /** A line-oriented SMTP client: one command, one (possibly multi-line) reply. */
-    private static final class Client implements AutoCloseable {
-        private final Socket socket;
-        private final BufferedReader in;
-        private final OutputStream out;
-
+    /** The shared test client, greeted on connect. */
+    private static final class Client extends SmtpTestClient {
         Client(int port) throws IOException {
-            socket = new Socket("127.0.0.1", port);
-            socket.setSoTimeout(15000);
-            in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
-            out = socket.getOutputStream();
+            super(port);
             reply();
-        }
-
-        String reply() throws IOException {
-            StringBuilder all = new StringBuilder();
-            String line;
-            do {
-                line = in.readLine();
-                all.append(line).append('\n');
-            } while (line != null && line.length() > 3 && line.charAt(3) == '-');
-            return all.toString();
-        }
-
-        String send(String command) throws IOException {
-            out.write((command + "\r\n").getBytes(StandardCharsets.UTF_8));
-            out.flush();
-            return reply();
-        }
-
-        @Override
-        public void close() throws IOException {
-            socket.close();
         }
     }
 

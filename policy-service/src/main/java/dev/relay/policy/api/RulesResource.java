@@ -11,9 +11,8 @@ import dev.relay.common.rules.RuleSetCodec;
 import dev.relay.common.rules.RuleSetException;
 import dev.relay.common.rules.RuleSetValidator;
 import dev.relay.common.rules.RulesHolder;
-import dev.relay.policy.engine.PolicyDecision;
-import dev.relay.policy.engine.PolicyEngine;
-import dev.relay.policy.messaging.InboundProcessor;
+import dev.relay.policy.decide.PolicyDecision;
+import dev.relay.policy.decide.PolicyEngine;
 import dev.relay.policy.rules.RuleStore;
 import io.smallrye.common.annotation.Blocking;
 import io.quarkus.security.Authenticated;
@@ -58,9 +57,9 @@ public class RulesResource {
     private final RuleStore store;
     private final PolicyEngine engine;
 
-    public RulesResource(RuleStore store, InboundProcessor processor) {
+    public RulesResource(RuleStore store, PolicyEngine engine) {
         this.store = store;
-        this.engine = processor.engine();
+        this.engine = engine;
     }
 
     /** @param revision offset of the record in the rules topic; -1 while the configured seed is in force */

@@ -1,5 +1,6 @@
 package dev.relay.policy.rules;
 
+import dev.relay.common.kafka.KafkaClients;
 import dev.relay.common.rules.RelayRules;
 import dev.relay.common.rules.RuleSet;
 import dev.relay.common.rules.RuleSetCodec;
@@ -7,7 +8,7 @@ import dev.relay.common.rules.RulesConfig;
 import dev.relay.common.rules.RulesFollower;
 import dev.relay.common.rules.RulesHolder;
 import dev.relay.policy.config.PolicyConfig;
-import dev.relay.policy.metrics.PolicyMetrics;
+import dev.relay.policy.config.PolicyMetrics;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.annotation.Priority;
@@ -16,7 +17,6 @@ import jakarta.enterprise.event.Observes;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
@@ -67,10 +67,7 @@ public class RuleStore {
     /** Early, so that the first inbound message is decided with the stored rules, not the seed. */
     void onStart(@Observes @Priority(100) StartupEvent event) throws Exception {
         createTopic();
-        Properties props = new Properties();
-        props.putAll(kafka);
-        props.put(ProducerConfig.ACKS_CONFIG, "all");
-        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        Properties props = KafkaClients.durableProducer(kafka);
         producer = new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
         follower = new RulesFollower(kafka, topic, RulesFollower.DEFAULT_RULE_SET, holder).start();
         if (!follower.awaitCaughtUp(config.rulesStartupTimeout())) {
@@ -154,8 +151,7 @@ public class RuleStore {
     }
 
     private void createTopic() throws InterruptedException {
-        Properties props = new Properties();
-        props.putAll(kafka);
+        Properties props = KafkaClients.settings(kafka);
         try (Admin admin = Admin.create(props)) {
             admin.createTopics(List.of(new NewTopic(topic, 1, (short) -1).configs(Map.of(
                     TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT))))

@@ -1,7 +1,7 @@
 package dev.relay.policy.api;
 
 import dev.relay.common.rules.RuleSet;
-import dev.relay.policy.messaging.IsolatedTopicsResource;
+import dev.relay.policy.consume.IsolatedTopicsResource;
 import dev.relay.policy.rules.RuleStore;
 import dev.relay.testkit.KeycloakServer;
 import io.quarkus.test.common.QuarkusTestResource;

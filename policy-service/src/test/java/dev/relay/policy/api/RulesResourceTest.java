@@ -1,6 +1,6 @@
 package dev.relay.policy.api;
 
-import dev.relay.policy.messaging.IsolatedTopicsResource;
+import dev.relay.policy.consume.IsolatedTopicsResource;
 import dev.relay.testkit.KeycloakServer;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;

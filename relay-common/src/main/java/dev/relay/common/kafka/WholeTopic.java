@@ -53,8 +53,7 @@ public final class WholeTopic implements AutoCloseable {
         this.whileMissing = whileMissing;
         this.onRecord = onRecord;
         this.afterPoll = afterPoll;
-        Properties props = new Properties();
-        props.putAll(kafka);
+        Properties props = KafkaClients.settings(kafka);
         props.remove(ConsumerConfig.GROUP_ID_CONFIG);
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");

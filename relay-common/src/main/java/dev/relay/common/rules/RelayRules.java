@@ -2,7 +2,6 @@ package dev.relay.common.rules;
 
 import dev.relay.common.address.MailAddress;
 import dev.relay.common.envelope.Identity;
-import dev.relay.common.limits.RateLimits;
 import dev.relay.common.net.Cidr;
 
 import java.util.HashMap;

@@ -1,7 +1,6 @@
 package dev.relay.common.rules;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
-import dev.relay.common.limits.RateLimitRule;
 
 import java.util.ArrayList;
 import java.util.Collections;

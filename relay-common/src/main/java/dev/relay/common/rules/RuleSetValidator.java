@@ -2,7 +2,6 @@ package dev.relay.common.rules;
 
 import dev.relay.common.address.AddressParser;
 import dev.relay.common.address.ParsedAddress;
-import dev.relay.common.limits.RateLimitValidator;
 import dev.relay.common.net.Cidr;
 
 import java.util.ArrayList;

@@ -99,7 +99,7 @@ class DsnComposerTest {
 
     @Test
     void shouldReturnOnlyTheHeadersForRetHdrsByDefaultAndForLargeOriginals() throws Exception {
-        String headers = new String(DsnComposer.headerSection(ORIGINAL), StandardCharsets.UTF_8);
+        String headers = new String(OriginalMessage.headerSection(ORIGINAL), StandardCharsets.UTF_8);
         assertThat(headers).endsWith("Content-Transfer-Encoding: 8bit\r\n").doesNotContain("K\u00f6ln");
         for (Dsn dsn : new Dsn[]{null, new Dsn("HDRS", null, null)}) {
             MimeMultipart parts = parts(parse(COMPOSER.compose(envelope("alice@example.test",

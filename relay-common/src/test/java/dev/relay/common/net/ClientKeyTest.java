@@ -1,7 +1,7 @@
 package dev.relay.common.net;
 
-import dev.relay.common.limits.Per;
-import dev.relay.common.limits.Subject;
+import dev.relay.common.rules.Per;
+import dev.relay.common.rules.Subject;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;

@@ -1,9 +1,9 @@
 package dev.relay.testkit.hostile;
 
+import dev.relay.testkit.SmtpTestClient;
+
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509TrustManager;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -17,8 +17,6 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -45,7 +43,7 @@ public final class HostileClients {
     private static final int MAX_LINE = 4096;
     /** Notable replies kept per result, so a result stays small whatever the server does. */
     private static final int MAX_NOTES = 12;
-    private static final SSLContext TRUST_ALL = trustAll();
+    private static final SSLContext TRUST_ALL = SmtpTestClient.trustAll();
 
     private final int port;
     private final Duration readTimeout;
@@ -760,32 +758,6 @@ public final class HostileClients {
             } catch (IOException ignored) {
                 // closing anyway
             }
-        }
-    }
-
-    private static SSLContext trustAll() {
-        TrustManager[] trustAll = {new X509TrustManager() {
-            @Override
-            public void checkClientTrusted(X509Certificate[] chain, String authType) {
-                // a test client
-            }
-
-            @Override
-            public void checkServerTrusted(X509Certificate[] chain, String authType) {
-                // the ingress presents a self-signed development certificate
-            }
-
-            @Override
-            public X509Certificate[] getAcceptedIssuers() {
-                return new X509Certificate[0];
-            }
-        }};
-        try {
-            SSLContext context = SSLContext.getInstance("TLS");
-            context.init(null, trustAll, null);
-            return context;
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException(e);
         }
     }
 }

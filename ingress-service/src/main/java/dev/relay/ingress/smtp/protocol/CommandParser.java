@@ -1,9 +1,7 @@
 package dev.relay.ingress.smtp.protocol;
 
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
+import dev.relay.common.net.StrictUtf8;
+
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -23,13 +21,8 @@ public final class CommandParser {
     }
 
     public static Command parse(byte[] line) {
-        String text;
-        try {
-            text = StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(line)).toString();
-        } catch (CharacterCodingException e) {
+        String text = StrictUtf8.decode(line);
+        if (text == null) {
             return new Command.Invalid("OTHER", Replies.syntax("invalid UTF-8 in command"));
         }
         for (int i = 0; i < text.length(); i++) {

@@ -1,90 +1,60 @@
 package dev.relay.ingress.smtp.server;
 
-import dev.relay.ingress.auth.CredentialVerifier;
-import dev.relay.ingress.auth.SaslBearerParser;
-import dev.relay.ingress.metrics.IngressMetrics;
-import dev.relay.ingress.publish.KafkaInboundPublisher;
 import dev.relay.ingress.smtp.protocol.DataDecoder;
-import dev.relay.ingress.smtp.protocol.Printable;
+import dev.relay.ingress.smtp.protocol.MessageBuffer;
 import dev.relay.ingress.smtp.protocol.Replies;
 import dev.relay.ingress.smtp.protocol.Reply;
 import dev.relay.ingress.smtp.session.Action;
-import dev.relay.ingress.smtp.session.AuthResult;
 import dev.relay.ingress.smtp.session.Listener;
 import dev.relay.ingress.smtp.session.SmtpSession;
-import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Context;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetSocket;
 import org.jboss.logging.Logger;
-import org.jboss.logging.MDC;
-
-import java.nio.charset.StandardCharsets;
 
 /**
- * The only code that touches an SMTP socket: frames bytes into lines (only CRLF ends a line; a bare LF in the
- * command phase closes the session, so text after it is never executed), feeds DATA bytes to the decoder and BDAT
- * chunks to their buffer, performs the session's actions, and holds further input while an asynchronous action
- * (AUTH check, Kafka publish, TLS handshake) is in progress, so that pipelined commands are answered strictly in
- * order. Every byte a client can make it hold is bounded: input held while commands wait (an action in progress,
- * or replies the client does not read) up to {@code maxPipelinedBytes}, then 421 4.7.0 and close. Also enforces the
- * command and data timeouts, the minimum data rate over a sliding window and the longest message transfer
- * (421 4.4.2).
+ * The only code that touches an SMTP socket: its {@link InputMode} says what the next bytes are, {@link InputFramer}
+ * cuts them into lines (only CRLF ends one; a bare LF closes the session, so text after it is never executed), DATA
+ * and BDAT chunks; it performs the session's actions (replies through {@link ReplyWriter}, AUTH checks and publishing
+ * through {@link ConnectionServices}) and holds further input while one of them (or a TLS handshake) is in progress,
+ * so that pipelined commands are answered strictly in order. Every byte a client can make it hold is bounded: input
+ * held while commands wait (an action in progress, or replies the client does not read) up to
+ * {@code maxPipelinedBytes}, then 421 4.7.0 and close. Also enforces the command and data timeouts, the minimum data
+ * rate over a sliding window and the longest message transfer (421 4.4.2).
  */
 final class SmtpConnection {
 
     private static final Logger LOG = Logger.getLogger(SmtpConnection.class);
     private static final long TICK_MS = 1000;
-    /** Octets of one over-long command or SASL line discarded before the client is closed (4 AUTH lines' worth). */
-    static final long MAX_DISCARDED_LINE = 4L * SmtpSession.MAX_AUTH_LINE;
-    private static final java.util.Set<String> GROUP_ENDERS =
-            java.util.Set.of("EHLO", "HELO", "DATA", "VRFY", "QUIT", "NOOP", "AUTH");
-
-    /** What every connection shares. */
-    record Services(Vertx vertx, CredentialVerifier credentials, KafkaInboundPublisher publisher,
-                    IngressMetrics metrics, ConnectionTimeouts timeouts, int maxPipelinedBytes) {
-    }
 
     private final NetSocket socket;
     private final SmtpSession session;
     private final Listener listener;
-    private final Services services;
+    private final ConnectionServices services;
     private final String client;
     private final Runnable onClose;
     private final Context context = Vertx.currentContext();
     private final long openedAt = System.nanoTime();
+    private final TransferClock clock;
 
-    private Buffer pending = Buffer.buffer();
-    private DataDecoder decoder;
-    private Action.ReadChunk chunk;
-    private long chunkRemaining;
-    private boolean busy;
-    private boolean discardingLongLine;
-    /** Octets of the over-long line being discarded so far; past {@link #MAX_DISCARDED_LINE} the client is closed. */
-    private long discardedLine;
-    private boolean closed;
+    private final InputFramer input = new InputFramer();
+    private InputMode mode = InputMode.LINES;
+    private final ReplyWriter replies;
     private boolean draining;
-    /** The socket's write queue is full (the client does not read its replies): no further command is executed. */
-    private boolean writeBlocked;
-    private String lastVerb = "CONNECT";
-    private long lastReadAt = System.nanoTime();
-    private long messageStartedAt;
-    private long messageBytes;
-    private final RateWindow rateWindow;
     private long timer = -1;
 
     /** @param onClose called once when the socket is closed, whoever closed it */
-    SmtpConnection(NetSocket socket, SmtpSession session, Listener listener, String client, Services services,
-                   Runnable onClose) {
+    SmtpConnection(NetSocket socket, SmtpSession session, Listener listener, String client,
+                   ConnectionServices services, Runnable onClose) {
         this.socket = socket;
         this.session = session;
         this.listener = listener;
         this.client = client;
         this.services = services;
         this.onClose = onClose;
-        this.rateWindow = new RateWindow(services.timeouts().windowTicks());
+        this.clock = new TransferClock(services.timeouts());
+        this.replies = new ReplyWriter(socket, services.metrics(), this::processInput);
     }
 
     /** @param early bytes that arrived before the session started (behind a PROXY header); usually none */
@@ -112,23 +82,20 @@ final class SmtpConnection {
     }
 
     private void closeIfDrainedAndIdle() {
-        if (draining && !closed && !busy && decoder == null && chunk == null && session.idle()) {
+        if (draining && mode.readsLines() && session.idle()) {
             closeWith(Replies.SHUTTING_DOWN);
         }
     }
 
     private void onBytes(Buffer bytes) {
-        if (closed) {
+        if (mode == InputMode.CLOSED) {
             return;
         }
-        lastReadAt = System.nanoTime();
-        if (inMessage()) {
-            messageBytes += bytes.length();
-        }
-        pending.appendBuffer(bytes);
-        if ((busy || writeBlocked) && pending.length() > services.maxPipelinedBytes()) {
-            LOG.debugf("closing session from %s: %d bytes pipelined while commands wait", client, pending.length());
-            pending = Buffer.buffer();
+        clock.read(bytes.length(), inMessage());
+        input.append(bytes);
+        if ((mode == InputMode.WAITING || replies.blocked()) && input.length() > services.maxPipelinedBytes()) {
+            LOG.debugf("closing session from %s: %d bytes pipelined while commands wait", client, input.length());
+            input.clear();
             closeWith(Replies.PIPELINING_FLOOD);
             return;
         }
@@ -137,28 +104,22 @@ final class SmtpConnection {
 
     /** From the first byte of a message to its end: while the session holds message bytes, across BDAT chunks. */
     private boolean inMessage() {
-        return decoder != null || chunk != null || session.holdsMessage();
+        return mode.readsMessage() || session.holdsMessage();
     }
 
     private void processInput() {
-        while (!busy && !closed) {
+        while (mode != InputMode.WAITING && mode != InputMode.CLOSED) {
             closeIfDrainedAndIdle();
-            if (closed) {
+            if (mode == InputMode.CLOSED) {
                 return;
             }
-            if (chunk != null) {
-                if (!feedChunk()) {
+            if (mode.readsMessage()) {
+                if (!messageEnded()) {
                     return;
                 }
                 continue;
             }
-            if (decoder != null) {
-                if (!feedData()) {
-                    return;
-                }
-                continue;
-            }
-            if (writeBlocked) {
+            if (replies.blocked()) {
                 return; // resumed by the drain handler; meanwhile onBytes bounds what piles up
             }
             byte[] line = nextLine();
@@ -173,167 +134,101 @@ final class SmtpConnection {
         }
     }
 
-    /** Feeds pending bytes to the DATA decoder; true when the data ended and line processing may go on. */
-    private boolean feedData() {
-        byte[] bytes = pending.getBytes();
-        int end = decoder.feed(bytes, 0, bytes.length);
-        if (end < 0) {
-            pending = Buffer.buffer();
+    /** Feeds pending bytes to the DATA decoder or BDAT chunk; true when it ended and line processing may go on. */
+    private boolean messageEnded() {
+        DataDecoder data = mode == InputMode.DATA ? input.feedData() : null;
+        Action.ReadChunk chunk = mode == InputMode.CHUNK ? input.feedChunk() : null;
+        if (data == null && chunk == null) {
             return false;
         }
-        pending = Buffer.buffer().appendBytes(bytes, end, bytes.length - end);
-        DataDecoder done = decoder;
-        decoder = null;
-        services.metrics().messageSize(done.buffer().size());
-        lastVerb = "DATA";
-        perform(counted(session.onDataEnd(done)));
-        return true;
-    }
-
-    /** At the end of a message: anything but a publish is a refusal of its content. */
-    private Action counted(Action endOfMessage) {
-        if (!(endOfMessage instanceof Action.Publish)) {
-            services.metrics().message("rejected");
+        mode = InputMode.LINES;
+        replies.answering(data != null ? "DATA" : "BDAT");
+        MessageBuffer message = data != null ? data.buffer() : chunk.last() ? chunk.buffer() : null;
+        if (message != null) {
+            services.metrics().messageSize(message.size());
         }
-        return endOfMessage;
-    }
-
-    /** Moves up to the rest of the current BDAT chunk from pending into its buffer; true when it is complete. */
-    private boolean feedChunk() {
-        int take = (int) Math.min(chunkRemaining, pending.length());
-        if (chunk.buffer() != null && take > 0) {
-            chunk.buffer().write(pending.getBytes(0, take), 0, take);
-        }
-        pending = pending.getBuffer(take, pending.length());
-        chunkRemaining -= take;
-        if (chunkRemaining > 0) {
-            return false;
-        }
-        Action.ReadChunk done = chunk;
-        chunk = null;
-        lastVerb = "BDAT";
-        if (done.last() && done.buffer() != null) {
-            services.metrics().messageSize(done.buffer().size());
-        }
-        perform(done.last() ? counted(session.onChunk(done)) : session.onChunk(done));
+        Action next = data != null ? session.onDataEnd(data) : session.onChunk(chunk);
+        perform(data != null || chunk.last() ? services.endOfMessage(next) : next);
         return true;
     }
 
     /**
-     * RFC 2920 §3.1: EHLO, HELO, DATA, VRFY, QUIT, NOOP and AUTH end a pipelined group; a client that sends more
-     * before their reply is not speaking SMTP (spam engines, smuggling probes). Enforced for clients that have
-     * not authenticated, as Postfix's smtpd_forbid_unauth_pipelining does.
+     * RFC 2920 §3.1: a command that ends a pipelined group ({@link Verbs#endsGroup}) followed by more before its
+     * reply is not SMTP (spam engines, smuggling probes). Enforced for clients that have not authenticated, as
+     * Postfix's smtpd_forbid_unauth_pipelining does.
      */
     private boolean improperlyPipelined() {
-        return pending.length() > 0 && session.identity() == null && !session.awaitingAuthResponse()
-                && GROUP_ENDERS.contains(lastVerb);
+        return input.length() > 0 && session.identity() == null && !session.awaitingAuthResponse()
+                && Verbs.endsGroup(replies.verb());
     }
 
-    /**
-     * The next complete line without its CRLF, or null. A bare LF (not after CR) never ends a line here and is
-     * never skipped: the session refuses it and closes, so neither the text before it nor the text after it is
-     * executed (a line split differently by a front end and by us is how commands are smuggled).
-     */
+    /** The next complete command or SASL line (see {@link InputFramer#nextLine}), or null. */
     private byte[] nextLine() {
-        int length = pending.length();
-        for (int i = 0; i < length; i++) {
-            if (pending.getByte(i) != '\n') {
-                continue;
+        while (true) {
+            InputFramer.Cut cut = input.nextLine(mode == InputMode.DISCARDING_LINE, session.maxLineLength());
+            if (cut instanceof InputFramer.Cut.Line line) {
+                replies.answering(Verbs.of(line.bytes()));
+                return line.bytes();
             }
-            boolean crlf = i > 0 && pending.getByte(i - 1) == '\r';
-            if (!crlf) {
-                pending = Buffer.buffer();
-                discardingLongLine = false;
-                perform(session.onBareLineFeed());
+            if (cut instanceof InputFramer.Cut.Incomplete incomplete) {
+                if (incomplete.discarding()) {
+                    mode = InputMode.DISCARDING_LINE;
+                }
+                if (incomplete.endless()) {
+                    closeWith(Replies.ENDLESS_LINE);
+                }
                 return null;
             }
-            int limit = lineLimit();
-            byte[] line = pending.getBytes(0, i - 1);
-            pending = pending.getBuffer(i + 1, length);
-            if (discardingLongLine || line.length > limit) {
-                discardingLongLine = false;
-                discardedLine = 0;
-                perform(session.onLineTooLong());
-                return closed ? null : nextLine();
-            }
-            lastVerb = verbOf(line);
-            return line;
-        }
-        if (length > lineLimit()) {
-            // An over-long line is discarded and answered at its end, so a client that made one mistake keeps its
-            // session; a line that never ends is not a mistake: beyond the bound, answer and close.
-            discardingLongLine = true;
-            discardedLine += length;
-            pending = Buffer.buffer();
-            if (discardedLine > MAX_DISCARDED_LINE) {
-                closeWith(Replies.ENDLESS_LINE);
+            mode = InputMode.LINES;
+            boolean bareLineFeed = cut instanceof InputFramer.Cut.BareLineFeed;
+            perform(bareLineFeed ? session.onBareLineFeed() : session.onLineTooLong());
+            if (bareLineFeed || mode == InputMode.CLOSED) {
+                return null;
             }
         }
-        return null;
-    }
-
-    /** RFC 4954 §4: an AUTH command with its initial response may be as long as a SASL response line. */
-    private int lineLimit() {
-        boolean auth = pending.length() >= 5
-                && pending.getString(0, 5, "US-ASCII").equalsIgnoreCase("AUTH ");
-        return auth ? SmtpSession.MAX_AUTH_LINE : session.maxLineLength();
     }
 
     private void perform(Action action) {
-        if (closed) {
+        if (mode == InputMode.CLOSED) {
             return;
         }
         act(action);
         if (!inMessage()) {
-            messageStartedAt = 0; // the message ended (published or refused) or none started
+            clock.noMessage(); // the message ended (published or refused) or none started
         }
     }
 
     private void act(Action action) {
         if (action instanceof Action.Send send) {
-            write(send.reply());
+            replies.write(send.reply());
         } else if (action instanceof Action.SendAndClose close) {
-            write(close.reply());
+            replies.write(close.reply());
             close();
         } else if (action instanceof Action.ReadData read) {
-            write(read.reply());
-            decoder = read.decoder();
-            startMessage();
+            replies.write(read.reply());
+            input.startData(read.decoder());
+            mode = InputMode.DATA;
+            clock.startMessage();
         } else if (action instanceof Action.ReadChunk read) {
-            chunk = read;
-            chunkRemaining = read.size();
-            startMessage();
+            input.startChunk(read);
+            mode = InputMode.CHUNK;
+            clock.startMessage();
         } else if (action instanceof Action.StartTls startTls) {
             startTls(startTls.reply());
-        } else if (action instanceof Action.VerifyPassword verify) {
-            authenticate(verify.mechanism(), services.credentials().verifyPassword(client, verify.username(),
-                    verify.password()));
-        } else if (action instanceof Action.VerifyToken verify) {
-            authenticate(verify.mechanism(), services.credentials().verifyToken(client, token(verify)));
+        } else if (action instanceof Action.Verify verify) {
+            hold();
+            services.verify(session, client, verify.credentials(), this::release);
         } else if (action instanceof Action.Publish publish) {
-            publish(publish);
-        }
-    }
-
-    private static String token(Action.VerifyToken verify) {
-        return verify.mechanism().equals("XOAUTH2") ? SaslBearerParser.xoauth2Token(verify.saslPayload())
-                : SaslBearerParser.oauthbearerToken(verify.saslPayload());
-    }
-
-    private void startMessage() {
-        if (messageStartedAt == 0) {
-            messageStartedAt = System.nanoTime();
-            messageBytes = 0;
-            rateWindow.reset();
+            hold();
+            services.publish(session, publish, this::release);
         }
     }
 
     private void startTls(Reply reply) {
-        busy = true;
-        services.metrics().command("STARTTLS", reply.replyClass());
-        socket.write(Buffer.buffer(reply.toBytes()), written -> {
+        mode = InputMode.WAITING;
+        replies.writeStartTls(reply, written -> {
             // RFC 3207 §4.2 / CVE-2011-0411: nothing the client sent before the handshake may be executed.
-            pending = Buffer.buffer();
+            input.clear();
             socket.upgradeToSsl(done -> {
                 if (done.failed()) {
                     LOG.debugf("TLS handshake failed from %s: %s", client, done.cause().toString());
@@ -341,90 +236,44 @@ final class SmtpConnection {
                     return;
                 }
                 session.onTlsStarted();
-                busy = false;
+                stopWaiting();
                 processInput();
             });
         });
     }
 
-    private void authenticate(String mechanism, Future<AuthResult> verification) {
-        hold();
-        verification.onComplete(done -> {
-            AuthResult result = done.succeeded() ? done.result() : new AuthResult.Unavailable("error");
-            services.metrics().auth(mechanism, result.getClass().getSimpleName().toLowerCase());
-            release(session.onAuthResult(result));
-        });
-    }
-
-    private void publish(Action.Publish publish) {
-        hold();
-        String id = publish.envelope().messageId();
-        Timer.Sample sample = services.metrics().startPublish();
-        KafkaInboundPublisher.Publication publication =
-                services.publisher().publish(publish.envelope(), publish.message());
-        // the memory goes back when the producer is done with the record, not when the client is answered
-        publication.settled().onComplete(done -> session.onSettled(publish));
-        publication.acknowledged().onComplete(done -> {
-            services.metrics().publishDone(sample, done.succeeded());
-            services.metrics().message(done.succeeded() ? "accepted" : "temp_failed");
-            if (done.succeeded()) {
-                MDC.put("messageId", id);
-                try {
-                    LOG.infof("accepted %s from=<%s> nrcpt=%d size=%d", id, publish.envelope().mailFrom(),
-                            publish.envelope().recipients().size(), publish.message().length);
-                } finally {
-                    MDC.remove("messageId");
-                }
-            }
-            release(session.onPublished(publish, done.succeeded()));
-        });
-    }
-
+    /** An asynchronous action starts: input is held (and the socket paused) until {@link #release}. */
     private void hold() {
-        busy = true;
+        mode = InputMode.WAITING;
         socket.pause();
     }
 
     private void release(Action next) {
-        busy = false;
+        stopWaiting();
         perform(next);
         closeIfDrainedAndIdle();
-        if (!closed) {
+        if (mode != InputMode.CLOSED) {
             socket.resume();
             processInput();
         }
     }
 
-    /**
-     * Runs every second on this connection's event loop: command timeout, data timeout, minimum data rate over the
-     * sliding window, longest message transfer.
-     */
-    private void checkTimeouts() {
-        if (closed || busy) {
-            return;
-        }
-        long now = System.nanoTime();
-        boolean inMessage = inMessage() && messageStartedAt != 0;
-        long inWindow = inMessage ? rateWindow.tick(messageBytes) : -1;
-        Reply verdict = services.timeouts().verdict(inMessage, now - lastReadAt,
-                inMessage ? now - messageStartedAt : 0, inWindow);
-        if (verdict != null) {
-            LOG.debugf("closing session from %s: %s", client, verdict);
-            closeWith(verdict);
+    /** Back to reading lines, unless the connection was closed meanwhile. */
+    private void stopWaiting() {
+        if (mode == InputMode.WAITING) {
+            mode = InputMode.LINES;
         }
     }
 
-    private void write(Reply reply) {
-        services.metrics().command(lastVerb, reply.replyClass());
-        socket.write(Buffer.buffer(reply.toBytes()));
-        if (!writeBlocked && socket.writeQueueFull()) {
-            // the client does not read its replies: execute nothing more until it does (onBytes bounds the input)
-            writeBlocked = true;
-            socket.drainHandler(v -> {
-                writeBlocked = false;
-                socket.drainHandler(null);
-                processInput();
-            });
+    /** Runs every second on this connection's event loop: the verdict of {@link TransferClock}. */
+    private void checkTimeouts() {
+        if (mode == InputMode.CLOSED || mode == InputMode.WAITING) {
+            return;
+        }
+        Reply verdict = clock.verdict(inMessage());
+        if (verdict != null) {
+            LOG.debugf("closing session from %s: %s", client, verdict);
+            closeWith(verdict);
         }
     }
 
@@ -435,7 +284,7 @@ final class SmtpConnection {
     }
 
     private void close() {
-        closed = true;
+        mode = InputMode.CLOSED;
         socket.end();
     }
 
@@ -443,26 +292,9 @@ final class SmtpConnection {
         if (timer >= 0) {
             services.vertx().cancelTimer(timer);
         }
-        closed = true;
+        mode = InputMode.CLOSED;
         session.onClosed(); // gives back the message being received, if any (the one release path)
         onClose.run();
-        services.metrics().sessionClosed();
-        LOG.infof("session listener=%s client=%s helo=%s tls=%s user=%s queued=%s errors=%d duration=%dms",
-                listener.tag(), client, Printable.forLog(session.heloName()), session.tls(),
-                session.identity() == null ? "-" : session.identity().username(), session.queuedIds(),
-                session.errors(), (System.nanoTime() - openedAt) / 1_000_000);
-    }
-
-    private static String verbOf(byte[] line) {
-        int n = 0;
-        while (n < line.length && n < 8 && line[n] != ' ') {
-            n++;
-        }
-        String verb = new String(line, 0, n, StandardCharsets.US_ASCII).toUpperCase();
-        return switch (verb) {
-            case "EHLO", "HELO", "MAIL", "RCPT", "DATA", "BDAT", "RSET", "NOOP", "QUIT", "VRFY", "HELP", "STARTTLS",
-                    "AUTH" -> verb;
-            default -> "OTHER";
-        };
+        services.sessionClosed(listener, client, session, openedAt);
     }
 }

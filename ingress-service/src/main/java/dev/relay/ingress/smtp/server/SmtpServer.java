@@ -1,5 +1,6 @@
 package dev.relay.ingress.smtp.server;
 
+import dev.relay.common.lifecycle.Drain;
 import dev.relay.common.net.Cidr;
 import dev.relay.ingress.auth.CredentialVerifier;
 import dev.relay.ingress.config.IngressConfig;
@@ -59,7 +60,7 @@ public class SmtpServer {
     private final IngressConfig config;
     private final SessionSettings settings;
     private final ListenerCertificates tls;
-    private final SmtpConnection.Services services;
+    private final ConnectionServices services;
     private final KafkaReadiness readiness;
     private final ConnectionLimiter limiter;
     private final Set<SmtpConnection> connections = ConcurrentHashMap.newKeySet();
@@ -81,7 +82,7 @@ public class SmtpServer {
         config.proxyProtocol().trustedNetworks().stream().filter(n -> !n.equals("none"))
                 .forEach(n -> proxyNetworks.add(Cidr.parse(n)));
         IngressConfig.Smtp smtp = config.smtp();
-        this.services = new SmtpConnection.Services(vertx, credentials, publisher, metrics,
+        this.services = new ConnectionServices(vertx, credentials, publisher, metrics,
                 new ConnectionTimeouts(smtp.commandTimeout(), smtp.dataTimeout(), smtp.minDataRate(),
                         smtp.minDataRateWindow(), smtp.maxMessageDuration()), smtp.maxPipelinedBytes());
         this.limiter = new ConnectionLimiter(smtp.maxConnections(), smtp.maxConnectionsPerClient(),
@@ -110,10 +111,7 @@ public class SmtpServer {
         accepting = false;
         LOG.infof("SMTP shutting down: draining %d session(s)", connections.size());
         connections.forEach(SmtpConnection::drain);
-        long deadline = System.nanoTime() + config.smtp().shutdownGrace().toNanos();
-        while (!connections.isEmpty() && System.nanoTime() < deadline) {
-            Thread.sleep(50); // shutdown thread, not an event loop
-        }
+        Drain.await(connections::size, config.smtp().shutdownGrace(), 50);
         if (!connections.isEmpty()) {
             LOG.warnf("closing %d session(s) still busy after the shutdown grace period", connections.size());
         }

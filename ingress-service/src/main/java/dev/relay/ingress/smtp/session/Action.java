@@ -1,12 +1,13 @@
 package dev.relay.ingress.smtp.session;
 
 import dev.relay.common.envelope.Envelope;
+import dev.relay.ingress.auth.sasl.Credentials;
 import dev.relay.ingress.smtp.protocol.DataDecoder;
 import dev.relay.ingress.smtp.protocol.Reply;
 
 /**
  * What the session asks its I/O edge to do next. The edge performs it and, for the asynchronous ones
- * ({@link VerifyPassword}, {@link Publish}), reports the result back to the session before reading on.
+ * ({@link Verify}, {@link Publish}), reports the result back to the session before reading on.
  */
 public sealed interface Action {
 
@@ -24,23 +25,11 @@ public sealed interface Action {
     record ReadData(Reply reply, DataDecoder decoder) implements Action {
     }
 
-    /** Check a username and password with the identity provider; report with {@code onAuthResult}. */
-    record VerifyPassword(String mechanism, String username, String password) implements Action {
-        @Override
-        public String toString() {
-            return "VerifyPassword[" + mechanism + ", " + username + ", ***]";
-        }
-    }
-
     /**
-     * Verify an access token (XOAUTH2 or OAUTHBEARER); {@code saslPayload} is the decoded client response holding
-     * it. Report with {@code onAuthResult}.
+     * Check the credentials a SASL exchange produced with the identity provider (a password with Keycloak, a token
+     * locally); report with {@code onAuthResult}.
      */
-    record VerifyToken(String mechanism, byte[] saslPayload) implements Action {
-        @Override
-        public String toString() {
-            return "VerifyToken[" + mechanism + ", ***]";
-        }
+    record Verify(Credentials credentials) implements Action {
     }
 
     /**

@@ -1,6 +1,6 @@
 package dev.relay.ingress.smtp.session;
 
-import dev.relay.common.limits.Usage;
+import dev.relay.common.rules.Usage;
 
 import java.time.Clock;
 import java.time.Instant;

@@ -2,6 +2,7 @@ package dev.relay.ingress.smtp.session;
 
 import dev.relay.common.address.MailAddress;
 import dev.relay.common.envelope.Dsn;
+import dev.relay.ingress.smtp.protocol.EnvelopeParameters;
 import dev.relay.ingress.smtp.protocol.MessageBuffer;
 
 import java.util.ArrayList;

@@ -1,13 +1,14 @@
 package dev.relay.ingress.smtp.session;
 
 import dev.relay.common.envelope.Identity;
-import dev.relay.common.limits.Count;
-import dev.relay.common.limits.Per;
-import dev.relay.common.limits.Slot;
-import dev.relay.common.limits.Usage;
-import dev.relay.common.limits.Window;
+import dev.relay.common.rules.Count;
+import dev.relay.common.rules.Per;
 import dev.relay.common.rules.RelayRules;
 import dev.relay.common.rules.RuleSetCodec;
+import dev.relay.common.rules.Slot;
+import dev.relay.common.rules.Usage;
+import dev.relay.common.rules.Window;
+import dev.relay.ingress.auth.AuthResult;
 import dev.relay.ingress.smtp.protocol.MemoryBudget;
 import dev.relay.ingress.smtp.protocol.Reply;
 import org.junit.jupiter.api.Test;

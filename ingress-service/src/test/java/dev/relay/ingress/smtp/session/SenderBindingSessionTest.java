@@ -3,6 +3,7 @@ package dev.relay.ingress.smtp.session;
 import dev.relay.common.envelope.Identity;
 import dev.relay.common.rules.RelayRules;
 import dev.relay.common.rules.RuleSetCodec;
+import dev.relay.ingress.auth.AuthResult;
 import dev.relay.ingress.smtp.protocol.DataDecoder;
 import dev.relay.ingress.smtp.protocol.MemoryBudget;
 import dev.relay.ingress.smtp.protocol.Reply;
@@ -112,7 +113,7 @@ class SenderBindingSessionTest {
         assertThat(again.status()).isEqualTo("4.7.0");
         assertThat(s.identity()).isNull();
         String plain = Base64.getEncoder().encodeToString("\0demo\0pw".getBytes(StandardCharsets.UTF_8));
-        assertThat(line(s, "AUTH PLAIN " + plain)).isInstanceOf(Action.VerifyPassword.class);
+        assertThat(line(s, "AUTH PLAIN " + plain)).isInstanceOf(Action.Verify.class);
         s.onAuthResult(new AuthResult.Success(user("smtp-relay"), System.currentTimeMillis() + 60_000));
         assertThat(reply(line(s, "MAIL FROM:<demo@example.test>")).code()).isEqualTo(250);
     }

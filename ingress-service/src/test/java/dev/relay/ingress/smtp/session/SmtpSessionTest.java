@@ -2,6 +2,8 @@ package dev.relay.ingress.smtp.session;
 
 import dev.relay.common.envelope.Identity;
 import dev.relay.common.rules.RelayRules;
+import dev.relay.ingress.auth.AuthResult;
+import dev.relay.ingress.auth.sasl.Credentials;
 import dev.relay.ingress.smtp.protocol.DataDecoder;
 import dev.relay.ingress.smtp.protocol.MemoryBudget;
 import dev.relay.ingress.smtp.protocol.Reply;
@@ -50,7 +52,7 @@ class SmtpSessionTest {
         s.onTlsStarted();
         line(s, "EHLO client.example");
         String plain = Base64.getEncoder().encodeToString("\0demo\0pw".getBytes(StandardCharsets.UTF_8));
-        assertThat(line(s, "AUTH PLAIN " + plain)).isEqualTo(new Action.VerifyPassword("PLAIN", "demo", "pw"));
+        assertThat(line(s, "AUTH PLAIN " + plain)).isEqualTo(new Action.Verify(new Credentials.Password("PLAIN", "demo", "pw")));
         assertThat(code(s.onAuthResult(new AuthResult.Success(DEMO)))).isEqualTo(235);
         return s;
     }
@@ -110,7 +112,7 @@ class SmtpSessionTest {
         assertThat(line(s, "AUTH LOGIN")).isEqualTo(new Action.Send(Reply.of(334, null, "VXNlcm5hbWU6")));
         line(s, Base64.getEncoder().encodeToString("demo".getBytes()));
         assertThat(line(s, Base64.getEncoder().encodeToString("bad".getBytes())))
-                .isEqualTo(new Action.VerifyPassword("LOGIN", "demo", "bad"));
+                .isEqualTo(new Action.Verify(new Credentials.Password("LOGIN", "demo", "bad")));
         Action invalid = s.onAuthResult(new AuthResult.Invalid());
         assertThat(code(invalid)).isEqualTo(535);
         assertThat(status(invalid)).isEqualTo("5.7.8");
@@ -257,13 +259,14 @@ class SmtpSessionTest {
         line(s, "EHLO client.example");
         String payload = Base64.getEncoder().encodeToString("user=demo\u0001auth=Bearer abc\u0001\u0001".getBytes());
         Action verify = line(s, "AUTH XOAUTH2 " + payload);
-        assertThat(verify).isInstanceOf(Action.VerifyToken.class);
+        assertThat(verify).isEqualTo(new Action.Verify(new Credentials.Token("XOAUTH2", "abc")));
         Action challenge = s.onAuthResult(new AuthResult.Invalid());
         assertThat(code(challenge)).isEqualTo(334);
         Action refused = line(s, "");
         assertThat(code(refused)).isEqualTo(535);
         assertThat(code(line(s, "AUTH OAUTHBEARER"))).isEqualTo(334);
-        assertThat(line(s, payload)).isInstanceOf(Action.VerifyToken.class);
+        // an XOAUTH2 payload given to OAUTHBEARER has no GS2 header: no token, still verified (and refused)
+        assertThat(line(s, payload)).isEqualTo(new Action.Verify(new Credentials.Token("OAUTHBEARER", null)));
         assertThat(code(s.onAuthResult(new AuthResult.Success(DEMO)))).isEqualTo(235);
     }
 }

@@ -1,0 +1,7 @@
+/**
+ * The rules in force: {@link dev.relay.policy.rules.RuleStore} owns the rules topic (follows it, seeds it, writes
+ * the admin API's rule sets), and {@link dev.relay.policy.rules.EngineProducer} builds the one
+ * {@code PolicyEngine} bean (and its {@code RefusalNotifier}) that decides with them; everything that decides
+ * injects that bean.
+ */
+package dev.relay.policy.rules;
