@@ -17,7 +17,7 @@ import java.util.Optional;
  *
  * <p>Sender ({@link #sender}): (1) null sender, (2) header {@code From:} binding, (3) sender syntax, (4) sender
  * ownership, (5) the rule set's message size, (6) the message rate. Recipient ({@link #recipient}): recipient
- * count, syntax, the engine's decision, recipient rate.
+ * count, syntax, the engine's decision, recipient rate. Each is a {@link Step}, named in the {@link Failure}.
  *
  * <p>Where the two stages differ, on purpose (each one is a {@link Stage} property or an argument, and tested):
  * <ol>
@@ -106,8 +106,16 @@ public final class RelayChecks {
     public record Allowed(MailAddress address, String rule) {
     }
 
-    /** Why a check refused; {@link #rule} and {@link #reason} are what the policy records. */
+    /** The named steps, in their order (the recipient count's place depends on {@link Stage#countsFirst}). */
+    public enum Step {
+        NULL_SENDER, HEADER_FROM, SENDER_SYNTAX, SENDER_OWNED, MESSAGE_SIZE, MESSAGE_RATE,
+        RECIPIENT_COUNT, RECIPIENT_SYNTAX, RECIPIENT_DECISION, RECIPIENT_RATE
+    }
+
+    /** Why a check refused, at which step; {@link #rule} and {@link #reason} are what the policy records. */
     public sealed interface Failure {
+
+        Step step();
 
         String rule();
 
@@ -118,7 +126,8 @@ public final class RelayChecks {
             return false;
         }
 
-        record NullSender(RelayDecision.Deny deny) implements Failure {
+        /** The rule engine said no: null sender, header From, sender ownership, recipient decision. */
+        record Denied(Step step, RelayDecision.Deny deny) implements Failure {
             public String rule() {
                 return deny.rule();
             }
@@ -128,17 +137,8 @@ public final class RelayChecks {
             }
         }
 
-        record HeaderFromNotOwned(RelayDecision.Deny deny) implements Failure {
-            public String rule() {
-                return deny.rule();
-            }
-
-            public String reason() {
-                return deny.reason();
-            }
-        }
-
-        record BadSender(ParsedAddress.Invalid invalid) implements Failure {
+        /** The address parser refused the sender or a recipient. */
+        record BadAddress(Step step, ParsedAddress.Invalid invalid) implements Failure {
             public String rule() {
                 return ADDRESS_SYNTAX;
             }
@@ -148,62 +148,25 @@ public final class RelayChecks {
             }
         }
 
-        record SenderNotOwned(RelayDecision.Deny deny) implements Failure {
-            public String rule() {
-                return deny.rule();
-            }
-
-            public String reason() {
-                return deny.reason();
-            }
-        }
-
-        record TooLarge(RelayRules.Limit limit) implements Failure {
+        /** Over the rule set's message size or the stage's recipient count. */
+        record OverLimit(Step step, RelayRules.Limit limit) implements Failure {
             public String rule() {
                 return limit.rule();
             }
 
             public String reason() {
-                return "message too large (at most " + limit.value() + " bytes)";
-            }
-        }
-
-        record TooManyRecipients(RelayRules.Limit limit) implements Failure {
-            public String rule() {
-                return limit.rule();
-            }
-
-            public String reason() {
-                return "too many recipients (at most " + limit.value() + ")";
+                return step == Step.MESSAGE_SIZE ? "message too large (at most " + limit.value() + " bytes)"
+                        : "too many recipients (at most " + limit.value() + ")";
             }
 
             @Override
             public boolean temporary() {
-                return true;
+                return step == Step.RECIPIENT_COUNT;
             }
         }
 
-        record BadRecipient(ParsedAddress.Invalid invalid) implements Failure {
-            public String rule() {
-                return ADDRESS_SYNTAX;
-            }
-
-            public String reason() {
-                return invalid.reason();
-            }
-        }
-
-        record RecipientDenied(RelayDecision.Deny deny) implements Failure {
-            public String rule() {
-                return deny.rule();
-            }
-
-            public String reason() {
-                return deny.reason();
-            }
-        }
-
-        record RateLimited(Exceeded exceeded) implements Failure {
+        /** A rate limit of the rule set is full. */
+        record RateLimited(Step step, Exceeded exceeded) implements Failure {
             public String rule() {
                 return exceeded.rule();
             }
@@ -235,7 +198,7 @@ public final class RelayChecks {
                                               RateView rate) {
         boolean nullSender = mailFrom.isEmpty();
         if (nullSender && c.rules().nullSender(c.identity()) instanceof RelayDecision.Deny deny) {
-            return Outcome.failed(new Failure.NullSender(deny));
+            return Outcome.failed(new Failure.Denied(Step.NULL_SENDER, deny));
         }
         if (message != null && c.rules().headerFromBound(c.identity())) {
             HeaderFrom.Result from = HeaderFrom.of(message);
@@ -243,7 +206,7 @@ public final class RelayChecks {
                 RelayDecision decision = from.valid() ? c.rules().headerFrom(c.identity(), from.addresses())
                         : new RelayDecision.Deny("header-from-not-owned", "the From: header cannot be read");
                 if (decision instanceof RelayDecision.Deny deny) {
-                    return Outcome.failed(new Failure.HeaderFromNotOwned(deny));
+                    return Outcome.failed(new Failure.Denied(Step.HEADER_FROM, deny));
                 }
             }
         }
@@ -251,20 +214,21 @@ public final class RelayChecks {
         if (!nullSender && (stage.parsesEverySender() || c.identity() != null)) {
             ParsedAddress parsed = AddressParser.parse(mailFrom, c.smtputf8());
             if (parsed instanceof ParsedAddress.Invalid invalid) {
-                return Outcome.failed(new Failure.BadSender(invalid));
+                return Outcome.failed(new Failure.BadAddress(Step.SENDER_SYNTAX, invalid));
             }
             sender = ((ParsedAddress.Valid) parsed).address();
             if (c.identity() != null && c.rules().sender(c.identity(), sender) instanceof RelayDecision.Deny deny) {
-                return Outcome.failed(new Failure.SenderNotOwned(deny));
+                return Outcome.failed(new Failure.Denied(Step.SENDER_OWNED, deny));
             }
         }
         Optional<RelayRules.Limit> maxSize = c.rules().maxMessageSize(c.identity());
         if (size >= 0 && maxSize.isPresent() && size > maxSize.get().value()) {
-            return Outcome.failed(new Failure.TooLarge(maxSize.get()));
+            return Outcome.failed(new Failure.OverLimit(Step.MESSAGE_SIZE, maxSize.get()));
         }
         String from = sender == null ? mailFrom : sender.toString();
         Optional<Exceeded> limited = rate(c, from, rate, 1, 0);
-        return limited.isPresent() ? Outcome.failed(new Failure.RateLimited(limited.get())) : Outcome.passed(sender);
+        return limited.isPresent() ? Outcome.failed(new Failure.RateLimited(Step.MESSAGE_RATE, limited.get()))
+                : Outcome.passed(sender);
     }
 
     /**
@@ -281,22 +245,22 @@ public final class RelayChecks {
                                              RateView rate) {
         boolean full = maxRecipients.isPresent() && allowedSoFar >= maxRecipients.get().value();
         if (stage.countsFirst() && full) {
-            return Outcome.failed(new Failure.TooManyRecipients(maxRecipients.get()));
+            return Outcome.failed(new Failure.OverLimit(Step.RECIPIENT_COUNT, maxRecipients.get()));
         }
         ParsedAddress parsed = AddressParser.parse(recipient, c.smtputf8());
         if (parsed instanceof ParsedAddress.Invalid invalid) {
-            return Outcome.failed(new Failure.BadRecipient(invalid));
+            return Outcome.failed(new Failure.BadAddress(Step.RECIPIENT_SYNTAX, invalid));
         }
         MailAddress address = ((ParsedAddress.Valid) parsed).address();
         RelayDecision decision = c.rules().decide(c.clientAddress(), c.identity(), address);
         if (decision instanceof RelayDecision.Deny deny) {
-            return Outcome.failed(new Failure.RecipientDenied(deny));
+            return Outcome.failed(new Failure.Denied(Step.RECIPIENT_DECISION, deny));
         }
         if (!stage.countsFirst() && full) {
-            return Outcome.failed(new Failure.TooManyRecipients(maxRecipients.get()));
+            return Outcome.failed(new Failure.OverLimit(Step.RECIPIENT_COUNT, maxRecipients.get()));
         }
         Optional<Exceeded> limited = rate(c, mailFrom, rate, 0, allowedSoFar + 1);
-        return limited.isPresent() ? Outcome.failed(new Failure.RateLimited(limited.get()))
+        return limited.isPresent() ? Outcome.failed(new Failure.RateLimited(Step.RECIPIENT_RATE, limited.get()))
                 : Outcome.passed(new Allowed(address, decision.rule()));
     }
 

@@ -88,36 +88,26 @@ final class EnvelopeCommands {
 
     /** The reply to a sender check that failed (5xx counted as an error; a rate limit 4xx). */
     private Action mailRefusal(RelayChecks.Failure failure) {
-        if (failure instanceof RelayChecks.Failure.NullSender) {
-            return s.error(Replies.NULL_SENDER_NOT_ALLOWED);
-        }
-        if (failure instanceof RelayChecks.Failure.BadSender bad) {
-            return s.error(addressRefusal(bad.invalid()));
-        }
-        if (failure instanceof RelayChecks.Failure.SenderNotOwned) {
-            return s.error(Replies.SENDER_NOT_OWNED);
-        }
-        if (failure instanceof RelayChecks.Failure.RateLimited limited) {
-            return s.send(Replies.messageRateLimited(limited.exceeded().describe()));
-        }
-        throw new IllegalStateException("not a session check at MAIL: " + failure);
+        return switch (failure.step()) {
+            case NULL_SENDER -> s.error(Replies.NULL_SENDER_NOT_ALLOWED);
+            case SENDER_SYNTAX -> s.error(addressRefusal(((RelayChecks.Failure.BadAddress) failure).invalid()));
+            case SENDER_OWNED -> s.error(Replies.SENDER_NOT_OWNED);
+            case MESSAGE_RATE -> s.send(Replies.messageRateLimited(
+                    ((RelayChecks.Failure.RateLimited) failure).exceeded().describe()));
+            default -> throw new IllegalStateException("not a session check at MAIL: " + failure);
+        };
     }
 
     /** The reply to a recipient check that failed (count and rate 4xx; address and decision 5xx, errors). */
     private Action rcptRefusal(RelayChecks.Failure failure) {
-        if (failure instanceof RelayChecks.Failure.TooManyRecipients) {
-            return s.send(Replies.TOO_MANY_RECIPIENTS);
-        }
-        if (failure instanceof RelayChecks.Failure.BadRecipient bad) {
-            return s.error(addressRefusal(bad.invalid()));
-        }
-        if (failure instanceof RelayChecks.Failure.RecipientDenied denied) {
-            return s.error(Replies.recipientRefused(denied.deny()));
-        }
-        if (failure instanceof RelayChecks.Failure.RateLimited limited) {
-            return s.send(Replies.recipientRateLimited(limited.exceeded().describe()));
-        }
-        throw new IllegalStateException("not a session check at RCPT: " + failure);
+        return switch (failure.step()) {
+            case RECIPIENT_COUNT -> s.send(Replies.TOO_MANY_RECIPIENTS);
+            case RECIPIENT_SYNTAX -> s.error(addressRefusal(((RelayChecks.Failure.BadAddress) failure).invalid()));
+            case RECIPIENT_DECISION -> s.error(Replies.recipientRefused(((RelayChecks.Failure.Denied) failure).deny()));
+            case RECIPIENT_RATE -> s.send(Replies.recipientRateLimited(
+                    ((RelayChecks.Failure.RateLimited) failure).exceeded().describe()));
+            default -> throw new IllegalStateException("not a session check at RCPT: " + failure);
+        };
     }
 
     private static Reply addressRefusal(ParsedAddress.Invalid invalid) {
