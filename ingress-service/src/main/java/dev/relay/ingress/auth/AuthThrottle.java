@@ -248,6 +248,7 @@ public class AuthThrottle implements AutoCloseable {
             return null;
         }
         String name = username.trim().toLowerCase(Locale.ROOT);
+        // a username, not a mailbox path: any text a client sends as AUTH identity, so not AddressParser's business
         int at = name.lastIndexOf('@');
         if (at > 0 && usernameDomains.contains(name.substring(at + 1))) {
             name = name.substring(0, at);

@@ -1,12 +1,10 @@
 package dev.relay.policy.decide;
 
 import dev.relay.common.address.AddressParser;
-import dev.relay.common.address.HeaderFrom;
-import dev.relay.common.address.MailAddress;
 import dev.relay.common.address.ParsedAddress;
 import dev.relay.common.envelope.Envelope;
 import dev.relay.common.envelope.Route;
-import dev.relay.common.rules.RelayDecision;
+import dev.relay.common.rules.RelayChecks;
 import dev.relay.common.rules.RelayRules;
 
 import java.util.ArrayList;
@@ -102,84 +100,40 @@ public final class PolicyEngine {
         return evaluate(envelope, null);
     }
 
-    /** Decides without telling the observer; {@code message} null skips the header From: binding. */
+    /**
+     * Decides without telling the observer; {@code message} null skips the header From: binding. The checks and
+     * their order are {@link RelayChecks}' (stage POLICY), shared with the ingress: the sender checks once for the
+     * whole message (a failure refuses every recipient), then each recipient's.
+     */
     public PolicyDecision evaluate(Envelope envelope, byte[] message) {
         Compiled now = current();
         RelayRules rules = now.rules();
         Map<Route, List<String>> hops = new LinkedHashMap<>();
         List<PolicyDecision.Refusal> refused = new ArrayList<>();
         Map<String, String> allowedBy = new LinkedHashMap<>();
-        Optional<PolicyDecision.Refusal> whole = wholeMessage(rules, envelope, message);
+        RelayChecks.Context context = new RelayChecks.Context(rules, envelope.clientAddress(), envelope.identity(),
+                envelope.smtputf8());
+        RelayChecks.Failure whole = RelayChecks.sender(RelayChecks.Stage.POLICY, context,
+                envelope.mailFrom(), message, envelope.size(), null).failure();
         Optional<RelayRules.Limit> maxRecipients = rules.maxRecipients(envelope.identity());
         for (String recipient : envelope.recipients()) {
-            if (whole.isPresent()) {
-                refused.add(new PolicyDecision.Refusal(recipient, whole.get().rule(), whole.get().reason()));
-                continue;
+            RelayChecks.Failure failure = whole;
+            if (failure == null) {
+                RelayChecks.Outcome<RelayChecks.Allowed> checked = RelayChecks.recipient(RelayChecks.Stage.POLICY,
+                        context, envelope.mailFrom(), recipient, allowedBy.size(), maxRecipients, null);
+                failure = checked.failure();
+                if (checked.passed()) {
+                    allowedBy.put(recipient, checked.value().rule());
+                    hops.computeIfAbsent(now.router().route(checked.value().address().domainLower()),
+                            r -> new ArrayList<>()).add(recipient);
+                    continue;
+                }
             }
-            ParsedAddress parsed = AddressParser.parse(recipient, envelope.smtputf8());
-            if (parsed instanceof ParsedAddress.Invalid invalid) {
-                refused.add(new PolicyDecision.Refusal(recipient, "address-syntax", invalid.reason()));
-                continue;
-            }
-            MailAddress address = ((ParsedAddress.Valid) parsed).address();
-            RelayDecision decision = rules.decide(envelope.clientAddress(), envelope.identity(), address);
-            if (decision instanceof RelayDecision.Deny deny) {
-                refused.add(new PolicyDecision.Refusal(recipient, deny.rule(), deny.reason()));
-                continue;
-            }
-            if (maxRecipients.isPresent() && allowedBy.size() >= maxRecipients.get().value()) {
-                refused.add(new PolicyDecision.Refusal(recipient, maxRecipients.get().rule(),
-                        "too many recipients (at most " + maxRecipients.get().value() + ")"));
-                continue;
-            }
-            allowedBy.put(recipient, decision.rule());
-            hops.computeIfAbsent(now.router().route(address.domainLower()), r -> new ArrayList<>()).add(recipient);
+            refused.add(new PolicyDecision.Refusal(recipient, failure.rule(), failure.reason()));
         }
         HeaderEditor.Edit headers = hops.isEmpty() ? HeaderEditor.Edit.NONE
                 : HeaderEditor.Edit.of(rules.headerRules(envelope.identity()));
         return new PolicyDecision(hops, refused, allowedBy, headers);
-    }
-
-    /**
-     * A reason that refuses every recipient: a sender (envelope, null, or header From:) the identity may not use,
-     * or a message too large.
-     */
-    private static Optional<PolicyDecision.Refusal> wholeMessage(RelayRules rules, Envelope envelope,
-                                                                 byte[] message) {
-        if (envelope.identity() != null && envelope.nullSender()) {
-            RelayDecision decision = rules.nullSender(envelope.identity());
-            if (decision instanceof RelayDecision.Deny deny) {
-                return Optional.of(new PolicyDecision.Refusal(null, deny.rule(), deny.reason()));
-            }
-        }
-        if (message != null && rules.headerFromBound(envelope.identity())) {
-            HeaderFrom.Result from = HeaderFrom.of(message);
-            if (from.present()) {
-                RelayDecision decision = from.valid() ? rules.headerFrom(envelope.identity(), from.addresses())
-                        : new RelayDecision.Deny("header-from-not-owned", "the From: header cannot be read");
-                if (decision instanceof RelayDecision.Deny deny) {
-                    return Optional.of(new PolicyDecision.Refusal(null, deny.rule(), deny.reason()));
-                }
-            }
-        }
-        if (envelope.identity() != null && !envelope.nullSender()) {
-            ParsedAddress sender = AddressParser.parse(envelope.mailFrom(), envelope.smtputf8());
-            if (sender instanceof ParsedAddress.Valid valid) {
-                RelayDecision decision = rules.sender(envelope.identity(), valid.address());
-                if (decision instanceof RelayDecision.Deny deny) {
-                    return Optional.of(new PolicyDecision.Refusal(null, deny.rule(), deny.reason()));
-                }
-            } else {
-                return Optional.of(new PolicyDecision.Refusal(null, "address-syntax",
-                        ((ParsedAddress.Invalid) sender).reason()));
-            }
-        }
-        Optional<RelayRules.Limit> maxSize = rules.maxMessageSize(envelope.identity());
-        if (maxSize.isPresent() && envelope.size() > maxSize.get().value()) {
-            return Optional.of(new PolicyDecision.Refusal(null, maxSize.get().rule(),
-                    "message too large (at most " + maxSize.get().value() + " bytes)"));
-        }
-        return Optional.empty();
     }
 
     /** The rules in force now. */

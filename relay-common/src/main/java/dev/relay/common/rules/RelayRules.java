@@ -10,6 +10,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
+import static dev.relay.common.rules.Grants.holds;
+import static dev.relay.common.rules.Grants.indexOfIgnoreCase;
+import static dev.relay.common.rules.Grants.match;
+
 /**
  * The relay rule engine shared by the ingress (in-session, to refuse at RCPT) and the policy service
  * (authoritative, after acceptance), compiled from a valid {@link RuleSet}.
@@ -35,6 +39,7 @@ public final class RelayRules {
     private final List<Cidr> networks;
     private final RateLimits rateLimits;
     private final Map<String, LocalMailboxes> mailboxes;
+    private final SenderRules senders;
 
     private RelayRules(RuleSet set) {
         this.set = set;
@@ -46,6 +51,7 @@ public final class RelayRules {
             byDomain.put(entry.domain().toLowerCase(Locale.ROOT), LocalMailboxes.of(entry, i));
         }
         this.mailboxes = Map.copyOf(byDomain);
+        this.senders = new SenderRules(set);
     }
 
     /** @throws RuleSetException when the set is not valid */
@@ -171,82 +177,26 @@ public final class RelayRules {
      * ({@link SenderPolicy}), or a {@code senders} entry of a grant it holds.
      */
     public RelayDecision sender(Identity identity, MailAddress sender) {
-        if (identity == null) {
-            return new RelayDecision.Allow("unauthenticated");
-        }
-        if (SenderPolicy.owns(identity, sender)) {
-            return new RelayDecision.Allow("identity-senders");
-        }
-        String address = (sender.localPart() + "@" + sender.domainLower()).toLowerCase(Locale.ROOT);
-        for (int g = 0; g < set.grants().size(); g++) {
-            if (holds(identity, set.grants().get(g))) {
-                Optional<String> hit = match(set.grants().get(g).senders(), "grants[" + g + "].senders", address,
-                        sender.domainLower());
-                if (hit.isPresent()) {
-                    return new RelayDecision.Allow(hit.get());
-                }
-            }
-        }
-        return new RelayDecision.Deny("sender-not-owned", "this identity may not send as " + sender);
+        return senders.sender(identity, sender);
     }
 
-    /**
-     * Whether an authenticated identity may submit with the null reverse-path {@code MAIL FROM:<>}: only when a
-     * grant it holds says {@code "nullSender": true}. Bounces are the remote MTA's business; a user's
-     * {@code <>} would otherwise be a message no sender binding covers. The unauthenticated (MX role, trusted
-     * networks) may always use it (RFC 5321 §4.5.5).
-     */
+    /** Whether an authenticated identity may use the null reverse-path {@code MAIL FROM:<>} ({@link SenderRules}). */
     public RelayDecision nullSender(Identity identity) {
-        if (identity == null) {
-            return new RelayDecision.Allow("unauthenticated");
-        }
-        for (int g = 0; g < set.grants().size(); g++) {
-            RuleSet.Grant grant = set.grants().get(g);
-            if (holds(identity, grant) && Boolean.TRUE.equals(grant.nullSender())) {
-                return new RelayDecision.Allow("grants[" + g + "].nullSender");
-            }
-        }
-        return new RelayDecision.Deny("null-sender-not-allowed",
-                "an authenticated identity may not use the null sender <>");
+        return senders.nullSender(identity);
     }
 
-    /**
-     * Whether the header {@code From:} of this identity's submissions is bound to the addresses it may use (the
-     * default): false only when a grant it holds says {@code "headerFrom": "free"}. Unauthenticated mail is not
-     * bound (the MX role receives mail from everyone).
-     */
+    /** Whether the header {@code From:} of this identity's submissions is bound ({@link SenderRules}). */
     public boolean headerFromBound(Identity identity) {
-        if (identity == null) {
-            return false;
-        }
-        for (RuleSet.Grant grant : set.grants()) {
-            if (holds(identity, grant) && RuleSet.Grant.HEADER_FROM_FREE.equals(grant.headerFrom())) {
-                return false;
-            }
-        }
-        return true;
+        return senders.headerFromBound(identity);
     }
 
     /**
-     * The header {@code From:} check: every address in {@code fromAddresses} must be one the identity may use
-     * ({@link #sender}). Allows when the From is not bound for this identity.
+     * The header {@code From:} check ({@link SenderRules}).
      *
      * @param fromAddresses the addresses of the header From (already parsed); empty when there is none
      */
     public RelayDecision headerFrom(Identity identity, List<MailAddress> fromAddresses) {
-        if (!headerFromBound(identity)) {
-            return new RelayDecision.Allow(identity == null ? "unauthenticated" : "headerFrom-free");
-        }
-        if (fromAddresses.isEmpty()) {
-            return new RelayDecision.Deny("header-from-not-owned", "the message has no usable From: address");
-        }
-        for (MailAddress from : fromAddresses) {
-            if (sender(identity, from) instanceof RelayDecision.Deny) {
-                return new RelayDecision.Deny("header-from-not-owned",
-                        "this identity may not use " + from + " in From:");
-            }
-        }
-        return new RelayDecision.Allow("header-from-bound");
+        return senders.headerFrom(identity, fromAddresses);
     }
 
     /** Convenience for callers that only need a yes/no (e.g. at MAIL FROM). */
@@ -322,35 +272,4 @@ public final class RelayRules {
         return out;
     }
 
-    // ----------------------------------------------------------------------------------------------------------
-
-    private static boolean holds(Identity identity, RuleSet.Grant grant) {
-        if (identity == null) {
-            return false;
-        }
-        return grant.role() != null ? identity.hasRole(grant.role()) : identity.inGroup(grant.group());
-    }
-
-    /** First pattern ({@code local@domain}, {@code @domain} or {@code domain}) matching, as its rule path. */
-    private static Optional<String> match(List<String> patterns, String path, String addressLower,
-                                          String domainLower) {
-        for (int i = 0; i < patterns.size(); i++) {
-            String p = patterns.get(i).trim().toLowerCase(Locale.ROOT);
-            boolean hit = p.indexOf('@') > 0 ? p.equals(addressLower)
-                    : (p.startsWith("@") ? p.substring(1) : p).equals(domainLower);
-            if (hit) {
-                return Optional.of(path + "[" + i + "]");
-            }
-        }
-        return Optional.empty();
-    }
-
-    private static int indexOfIgnoreCase(List<String> values, String value) {
-        for (int i = 0; i < values.size(); i++) {
-            if (values.get(i).equalsIgnoreCase(value)) {
-                return i;
-            }
-        }
-        return -1;
-    }
 }

@@ -204,6 +204,7 @@ public record RuleSet(Integer version, List<String> localDomains, List<String> t
         public static List<LocalRecipients> seed(List<String> addresses, List<String> catchAllDomains) {
             Map<String, List<String>> byDomain = new LinkedHashMap<>();
             for (String address : addresses) {
+                // configuration text, kept even when it is no address so that the validator can name it: no parser
                 int at = address.lastIndexOf('@');
                 String domain = at < 0 ? "" : address.substring(at + 1).trim().toLowerCase(Locale.ROOT);
                 byDomain.computeIfAbsent(domain, d -> new ArrayList<>())

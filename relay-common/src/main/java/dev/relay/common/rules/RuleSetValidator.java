@@ -193,6 +193,7 @@ public final class RuleSetValidator {
 
     /** {@code local@domain}, {@code @domain} or {@code domain}. */
     private static void pattern(String value, String at, List<RuleProblem> problems) {
+        // a pattern, not an address (@domain and domain are no mailboxes): AddressParser does not apply
         int atSign = value.lastIndexOf('@');
         String local = atSign < 0 ? "" : value.substring(0, atSign);
         if (local.chars().anyMatch(c -> c <= ' ' || c == 0x7f) || local.indexOf('@') >= 0) {

@@ -14,6 +14,8 @@ public record Subject(Identity identity, String senderDomain, String clientAddre
 
     /** @param mailFrom the reverse path without brackets; "" for {@code <>} */
     public static Subject of(Identity identity, String mailFrom, String clientAddress) {
+        // mailFrom is an address the ingress already parsed (MailAddress.toString, domain without '@'); parsing it
+        // again would need the message's SMTPUTF8 flag and would drop the domain of a sender it cannot re-read
         int at = mailFrom == null ? -1 : mailFrom.lastIndexOf('@');
         String domain = at < 0 ? null : mailFrom.substring(at + 1).toLowerCase(Locale.ROOT);
         return new Subject(identity, domain, clientAddress);

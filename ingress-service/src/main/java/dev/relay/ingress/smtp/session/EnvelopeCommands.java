@@ -1,13 +1,10 @@
 package dev.relay.ingress.smtp.session;
 
-import dev.relay.common.address.AddressParser;
 import dev.relay.common.address.MailAddress;
 import dev.relay.common.address.ParsedAddress;
 import dev.relay.common.envelope.Dsn;
-import dev.relay.common.rules.Exceeded;
-import dev.relay.common.rules.RateLimits;
-import dev.relay.common.rules.Subject;
-import dev.relay.common.rules.RelayDecision;
+import dev.relay.common.rules.RelayChecks;
+import dev.relay.common.rules.RelayRules;
 import dev.relay.ingress.smtp.protocol.Command;
 import dev.relay.ingress.smtp.protocol.EnvelopeParameters;
 import dev.relay.ingress.smtp.protocol.Replies;
@@ -17,8 +14,9 @@ import java.util.Optional;
 
 /**
  * MAIL and RCPT: the envelope of a transaction, and the relay decision taken on it in the dialogue (sender
- * ownership, the rule engine's verdict per recipient, the rule set's rate limits). The order of the checks here is
- * the order clients see; it is kept as one unit so that it can be compared with the policy service's.
+ * ownership, the rule engine's verdict per recipient, the rule set's rate limits). The checks and their order are
+ * {@link RelayChecks}' (stage SESSION), shared with the policy service; this class only parses the command's
+ * parameters and turns each failure into the reply clients see.
  */
 final class EnvelopeCommands {
 
@@ -37,25 +35,12 @@ final class EnvelopeCommands {
         if (params.refusal() != null) {
             return s.error(params.refusal());
         }
-        String from = "";
-        if (mail.path().isEmpty() && !s.settings.rules().nullSender(s.identity).allowed()) {
-            return s.error(Replies.NULL_SENDER_NOT_ALLOWED);
+        RelayChecks.Outcome<MailAddress> checked = RelayChecks.sender(RelayChecks.Stage.SESSION,
+                context(params.value().smtputf8()), mail.path(), null, -1, rateView());
+        if (!checked.passed()) {
+            return mailRefusal(checked.failure());
         }
-        if (!mail.path().isEmpty()) {
-            ParsedAddress parsed = AddressParser.parse(mail.path(), params.value().smtputf8());
-            if (parsed instanceof ParsedAddress.Invalid invalid) {
-                return s.error(addressRefusal(invalid));
-            }
-            MailAddress sender = ((ParsedAddress.Valid) parsed).address();
-            if (s.identity != null && !s.settings.rules().mayUseSender(s.identity, sender)) {
-                return s.error(Replies.SENDER_NOT_OWNED);
-            }
-            from = sender.toString();
-        }
-        Optional<Exceeded> limited = rateLimit(from, 1, 0);
-        if (limited.isPresent()) {
-            return s.send(Replies.messageRateLimited(limited.get().describe()));
-        }
+        String from = checked.value() == null ? "" : checked.value().toString();
         s.transaction = new Transaction(from, params.value());
         return s.send(Replies.SENDER_OK);
     }
@@ -69,22 +54,14 @@ final class EnvelopeCommands {
         if (params.refusal() != null) {
             return s.error(params.refusal());
         }
-        if (transaction.recipients.size() >= s.maxRecipients()) {
-            return s.send(Replies.TOO_MANY_RECIPIENTS);
+        RelayChecks.Outcome<RelayChecks.Allowed> checked = RelayChecks.recipient(RelayChecks.Stage.SESSION,
+                context(transaction.params.smtputf8()), transaction.mailFrom, rcpt.path(),
+                transaction.recipients.size(), Optional.of(new RelayRules.Limit(s.maxRecipients(), SESSION_LIMIT)),
+                rateView());
+        if (!checked.passed()) {
+            return rcptRefusal(checked.failure());
         }
-        ParsedAddress parsed = AddressParser.parse(rcpt.path(), transaction.params.smtputf8());
-        if (parsed instanceof ParsedAddress.Invalid invalid) {
-            return s.error(addressRefusal(invalid));
-        }
-        MailAddress recipient = ((ParsedAddress.Valid) parsed).address();
-        RelayDecision decision = s.settings.rules().decide(s.clientAddress, s.identity, recipient);
-        if (decision instanceof RelayDecision.Deny deny) {
-            return s.error(Replies.recipientRefused(deny));
-        }
-        Optional<Exceeded> limited = rateLimit(transaction.mailFrom, 0, transaction.recipients.size() + 1);
-        if (limited.isPresent()) {
-            return s.send(Replies.recipientRateLimited(limited.get().describe()));
-        }
+        MailAddress recipient = checked.value().address();
         transaction.recipients.add(recipient);
         if (params.value() != null) {
             transaction.dsnRecipients.put(recipient.toString(), params.value());
@@ -92,19 +69,45 @@ final class EnvelopeCommands {
         return s.send(Replies.RECIPIENT_OK);
     }
 
+    /** The name of the session's recipient limit (never shown: the session answers with its own reply). */
+    private static final String SESSION_LIMIT = "session.maxRecipients";
+
+    private RelayChecks.Context context(boolean smtputf8) {
+        return new RelayChecks.Context(s.settings.rules(), s.clientAddress, s.identity, smtputf8);
+    }
+
     /**
-     * The rule set's cluster-wide rate limits against the usage the policy service counted: whether this
-     * message (at MAIL) or this many recipients (at RCPT) still fit. The policy checks again after acceptance
-     * and holds what no longer fits, so a stale view here costs a hold, never a lost or bounced message.
+     * The cluster-wide usage the policy service counted, to check the rule set's rate limits against: whether
+     * this message (at MAIL) or this many recipients (at RCPT) still fit. The policy checks again after
+     * acceptance and holds what no longer fits, so a stale view here costs a hold, never a lost or bounced message.
      */
-    private Optional<Exceeded> rateLimit(String mailFrom, int messages, int recipients) {
-        RateLimits limits = s.settings.rules().rateLimits();
-        if (limits.isEmpty()) {
-            return Optional.empty();
-        }
+    private RelayChecks.RateView rateView() {
         RateLimitGate gate = s.settings.rateLimits();
-        return limits.admit(Subject.of(s.identity, mailFrom, s.clientAddress), gate.usage(), gate.now(), messages,
-                recipients);
+        return new RelayChecks.RateView(gate.usage(), gate.now());
+    }
+
+    /** The reply to a sender check that failed (5xx counted as an error; a rate limit 4xx). */
+    private Action mailRefusal(RelayChecks.Failure failure) {
+        return switch (failure.step()) {
+            case NULL_SENDER -> s.error(Replies.NULL_SENDER_NOT_ALLOWED);
+            case SENDER_SYNTAX -> s.error(addressRefusal(((RelayChecks.Failure.BadAddress) failure).invalid()));
+            case SENDER_OWNED -> s.error(Replies.SENDER_NOT_OWNED);
+            case MESSAGE_RATE -> s.send(Replies.messageRateLimited(
+                    ((RelayChecks.Failure.RateLimited) failure).exceeded().describe()));
+            default -> throw new IllegalStateException("not a session check at MAIL: " + failure);
+        };
+    }
+
+    /** The reply to a recipient check that failed (count and rate 4xx; address and decision 5xx, errors). */
+    private Action rcptRefusal(RelayChecks.Failure failure) {
+        return switch (failure.step()) {
+            case RECIPIENT_COUNT -> s.send(Replies.TOO_MANY_RECIPIENTS);
+            case RECIPIENT_SYNTAX -> s.error(addressRefusal(((RelayChecks.Failure.BadAddress) failure).invalid()));
+            case RECIPIENT_DECISION -> s.error(Replies.recipientRefused(((RelayChecks.Failure.Denied) failure).deny()));
+            case RECIPIENT_RATE -> s.send(Replies.recipientRateLimited(
+                    ((RelayChecks.Failure.RateLimited) failure).exceeded().describe()));
+            default -> throw new IllegalStateException("not a session check at RCPT: " + failure);
+        };
     }
 
     private static Reply addressRefusal(ParsedAddress.Invalid invalid) {
