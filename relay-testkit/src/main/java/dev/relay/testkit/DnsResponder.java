@@ -31,8 +31,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A small authoritative DNS server for tests, on 127.0.0.1 over UDP and TCP (RFC 1035 §4.2: TCP messages carry a
- * two-octet length), both on the same port, chosen by the system. It answers MX, A and AAAA from what the test
- * configured; a null MX (RFC 7505) is {@code mx(domain, 0, ".")}. Names it knows nothing about get NXDOMAIN, known
+ * two-octet length), both on the same port, chosen by the system. It answers MX, A, AAAA, TXT and TLSA from what
+ * the test configured; a null MX (RFC 7505) is {@code mx(domain, 0, ".")}. Answers under a zone given to
+ * {@link #signed} carry the AD bit, as from a DNSSEC-validating resolver. Names it knows nothing about get NXDOMAIN, known
  * names without records of the asked type an empty NOERROR answer (NODATA). Per name it can also answer SERVFAIL,
  * answer late, or not answer at all, to test resolver failover and timeouts. Records carry a TTL of
  * {@value #DEFAULT_TTL} seconds unless {@link #ttl} says otherwise; negative answers carry an SOA in the authority
@@ -53,6 +54,8 @@ public final class DnsResponder implements AutoCloseable {
     public static final int TYPE_MX = 15;
     public static final int TYPE_AAAA = 28;
     public static final int TYPE_SOA = 6;
+    public static final int TYPE_TXT = 16;
+    public static final int TYPE_TLSA = 52;
     /** The TTL of every record of a name without {@link #ttl}. */
     public static final int DEFAULT_TTL = 60;
     private static final int RCODE_SERVFAIL = 2;
@@ -65,6 +68,7 @@ public final class DnsResponder implements AutoCloseable {
     private final Map<String, Duration> delays = new HashMap<>();
     private final Map<String, Long> ttls = new HashMap<>();
     private final Map<String, long[]> soas = new HashMap<>(); // zone -> {SOA record TTL, SOA MINIMUM}
+    private final Set<String> signedZones = new HashSet<>(); // answers under these zones carry the AD bit
     private final Map<String, byte[]> rebinds = new HashMap<>(); // name -> the A rdata of every later answer
     private final Map<String, AtomicInteger> queries = new ConcurrentHashMap<>();
     private final List<String> log = new CopyOnWriteArrayList<>();
@@ -125,6 +129,47 @@ public final class DnsResponder implements AutoCloseable {
         rdata.write(preference);
         writeName(rdata, exchange);
         return add(domain, TYPE_MX, rdata.toByteArray());
+    }
+
+    /**
+     * A TXT record (RFC 1035 §3.3.14) made of these character-strings; a string longer than 255 octets is split
+     * into several, as a zone file would (RFC 7208 §3.3 reads them joined).
+     */
+    public synchronized DnsResponder txt(String name, String... strings) {
+        ByteArrayOutputStream rdata = new ByteArrayOutputStream();
+        for (String string : strings) {
+            byte[] bytes = string.getBytes(StandardCharsets.UTF_8);
+            int pos = 0;
+            do {
+                int len = Math.min(255, bytes.length - pos);
+                rdata.write(len);
+                rdata.write(bytes, pos, len);
+                pos += len;
+            } while (pos < bytes.length);
+        }
+        return add(name, TYPE_TXT, rdata.toByteArray());
+    }
+
+    /**
+     * A TLSA record (RFC 6698 §2.1) at {@code name} (e.g. {@code _25._tcp.mx.example.org}): certificate usage,
+     * selector, matching type and the association data (a digest or a whole certificate/key).
+     */
+    public synchronized DnsResponder tlsa(String name, int usage, int selector, int matchingType, byte[] data) {
+        ByteArrayOutputStream rdata = new ByteArrayOutputStream();
+        rdata.write(usage);
+        rdata.write(selector);
+        rdata.write(matchingType);
+        rdata.write(data, 0, data.length);
+        return add(name, TYPE_TLSA, rdata.toByteArray());
+    }
+
+    /**
+     * Answers about {@code zone} and every name under it carry the AD bit (RFC 4035 §3.2.3), as a validating
+     * resolver sets it for data it proved secure with DNSSEC. Answers elsewhere never do ("insecure").
+     */
+    public synchronized DnsResponder signed(String zone) {
+        signedZones.add(key(zone));
+        return this;
     }
 
     /** RFC 7505: the single MX record {@code 0 .}, "this domain accepts no mail". */
@@ -363,7 +408,8 @@ public final class DnsResponder implements AutoCloseable {
         out.write(q[0]);
         out.write(q[1]);
         out.write(0x84 | (q[2] & 0x01)); // QR, AA, RD copied
-        out.write(0x80 | rcode); // RA, RCODE
+        boolean authenticated = rcode != RCODE_SERVFAIL && isSigned(question.name());
+        out.write(0x80 | (authenticated ? 0x20 : 0) | rcode); // RA, AD, RCODE
         writeShort(out, 1);
         writeShort(out, rrs.size());
         writeShort(out, zone == null ? 0 : 1);
@@ -398,6 +444,17 @@ public final class DnsResponder implements AutoCloseable {
         return out.toByteArray();
     }
 
+    private boolean isSigned(String name) {
+        for (String n = name; ; n = n.substring(n.indexOf('.') + 1)) {
+            if (signedZones.contains(n)) {
+                return true;
+            }
+            if (n.indexOf('.') < 0) {
+                return false;
+            }
+        }
+    }
+
     /** The closest enclosing zone given to {@link #soa}, or null. */
     private String zoneOf(String name) {
         for (String n = name; ; n = n.substring(n.indexOf('.') + 1)) {
@@ -415,6 +472,8 @@ public final class DnsResponder implements AutoCloseable {
             case TYPE_A -> "A";
             case TYPE_MX -> "MX";
             case TYPE_AAAA -> "AAAA";
+            case TYPE_TXT -> "TXT";
+            case TYPE_TLSA -> "TLSA";
             default -> "TYPE" + type;
         };
     }

@@ -38,12 +38,42 @@ class DnsResponderTest {
                 .silent("silent.example")
                 .a("slow.example", "192.0.2.9").delay("slow.example", Duration.ofMillis(700))
                 .a("long.example", "192.0.2.10").ttl("long.example", 86_400)
-                .soa("zone.example", 300, 120).exists("empty.zone.example");
+                .soa("zone.example", 300, 120).exists("empty.zone.example")
+                .txt("_mta-sts.example.org", "v=STSv1; id=20261203;")
+                .txt("long.txt.example", "x".repeat(300))
+                .tlsa("_25._tcp.mx1.example.org", 3, 1, 1, new byte[]{1, 2, 3})
+                .signed("example.org");
     }
 
     @AfterAll
     static void stop() {
         dns.close();
+    }
+
+    @Test
+    void shouldAnswerTxtAsCharacterStringsSplitAt255Octets() throws Exception {
+        byte[] answer = udp(query(7, "long.txt.example", DnsResponder.TYPE_TXT), 2000);
+
+        assertEquals(1, answerCount(answer));
+        // RDLENGTH 302: a 255-octet string and a 45-octet one, each behind its length octet
+        int rdata = answer.length - 302;
+        assertEquals(302, ((answer[rdata - 2] & 0xff) << 8) | (answer[rdata - 1] & 0xff));
+        assertEquals(255, answer[rdata] & 0xff);
+        assertEquals(45, answer[rdata + 256] & 0xff);
+        assertEquals(0, answer[3] & 0x20, "no AD bit outside a signed zone");
+    }
+
+    @Test
+    void shouldAnswerTlsaWithTheAdBitInASignedZone() throws Exception {
+        byte[] answer = udp(query(8, "_25._tcp.mx1.example.org", DnsResponder.TYPE_TLSA), 2000);
+
+        assertEquals(0, rcode(answer));
+        assertEquals(1, answerCount(answer));
+        assertArrayEquals(new byte[]{3, 1, 1, 1, 2, 3}, Arrays.copyOfRange(answer, answer.length - 6, answer.length));
+        assertEquals(0x20, answer[3] & 0x20, "AD bit");
+        byte[] txt = udp(query(9, "_mta-sts.example.org", DnsResponder.TYPE_TXT), 2000);
+        assertTrue(new String(txt, StandardCharsets.US_ASCII).contains("v=STSv1; id=20261203;"));
+        assertEquals(0x20, txt[3] & 0x20, "AD bit");
     }
 
     @Test
