@@ -42,6 +42,7 @@ SCALE_N=${BENCH_SCALE_MESSAGES:-2000}
 SCALE_DELAY=${BENCH_SCALE_DELAY_MS:-250}
 IDLE_N=${BENCH_IDLE_CONNECTIONS:-1000}
 REPLICATED=${BENCH_REPLICATED:-1}
+rf3() { if [ "$REPLICATED" = 1 ]; then echo "$1"; else echo "—"; fi; } # a replicated-cluster cell, or a dash without it
 FROM=bench@example.test
 TO=bench@bench.example
 PY=/usr/bin/python3            # Debian's, for python3-matplotlib
@@ -522,7 +523,7 @@ kib() { awk -v b="$1" 'BEGIN { printf "%g KiB", b / 1024 }'; }
   echo "|---|---|---|---|---|---|---|---|---|"
   for row in "${ACCEPT[@]}"; do
     read -r s size rr rn rok rsecs pr pn pok psecs l1 tr tn tok tsecs <<<"$row"
-    echo "| $(kib "$size") | $s | $rr | $tr | $pr | **$(ratio "$rr" "$pr")** | **$(ratio "$tr" "$pr")** | $rok/$rn in ${rsecs}s / $tok/$tn in ${tsecs}s / $pok/$pn in ${psecs}s | $l1 |"
+    echo "| $(kib "$size") | $s | $rr | $(rf3 "$tr") | $pr | **$(ratio "$rr" "$pr")** | **$(rf3 "$(ratio "$tr" "$pr")")** | $rok/$rn in ${rsecs}s / $(rf3 "$tok/$tn in ${tsecs}s") / $pok/$pn in ${psecs}s | $l1 |"
   done
   echo
   echo "## 2. End to end (smtp-source → MTA → receiver, 20 sessions, 10 KiB)"
@@ -590,8 +591,8 @@ echo
 echo "Relay/Postfix, accepted msg/s (smtp-source):"
 for row in "${ACCEPT[@]}"; do
   read -r s size rr _ _ _ pr _ _ _ _ tr _ <<<"$row"
-  printf '  %3s sessions %8s: Relay %8s  Relay RF3 %8s  Postfix %8s  ratios %s %s\n' "$s" "$(kib "$size")" "$rr" "$tr" \
-    "$pr" "$(ratio "$rr" "$pr")" "$(ratio "$tr" "$pr")"
+  printf '  %3s sessions %8s: Relay %8s  Relay RF3 %8s  Postfix %8s  ratios %s %s\n' "$s" "$(kib "$size")" "$rr" \
+    "$(rf3 "$tr")" "$pr" "$(ratio "$rr" "$pr")" "$(rf3 "$(ratio "$tr" "$pr")")"
 done
 echo "Relay/Postfix, end to end msg/s: $E2E_R_RATE / $E2E_P_RATE = $(ratio "$E2E_R_RATE" "$E2E_P_RATE")"
 [ "$REPLICATED" = 1 ] && echo "Relay RF3/Postfix, end to end msg/s: $E2E_3_RATE / $E2E_P_RATE = $(ratio "$E2E_3_RATE" "$E2E_P_RATE")"
