@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Relay benchmark (./relay bench runs this): Relay against Postfix 3.7 on the same machine, in one invocation.
 #   1. accept rate: smtp-source against the Relay ingress (trusted-network listener) and a local Postfix that queues,
-#      1/20/50 sessions x 1/10/100 KiB, both answering 250 only once the message is durable (see bench/README.md);
-#      Relay twice: on one Kafka broker, and on a replicated cluster of three (RF 3, min.insync.replicas 2: a 250
-#      means the message is on two brokers' logs, as in production);
+#      1/20/50 sessions x 1/10/100 KiB, both answering 250 only once the message is durable (see bench/README.md),
+#      Relay on one Kafka broker;
 #   2. end to end: smtp-source -> Relay (ingress -> policy -> delivery) -> receiver versus smtp-source -> Postfix
-#      (relaying) -> receiver: messages/s and acceptance -> delivery latency (median, p99) from paced probes; Relay
-#      again on each of the two Kafkas;
+#      (relaying) -> receiver: messages/s and acceptance -> delivery latency (median, p99) from paced probes;
 #   3. scale-out: delivery throughput with 1, 2 and 3 delivery workers against a receiver adding fixed latency;
-#   4. memory: resident size of each service idle, under load, and of the ingress with 1,000 idle connections.
+#   4. replicated Kafka: with the 1-broker Relay stopped, parts 1 and 2 again for Relay on a cluster of three (RF 3,
+#      min.insync.replicas 2: a 250 means the message is on two brokers' logs, as in production) and Postfix beside it;
+#   and memory: resident size of each service idle, under load, and of the ingress with 1,000 idle connections.
 # Writes bench/results/<date>.md and <date>.png, prints the Relay/Postfix ratios.
 #
 # Everything runs on ports this script picks (free ones): its own Kafka broker, the three services, the receivers and
@@ -357,25 +357,12 @@ service ingress ingress-service "$ING_HTTP" RELAY_INGRESS_SMTP_RELAY_PORT="$RELA
   RELAY_INGRESS_KEYCLOAK_URL=http://127.0.0.1:9
 await_ready ingress "$ING_HTTP"
 KAFKA3=""; KAFKA3_PIDS=""
-if [ "$REPLICATED" = 1 ]; then
-  # a second Relay on a replicated cluster of three (bench/.work/kafka3): RF 3, min.insync.replicas 2, as production
-  log "starting a 3-broker Kafka cluster (bench/.work/kafka3) and a second ingress on it"
-  start_bg kafka3 java -Drelay.root="$ROOT" -cp "$TESTKIT_CP" "$BENCH_DIR/tools/BenchKafka.java" "$WORK/kafka3" cluster 3
-  await_line "$RAW/kafka3.log" '^READY' 180
-  KAFKA3=$(sed -n 's/^READY //p' "$RAW/kafka3.log")
-  KAFKA3_PIDS=$(sed -n 's/^NODE //p' "$RAW/kafka3.log" | tr '\n' ' ')
-  service ingress3 ingress-service "$ING3_HTTP" KAFKA_BOOTSTRAP_SERVERS="$KAFKA3" RELAY_INGRESS_SMTP_RELAY_PORT="$RELAY3_PORT" \
-    RELAY_INGRESS_SMTP_SUBMISSION_PORT="$(free_port)" RELAY_INGRESS_SMTP_SUBMISSIONS_PORT="$(free_port)" \
-    RELAY_INGRESS_SMTP_MAX_CONNECTIONS_PER_CLIENT=2000 RELAY_INGRESS_TLS_DEV_CERTIFICATE_DIR="$WORK/tls" \
-    RELAY_INGRESS_KEYCLOAK_URL=http://127.0.0.1:9
-  await_ready ingress3 "$ING3_HTTP"
-fi
 log "starting Postfix (127.0.0.1:$PF_PORT, queue in bench/.work/postfix-spool)"
 postfix_start "$PF_PORT"
 postfix_flush
 sleep 5
 RSS_IDLE_INGRESS=$(rss_mib "$PID_ingress"); RSS_IDLE_KAFKA=$(rss_mib "$PID_kafka_broker"); RSS_IDLE_POSTFIX=$(postfix_rss_mib)
-RSS_IDLE_KAFKA3=$(kafka3_rss_mib)
+RSS_IDLE_KAFKA3=0
 
 log "idle: $IDLE_N idle connections to the ingress"
 java -Xss256k -cp "$LG_CP" bench.LoadGen idle --host 127.0.0.1 --port "$RELAY_PORT" --connections "$IDLE_N" \
@@ -391,17 +378,16 @@ log "  ingress RSS idle $RSS_IDLE_INGRESS MiB, with $IDLE_N idle connections $RS
 
 log "1. accept rate (policy and delivery not started yet: Relay = ingress + Kafka)"
 smtp_source "$RELAY_PORT" 20 10240 1000 >/dev/null; smtp_source "$PF_PORT" 20 10240 1000 >/dev/null; postfix_flush
-[ "$REPLICATED" = 1 ] && smtp_source "$RELAY3_PORT" 20 10240 1000 >/dev/null
 ACCEPT=()
 sample_rss_start accept
 for size in "${SIZES[@]}"; do
   for s in "${SESSIONS[@]}"; do
     r=$(accept_cell relay "$s" "$size")
-    if [ "$REPLICATED" = 1 ]; then r3=$(accept_cell relay3 "$s" "$size"); else r3="0 0 0 0"; fi
     p=$(accept_cell postfix "$s" "$size")
-    log "  $s sessions, $size bytes: relay $r | relay RF3 $r3 | postfix $p | load $(load1)"
-    # row: sessions size, relay (rate n ok secs), postfix (rate n ok secs), load, relay RF3 (rate n ok secs)
-    ACCEPT+=("$s $size $r $p $(load1) $r3")
+    log "  $s sessions, $size bytes: relay $r | postfix $p | load $(load1)"
+    # row: sessions size, relay (rate n ok secs), postfix (rate n ok secs), load; part 4 appends the replicated
+    # Relay's cell and Postfix's cell measured beside it (rate n ok secs each)
+    ACCEPT+=("$s $size $r $p $(load1)")
   done
 done
 sample_rss_stop
@@ -413,25 +399,13 @@ E2E_ARRIVALS="$RAW/e2e-arrivals.log"; : >"$E2E_ARRIVALS"
 start_bg sink-e2e $PY "$BENCH_DIR/tools/sink.py" --port "$SINK_PORT" --log "$E2E_ARRIVALS"
 await_line "$RAW/sink-e2e.log" READY 10
 service delivery-1 delivery-service "$DEL_HTTP" RELAY_DELIVERY_SMARTHOST="127.0.0.1:$SINK_PORT;tls=none;internal"
-if [ "$REPLICATED" = 1 ]; then # the replicated Relay's policy and delivery, to the same receiver
-  java -cp "$TESTKIT_CP" "$BENCH_DIR/tools/SkipBacklog.java" "$KAFKA3" relay-policy relay.inbound.v1 >>"$RAW/skip.log" 2>&1
-  service policy3 policy-service "$POL3_HTTP" KAFKA_BOOTSTRAP_SERVERS="$KAFKA3" RELAY_POLICY_KEYCLOAK_URL=http://127.0.0.1:9
-  service delivery3 delivery-service "$DEL3_HTTP" KAFKA_BOOTSTRAP_SERVERS="$KAFKA3" \
-    RELAY_DELIVERY_SMARTHOST="127.0.0.1:$SINK_PORT;tls=none;internal"
-fi
 await_ready policy "$POL_HTTP"; await_ready delivery-1 "$DEL_HTTP"
-[ "$REPLICATED" = 1 ] && { await_ready policy3 "$POL3_HTTP"; await_ready delivery3 "$DEL3_HTTP"; }
 sleep 3
 RSS_IDLE_POLICY=$(rss_mib "$PID_policy"); RSS_IDLE_DELIVERY=$(rss_mib "$PID_delivery_1")
 # warm-up, not measured: the services' JVMs start cold here (the JIT needs a few thousand messages to compile the
 # hot paths); Postfix gets the same warm-up for symmetry
 smtp_source "$RELAY_PORT" 20 10240 "$E2E_WARMUP" >/dev/null
 await_lines "$E2E_ARRIVALS" "$E2E_WARMUP" 180
-if [ "$REPLICATED" = 1 ]; then
-  n0=$(lines "$E2E_ARRIVALS")
-  smtp_source "$RELAY3_PORT" 20 10240 "$E2E_WARMUP" >/dev/null
-  await_lines "$E2E_ARRIVALS" $((n0 + E2E_WARMUP)) 180
-fi
 postfix_relay_to "$SINK_PORT"
 n0=$(lines "$E2E_ARRIVALS")
 smtp_source "$PF_PORT" 20 10240 "$E2E_WARMUP" >/dev/null
@@ -442,32 +416,20 @@ E2E_RELAY=(); E2E_RELAY3=(); E2E_POSTFIX=()
 for r in $(seq "$E2E_ROUNDS"); do
   E2E_RELAY+=("$(end_to_end "relay-$r" "$RELAY_PORT")")
   log "  round $r relay:   $(e2e_describe "${E2E_RELAY[-1]}")"
-  if [ "$REPLICATED" = 1 ]; then
-    E2E_RELAY3+=("$(end_to_end "relay3-$r" "$RELAY3_PORT")")
-    log "  round $r relay RF3: $(e2e_describe "${E2E_RELAY3[-1]}")"
-  fi
   E2E_POSTFIX+=("$(end_to_end "postfix-$r" "$PF_PORT")")
   log "  round $r postfix: $(e2e_describe "${E2E_POSTFIX[-1]}")"
 done
 read -r E2E_R_RATE E2E_R_P50 E2E_R_P99 E2E_R_PROBES E2E_R_N E2E_R_SECS <<<"$(e2e_mean "${E2E_RELAY[@]}")"
 read -r E2E_P_RATE E2E_P_P50 E2E_P_P99 E2E_P_PROBES E2E_P_N E2E_P_SECS <<<"$(e2e_mean "${E2E_POSTFIX[@]}")"
-E2E_3_RATE=0; E2E_3_P50=0; E2E_3_P99=0
-if [ "$REPLICATED" = 1 ]; then
-  read -r E2E_3_RATE E2E_3_P50 E2E_3_P99 E2E_3_PROBES E2E_3_N E2E_3_SECS <<<"$(e2e_mean "${E2E_RELAY3[@]}")"
-fi
 # under load: the maximum over the accept-rate runs and the end-to-end run
 maxof() { printf '%s\n' "$@" | grep -E '^[0-9]+$' | sort -n | tail -n 1; }
 RSS_LOAD_ingress=$(maxof "$(rss_max accept ingress)" "$(rss_max 'relay-*' ingress)")
 RSS_LOAD_kafka=$(maxof "$(rss_max accept kafka)" "$(rss_max 'relay-*' kafka)")
 RSS_LOAD_policy=$(rss_max 'relay-*' policy); RSS_LOAD_delivery=$(rss_max 'relay-*' delivery)
 RSS_LOAD_postfix=$(maxof "$(rss_max accept postfix)" "$(rss_max 'postfix-*' postfix)")
-RSS_LOAD_kafka3=$(maxof "$(rss_max accept kafka3)" "$(rss_max 'relay3-*' kafka3)")
 
 log "3. scale-out: 1, 2, 3 delivery workers, receiver holding each reply ${SCALE_DELAY} ms"
 stop_pid "$PID_delivery_1"
-if [ "$REPLICATED" = 1 ]; then # the replicated Relay is done: it takes no CPU from the scale-out runs
-  stop_pid "$PID_delivery3"; stop_pid "$PID_policy3"; stop_pid "$PID_ingress3"; stop_kafka3
-fi
 scale_preload
 SCALE=()
 for k in 1 2 3; do
@@ -475,6 +437,58 @@ for k in 1 2 3; do
   log "  $k worker(s): $rate msg/s (all $SCALE_N in ${secs}s)"
   SCALE+=("$k $rate $secs")
 done
+
+E2E_3_RATE=0; E2E_3_P50=0; E2E_3_P99=0; E2E_P3_RATE=0; RSS_LOAD_kafka3=0
+if [ "$REPLICATED" = 1 ]; then
+  # The replicated Relay runs alone: the 1-broker Relay is stopped first, so that neither side's processes take CPU
+  # from the other on this small machine; Postfix is measured again beside it, cell by cell and round by round.
+  log "4. replicated Kafka (the 1-broker Relay stopped; Relay on 3 brokers, RF 3, min.insync.replicas 2, against Postfix again)"
+  stop_pid "$PID_policy"; stop_pid "$PID_ingress"; stop_pid "$PID_kafka_broker"
+  postconf -c "$PF_CONF" -e "defer_transports = smtp"; postfix -c "$PF_CONF" reload >/dev/null 2>&1; sleep 1; postfix_flush
+  start_bg kafka3 java -Drelay.root="$ROOT" -cp "$TESTKIT_CP" "$BENCH_DIR/tools/BenchKafka.java" "$WORK/kafka3" cluster 3
+  await_line "$RAW/kafka3.log" '^READY' 180
+  KAFKA3=$(sed -n 's/^READY //p' "$RAW/kafka3.log")
+  KAFKA3_PIDS=$(sed -n 's/^NODE //p' "$RAW/kafka3.log" | tr '\n' ' ')
+  service ingress3 ingress-service "$ING3_HTTP" KAFKA_BOOTSTRAP_SERVERS="$KAFKA3" RELAY_INGRESS_SMTP_RELAY_PORT="$RELAY3_PORT" \
+    RELAY_INGRESS_SMTP_SUBMISSION_PORT="$(free_port)" RELAY_INGRESS_SMTP_SUBMISSIONS_PORT="$(free_port)" \
+    RELAY_INGRESS_SMTP_MAX_CONNECTIONS_PER_CLIENT=2000 RELAY_INGRESS_TLS_DEV_CERTIFICATE_DIR="$WORK/tls" \
+    RELAY_INGRESS_KEYCLOAK_URL=http://127.0.0.1:9
+  await_ready ingress3 "$ING3_HTTP"
+  sleep 3
+  RSS_IDLE_KAFKA3=$(kafka3_rss_mib)
+  smtp_source "$RELAY3_PORT" 20 10240 1000 >/dev/null; smtp_source "$PF_PORT" 20 10240 1000 >/dev/null; postfix_flush
+  sample_rss_start accept3
+  for i in "${!ACCEPT[@]}"; do
+    read -r s size _ <<<"${ACCEPT[$i]}"
+    r3=$(accept_cell relay3 "$s" "$size")
+    p3=$(accept_cell postfix "$s" "$size")
+    log "  $s sessions, $size bytes: relay RF3 $r3 | postfix $p3 | load $(load1)"
+    ACCEPT[$i]="${ACCEPT[$i]} $r3 $p3"
+  done
+  sample_rss_stop
+  java -cp "$TESTKIT_CP" "$BENCH_DIR/tools/SkipBacklog.java" "$KAFKA3" relay-policy relay.inbound.v1 >>"$RAW/skip.log" 2>&1
+  service policy3 policy-service "$POL3_HTTP" KAFKA_BOOTSTRAP_SERVERS="$KAFKA3" RELAY_POLICY_KEYCLOAK_URL=http://127.0.0.1:9
+  service delivery3 delivery-service "$DEL3_HTTP" KAFKA_BOOTSTRAP_SERVERS="$KAFKA3" \
+    RELAY_DELIVERY_SMARTHOST="127.0.0.1:$SINK_PORT;tls=none;internal"
+  await_ready policy3 "$POL3_HTTP"; await_ready delivery3 "$DEL3_HTTP"
+  sleep 3
+  n0=$(lines "$E2E_ARRIVALS")
+  smtp_source "$RELAY3_PORT" 20 10240 "$E2E_WARMUP" >/dev/null
+  await_lines "$E2E_ARRIVALS" $((n0 + E2E_WARMUP)) 180
+  postfix_relay_to "$SINK_PORT"
+  E2E_RELAY3=(); E2E_POSTFIX3=()
+  for r in $(seq "$E2E_ROUNDS"); do
+    E2E_RELAY3+=("$(end_to_end "relay3-$r" "$RELAY3_PORT")")
+    log "  round $r relay RF3: $(e2e_describe "${E2E_RELAY3[-1]}")"
+    E2E_POSTFIX3+=("$(end_to_end "postfix3-$r" "$PF_PORT")")
+    log "  round $r postfix:   $(e2e_describe "${E2E_POSTFIX3[-1]}")"
+  done
+  read -r E2E_3_RATE E2E_3_P50 E2E_3_P99 E2E_3_PROBES E2E_3_N E2E_3_SECS <<<"$(e2e_mean "${E2E_RELAY3[@]}")"
+  read -r E2E_P3_RATE E2E_P3_P50 E2E_P3_P99 E2E_P3_PROBES E2E_P3_N E2E_P3_SECS <<<"$(e2e_mean "${E2E_POSTFIX3[@]}")"
+  RSS_LOAD_kafka3=$(maxof "$(rss_max accept3 kafka3)" "$(rss_max 'relay3-*' kafka3)")
+else
+  for i in "${!ACCEPT[@]}"; do ACCEPT[$i]="${ACCEPT[$i]} 0 0 0 0 0 0 0 0"; done # the chart reads fixed columns
+fi
 LOAD_END=$(cat /proc/loadavg)
 T_END=$(date +%s)
 
@@ -517,13 +531,13 @@ kib() { awk -v b="$1" 'BEGIN { printf "%g KiB", b / 1024 }'; }
   echo "Relay: ingress relay listener, client in a trusted network (no AUTH), \`250\` after Kafka's acknowledgement;"
   echo "policy and delivery not running. Postfix: private instance queueing to disk (fsync before \`250\`), delivering"
   echo "nothing. msg/s = messages accepted (ingress metric delta / queue files) ÷ smtp-source wall time, ~${SECONDS_TARGET} s per run."
-  [ "$REPLICATED" = 1 ] && echo "Per cell: Relay on 1 broker, then Relay on the 3-broker cluster (its own ingress), then Postfix."
+  echo "Per cell: Relay on 1 broker, then Postfix.$([ "$REPLICATED" = 1 ] && echo " The replicated Relay ran later, in a part of its own with the 1-broker Relay stopped, each cell followed by Postfix again (\"Postfix beside RF 3\"); its ratio is to that Postfix figure.")"
   echo
-  echo "| size | sessions | Relay 1 broker msg/s | Relay RF 3 msg/s | Postfix msg/s | **Relay 1/Postfix** | **Relay RF 3/Postfix** | messages Relay 1 / RF 3 / Postfix | load 1m |"
-  echo "|---|---|---|---|---|---|---|---|---|"
+  echo "| size | sessions | Relay 1 broker msg/s | Postfix msg/s | **Relay 1/Postfix** | Relay RF 3 msg/s | Postfix beside RF 3 msg/s | **Relay RF 3/Postfix** | messages Relay 1 / Postfix / RF 3 / Postfix | load 1m |"
+  echo "|---|---|---|---|---|---|---|---|---|---|"
   for row in "${ACCEPT[@]}"; do
-    read -r s size rr rn rok rsecs pr pn pok psecs l1 tr tn tok tsecs <<<"$row"
-    echo "| $(kib "$size") | $s | $rr | $(rf3 "$tr") | $pr | **$(ratio "$rr" "$pr")** | **$(rf3 "$(ratio "$tr" "$pr")")** | $rok/$rn in ${rsecs}s / $(rf3 "$tok/$tn in ${tsecs}s") / $pok/$pn in ${psecs}s | $l1 |"
+    read -r s size rr rn rok rsecs pr pn pok psecs l1 tr tn tok tsecs qr qn qok qsecs <<<"$row"
+    echo "| $(kib "$size") | $s | $rr | $pr | **$(ratio "$rr" "$pr")** | $(rf3 "$tr") | $(rf3 "$qr") | **$(rf3 "$(ratio "$tr" "$qr")")** | $rok/$rn in ${rsecs}s / $pok/$pn in ${psecs}s / $(rf3 "$tok/$tn in ${tsecs}s / $qok/$qn in ${qsecs}s") | $l1 |"
   done
   echo
   echo "## 2. End to end (smtp-source → MTA → receiver, 20 sessions, 10 KiB)"
@@ -536,14 +550,21 @@ kib() { awk -v b="$1" 'BEGIN { printf "%g KiB", b / 1024 }'; }
   echo "|---|---|---|---|---|---|---|"
   for r in $(seq "$E2E_ROUNDS"); do
     echo "| Relay 1 broker, round $r | $(tr ' ' '|' <<<"${E2E_RELAY[$((r - 1))]}" | sed 's/|/ | /g') |"
-    [ "$REPLICATED" = 1 ] && echo "| Relay RF 3, round $r | $(tr ' ' '|' <<<"${E2E_RELAY3[$((r - 1))]}" | sed 's/|/ | /g') |"
     echo "| Postfix, round $r | $(tr ' ' '|' <<<"${E2E_POSTFIX[$((r - 1))]}" | sed 's/|/ | /g') |"
   done
   echo "| **Relay 1 broker** (mean of rounds) | $E2E_R_RATE | $E2E_R_P50 | $E2E_R_P99 | $E2E_R_PROBES | $E2E_R_N | $E2E_R_SECS |"
-  [ "$REPLICATED" = 1 ] && echo "| **Relay RF 3** (mean of rounds) | $E2E_3_RATE | $E2E_3_P50 | $E2E_3_P99 | $E2E_3_PROBES | $E2E_3_N | $E2E_3_SECS |"
   echo "| **Postfix** (mean of rounds) | $E2E_P_RATE | $E2E_P_P50 | $E2E_P_P99 | $E2E_P_PROBES | $E2E_P_N | $E2E_P_SECS |"
   echo "| **Relay 1 broker/Postfix** | **$(ratio "$E2E_R_RATE" "$E2E_P_RATE")** | | | | | |"
-  [ "$REPLICATED" = 1 ] && echo "| **Relay RF 3/Postfix** | **$(ratio "$E2E_3_RATE" "$E2E_P_RATE")** | | | | | |"
+  if [ "$REPLICATED" = 1 ]; then
+    echo "| *part 4: the 1-broker Relay stopped* | | | | | | |"
+    for r in $(seq "$E2E_ROUNDS"); do
+      echo "| Relay RF 3, round $r | $(tr ' ' '|' <<<"${E2E_RELAY3[$((r - 1))]}" | sed 's/|/ | /g') |"
+      echo "| Postfix beside RF 3, round $r | $(tr ' ' '|' <<<"${E2E_POSTFIX3[$((r - 1))]}" | sed 's/|/ | /g') |"
+    done
+    echo "| **Relay RF 3** (mean of rounds) | $E2E_3_RATE | $E2E_3_P50 | $E2E_3_P99 | $E2E_3_PROBES | $E2E_3_N | $E2E_3_SECS |"
+    echo "| **Postfix beside RF 3** (mean of rounds) | $E2E_P3_RATE | $E2E_P3_P50 | $E2E_P3_P99 | $E2E_P3_PROBES | $E2E_P3_N | $E2E_P3_SECS |"
+    echo "| **Relay RF 3/Postfix** | **$(ratio "$E2E_3_RATE" "$E2E_P3_RATE")** | | | | | |"
+  fi
   echo
   echo "## 3. Delivery scale-out (receiver holds every reply ${SCALE_DELAY} ms)"
   echo "$SCALE_N messages of 1 KiB routed by the policy first; then k delivery workers (default settings: 32 deliveries in flight and at most 20 connections to one destination, each)"
@@ -573,10 +594,10 @@ kib() { awk -v b="$1" 'BEGIN { printf "%g KiB", b / 1024 }'; }
   echo
   echo "## Against the targets (README)"
   for row in "${ACCEPT[@]}"; do
-    read -r s size rr _ _ _ pr _ _ _ _ tr _ <<<"$row"
-    [ "$s" = 20 ] && [ "$size" = 10240 ] && echo "- accept rate ≥ 2× Postfix (aim 3×) at 20 sessions / 10 KiB: $(ratio "$rr" "$pr")× (1 broker)$([ "$REPLICATED" = 1 ] && echo ", $(ratio "$tr" "$pr")× (RF 3)")"
+    read -r s size rr _ _ _ pr _ _ _ _ tr _ _ _ qr _ <<<"$row"
+    [ "$s" = 20 ] && [ "$size" = 10240 ] && echo "- accept rate ≥ 2× Postfix (aim 3×) at 20 sessions / 10 KiB: $(ratio "$rr" "$pr")× (1 broker)$([ "$REPLICATED" = 1 ] && echo ", $(ratio "$tr" "$qr")× (RF 3)")"
   done
-  echo "- end to end ≥ 1.5× Postfix (aim 2×): $(ratio "$E2E_R_RATE" "$E2E_P_RATE")× (1 broker)$([ "$REPLICATED" = 1 ] && echo ", $(ratio "$E2E_3_RATE" "$E2E_P_RATE")× (RF 3)")"
+  echo "- end to end ≥ 1.5× Postfix (aim 2×): $(ratio "$E2E_R_RATE" "$E2E_P_RATE")× (1 broker)$([ "$REPLICATED" = 1 ] && echo ", $(ratio "$E2E_3_RATE" "$E2E_P3_RATE")× (RF 3)")"
   echo "- delivery scaling 1 → 3 workers ≥ 2.5×: $(ratio "$(echo "${SCALE[2]}" | cut -d' ' -f2)" "$base")×"
   echo
   echo "![chart]($(basename "$PNG"))"
@@ -590,11 +611,11 @@ $PY "$BENCH_DIR/tools/chart.py" "$RAW/accept.txt" "$E2E_R_RATE $E2E_P_RATE $E2E_
 echo
 echo "Relay/Postfix, accepted msg/s (smtp-source):"
 for row in "${ACCEPT[@]}"; do
-  read -r s size rr _ _ _ pr _ _ _ _ tr _ <<<"$row"
-  printf '  %3s sessions %8s: Relay %8s  Relay RF3 %8s  Postfix %8s  ratios %s %s\n' "$s" "$(kib "$size")" "$rr" \
-    "$(rf3 "$tr")" "$pr" "$(ratio "$rr" "$pr")" "$(rf3 "$(ratio "$tr" "$pr")")"
+  read -r s size rr _ _ _ pr _ _ _ _ tr _ _ _ qr _ <<<"$row"
+  printf '  %3s sessions %8s: Relay %8s  Postfix %8s  ratio %s | Relay RF3 %8s  Postfix %8s  ratio %s\n' "$s" "$(kib "$size")" \
+    "$rr" "$pr" "$(ratio "$rr" "$pr")" "$(rf3 "$tr")" "$(rf3 "$qr")" "$(rf3 "$(ratio "$tr" "$qr")")"
 done
 echo "Relay/Postfix, end to end msg/s: $E2E_R_RATE / $E2E_P_RATE = $(ratio "$E2E_R_RATE" "$E2E_P_RATE")"
-[ "$REPLICATED" = 1 ] && echo "Relay RF3/Postfix, end to end msg/s: $E2E_3_RATE / $E2E_P_RATE = $(ratio "$E2E_3_RATE" "$E2E_P_RATE")"
+[ "$REPLICATED" = 1 ] && echo "Relay RF3/Postfix, end to end msg/s: $E2E_3_RATE / $E2E_P3_RATE = $(ratio "$E2E_3_RATE" "$E2E_P3_RATE") (part 4, the 1-broker Relay stopped)"
 echo "Delivery scale-out msg/s (1/2/3 workers): $(for r in "${SCALE[@]}"; do echo -n "$(echo "$r" | cut -d' ' -f2) "; done)"
 echo "Results: ${OUT#"$ROOT"/} and ${PNG#"$ROOT"/}"
