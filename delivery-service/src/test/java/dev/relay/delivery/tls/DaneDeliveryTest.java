@@ -272,6 +272,49 @@ class DaneDeliveryTest {
         assertThat(server.connections()).isZero();
     }
 
+    @Test
+    void shouldDeferWhenTheTlsaAnswerHasMoreOctetsThanItsBoundEvenOverTcp() throws Exception {
+        // too big for UDP: the server says "truncated", the resolver asks again over TCP and gets it whole
+        dns.truncateUdpAbove(512);
+        ScriptedSmtpServer server = plainServer();
+        SecureRandom random = new SecureRandom();
+        for (int i = 0; i < 3; i++) {
+            byte[] certificate = new byte[3000];
+            random.nextBytes(certificate);
+            dns.tlsa(tlsaName("mx.dane.test", server), 3, 0, 0, certificate);
+        }
+
+        RecipientResult r = deliver("bob@dane.test", server);
+
+        assertThat(r.status()).isEqualTo(DeliveryStatus.TRANSIENT);
+        assertThat(r.detail()).startsWith("451 4.7.5 DANE: TLSA lookup for mx.dane.test failed")
+                .contains("over its bound");
+        assertThat(dns.queries(tlsaName("mx.dane.test", server))).isGreaterThanOrEqualTo(2); // UDP, then TCP
+        assertThat(server.connections()).isZero();
+    }
+
+    @Test
+    void shouldCacheTlsaAnswersForTheirTtl() throws Exception {
+        TestPki.Issued leaf = TestPki.selfSigned("mx.dane.test");
+        ScriptedSmtpServer server = tlsServer(leaf.serverContext());
+        dns.tlsa(tlsaName("mx.dane.test", server), 3, 1, 1, leaf.spkiSha256());
+        MxResolver mx = new MxResolver(vertx, List.of(new DnsServers.Server("127.0.0.1", dns.port())),
+                Duration.ofSeconds(2), metrics, null,
+                new DnsCache(Duration.ofMinutes(5), Duration.ofMinutes(1), 100, DnsCache::monotonicMillis),
+                new OwnName(null), true);
+        resolvers.add(mx);
+        RouteResolver routes = new RouteResolver(vertx, mx, new DestinationGuard(true), Optional.empty(), Map.of(),
+                Optional.empty(), server.port(), metrics, new DeliveryTlsPolicy(TlsPolicyMap.empty(), mx, metrics));
+
+        RecipientResult first = deliver(routes, "bob@dane.test");
+        RecipientResult second = deliver(routes, "carol@dane.test");
+
+        assertThat(first.status()).as(first.detail()).isEqualTo(DeliveryStatus.DELIVERED);
+        assertThat(second.status()).as(second.detail()).isEqualTo(DeliveryStatus.DELIVERED);
+        assertThat(dns.queries(tlsaName("mx.dane.test", server))).isEqualTo(1);
+        assertThat(count(TransportMetrics.DANE, "result", "verified")).isEqualTo(2);
+    }
+
     // ---- the policy table ----
 
     @Test
