@@ -29,6 +29,7 @@ import org.jboss.logging.Logger;
 
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -131,7 +132,7 @@ public class DeliveryBeans {
                     + "it is configured");
         }
         warnAboutRemovedSwitch();
-        TlsPolicyMap table = TlsPolicyMap.parse(config.tls().policyMap().orElse(java.util.List.of()));
+        TlsPolicyMap table = TlsPolicyMap.parse(config.tls().policyMap().orElse(List.of()));
         if (!table.isEmpty()) {
             LOG.infof("TLS policy table: %d entries (relay.delivery.tls.policy-map)", table.size());
         }

@@ -101,7 +101,7 @@ class DaneKafkaDeliveryTest {
         Envelope envelope = new Envelope(Envelope.VERSION, id, System.currentTimeMillis(), "192.0.2.10",
                 "client.test", "submission", true, ALICE, "alice@relay.test", List.of(recipient), false, "8BITMIME",
                 body.length, Route.mx(domain), 0);
-        ProducerRecord<String, byte[]> record = new ProducerRecord<>(Topics.OUTBOUND,
+        ProducerRecord<String, byte[]> record = new ProducerRecord<>(DaneMxResource.TOPIC,
                 id + ":" + envelope.route().hopKey(), body);
         record.headers().add(Topics.ENVELOPE_HEADER, EnvelopeCodec.encode(envelope));
         return record;
