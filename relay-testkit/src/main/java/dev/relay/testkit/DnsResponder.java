@@ -77,6 +77,8 @@ public final class DnsResponder implements AutoCloseable {
     private final ScheduledExecutorService later;
     private final ExecutorService connections;
     private volatile boolean closed;
+    /** UDP answers longer than this go out truncated (TC bit, no records): the client asks again over TCP. */
+    private volatile int udpLimit = Integer.MAX_VALUE;
 
     private DnsResponder(DatagramSocket udp, ServerSocket tcp) {
         this.udp = udp;
@@ -246,6 +248,16 @@ public final class DnsResponder implements AutoCloseable {
         return this;
     }
 
+    /**
+     * A UDP answer longer than {@code octets} is sent as a truncated answer instead (header and question, TC bit
+     * set, no records), as a server does when the answer does not fit the client's UDP payload size (RFC 1035
+     * §4.2.1, RFC 6891): the client asks again over TCP and gets it whole. TCP answers stay below 65536 octets.
+     */
+    public DnsResponder truncateUdpAbove(int octets) {
+        this.udpLimit = octets;
+        return this;
+    }
+
     /** Questions about this name are never answered (the resolver times out). */
     public synchronized DnsResponder silent(String name) {
         silent.add(key(name));
@@ -290,7 +302,10 @@ public final class DnsResponder implements AutoCloseable {
                 udp.receive(packet);
                 byte[] query = java.util.Arrays.copyOf(packet.getData(), packet.getLength());
                 SocketAddress client = packet.getSocketAddress();
-                respond(query, answer -> udp.send(new DatagramPacket(answer, answer.length, client)));
+                respond(query, answer -> {
+                    byte[] sent = answer.length > udpLimit ? truncated(answer) : answer;
+                    udp.send(new DatagramPacket(sent, sent.length, client));
+                });
             } catch (IOException e) {
                 // closed, or one bad packet: go on until closed
             }
@@ -373,8 +388,16 @@ public final class DnsResponder implements AutoCloseable {
     /** The parts of a query we need: its name, type, and where the question section ends. */
     private record Question(String name, int type, int end) {
         static Question parse(byte[] q) {
-            if (q.length < 17 || (q[2] & 0x80) != 0 || ((q[4] << 8) | (q[5] & 0xff)) != 1) {
-                return null; // too short, a response, or not exactly one question
+            if (q.length < 17 || (q[2] & 0x80) != 0) {
+                return null; // too short, or a response
+            }
+            return parseAnswerQuestion(q);
+        }
+
+        /** The question section of a query or of our own answer (one question, uncompressed). */
+        static Question parseAnswerQuestion(byte[] q) {
+            if (q.length < 17 || ((q[4] << 8) | (q[5] & 0xff)) != 1) {
+                return null; // too short, or not exactly one question
             }
             int pos = 12;
             StringBuilder name = new StringBuilder();
@@ -442,6 +465,17 @@ public final class DnsResponder implements AutoCloseable {
             out.write(rdata.toByteArray(), 0, rdata.size());
         }
         return out.toByteArray();
+    }
+
+    /** The header and question of {@code answer}, with TC set and no records. */
+    private static byte[] truncated(byte[] answer) {
+        Question q = Question.parseAnswerQuestion(answer);
+        byte[] out = java.util.Arrays.copyOf(answer, q == null ? 12 : q.end());
+        out[2] |= 0x02; // TC
+        for (int i = 6; i < 12; i++) {
+            out[i] = 0; // ANCOUNT, NSCOUNT, ARCOUNT
+        }
+        return out;
     }
 
     private boolean isSigned(String name) {

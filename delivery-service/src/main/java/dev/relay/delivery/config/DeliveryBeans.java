@@ -12,6 +12,8 @@ import dev.relay.delivery.mx.NextHopSpec;
 import dev.relay.delivery.mx.RouteResolver;
 import dev.relay.delivery.retry.RetryPolicy;
 import dev.relay.delivery.retry.WaitingMessages;
+import dev.relay.delivery.tls.DeliveryTlsPolicy;
+import dev.relay.delivery.tls.TlsPolicyMap;
 import dev.relay.delivery.transport.ConnectionReuse;
 import dev.relay.delivery.transport.OwnName;
 import dev.relay.delivery.transport.SmtpClient;
@@ -27,6 +29,7 @@ import org.jboss.logging.Logger;
 
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -101,8 +104,13 @@ public class DeliveryBeans {
         metrics.watchDnsCache(cache::size);
         LOG.infof("DNS cache %s", cache.enabled() ? "up to " + dns.cacheMaxEntries() + " answers for their TTL, at most "
                 + dns.cacheMaxTtl() + " (negative answers without SOA " + dns.negativeTtl() + ")" : "off");
+        if (dns.dnssec()) {
+            LOG.infof("DNSSEC: the AD bit of %s is trusted (relay.delivery.dns.dnssec=true): DANE applies to MX hosts "
+                    + "with secure TLSA records; these resolvers must validate and be reached over a trusted path",
+                    dns.servers().map(Object::toString).orElse("the resolv.conf nameserver"));
+        }
         return new MxResolver(vertx, DnsServers.choose(dns.servers(), DnsServers.RESOLV_CONF), dns.timeout(), metrics,
-                null, cache, new OwnName(heloName(config)));
+                null, cache, new OwnName(heloName(config)), dns.dnssec());
     }
 
     void closeMxResolver(@Disposes MxResolver resolver) {
@@ -124,9 +132,13 @@ public class DeliveryBeans {
                     + "it is configured");
         }
         warnAboutRemovedSwitch();
+        TlsPolicyMap table = TlsPolicyMap.parse(config.tls().policyMap().orElse(List.of()));
+        if (!table.isEmpty()) {
+            LOG.infof("TLS policy table: %d entries (relay.delivery.tls.policy-map)", table.size());
+        }
         return new RouteResolver(vertx, mx, new DestinationGuard(config.testOnlyAllowPrivateMx()),
                 config.smarthost().filter(s -> !s.isBlank()).map(NextHopSpec::parse), Map.copyOf(routes), mailbox,
-                config.smtp().port(), metrics);
+                config.smtp().port(), metrics, new DeliveryTlsPolicy(table, mx, metrics));
     }
 
     /** The EHLO name, which is also the name loop detection knows as our own. */

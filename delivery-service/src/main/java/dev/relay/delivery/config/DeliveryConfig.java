@@ -19,6 +19,8 @@ public interface DeliveryConfig {
 
     Smtp smtp();
 
+    Tls tls();
+
     /**
      * TESTS AND LOCAL RUNS ONLY: every destination, MX-derived ones included, may be on a private network
      * (loopback, RFC 1918, CGNAT, ULA), because the tests' DNS responder points MX records at 127.0.0.1. Never in
@@ -142,6 +144,26 @@ public interface DeliveryConfig {
         /** Answers cached at most; beyond, the least recently used goes. {@code 0} disables the cache. */
         @WithDefault("10000")
         int cacheMaxEntries();
+
+        /**
+         * The resolvers of {@code servers} validate DNSSEC and their AD bit is trusted (as Postfix's
+         * {@code smtp_dns_support_level=dnssec}): queries carry the DO bit and DANE (RFC 7672) applies to MX hosts
+         * with secure TLSA records. Only with a validating resolver on a trusted path (127.0.0.1, a node-local
+         * resolver): an AD bit that crossed a network can be forged.
+         */
+        @WithDefault("false")
+        boolean dnssec();
+    }
+
+    /** Outbound TLS policy (ADR 0012). */
+    interface Tls {
+        /**
+         * The per-destination policy table, like Postfix's {@code smtp_tls_policy_maps}: entries
+         * {@code domain=policy[;match=name1:name2]} (policies none, may, encrypt, verify, secure, dane, dane-only;
+         * {@code .example.org} for every domain under example.org). Keyed by recipient domain; applies to MX
+         * deliveries and static routes.
+         */
+        Optional<List<String>> policyMap();
     }
 
     interface Smtp {

@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntSupplier;
@@ -32,6 +33,13 @@ import java.util.function.IntSupplier;
  *   <li>{@code relay.delivery.local.unrouted}: counter, deliveries to a local domain deferred {@code 4.3.5}
  *       because {@code relay.delivery.mailbox-route} is not configured; anything above 0 is a configuration
  *       error to alert on.</li>
+ *   <li>{@code relay.delivery.tls.policy{policy=none|may|encrypt|verify|secure|dane|dane-only,
+ *       source=table|dane|mta-sts|default|route}}: counter, one per TLS decision for a host of a delivery (which
+ *       policy applied and what decided it: the policy table, DANE, MTA-STS, the default or the route's own).</li>
+ *   <li>{@code relay.delivery.dane{result=verified|failed|no-tlsa|insecure|lookup-failed}}: counter; {@code
+ *       verified}/{@code failed}: a DANE connection's certificate matched its TLSA records or not; the others: why
+ *       a host of a delivery with {@code relay.delivery.dns.dnssec=true} got no DANE (no TLSA records, MX or address
+ *       records not DNSSEC-secure, TLSA lookup failed: that host is then not tried).</li>
  * </ul>
  */
 public class TransportMetrics {
@@ -46,6 +54,12 @@ public class TransportMetrics {
     public static final String BACKOFF = "relay.delivery.destinations.backoff";
     public static final String LOOPS = "relay.delivery.loops";
     public static final String LOCAL_UNROUTED = "relay.delivery.local.unrouted";
+    public static final String TLS_POLICY = "relay.delivery.tls.policy";
+    public static final String DANE = "relay.delivery.dane";
+
+    /** The values of the {@code result} tag of {@link #DANE}. */
+    public static final List<String> DANE_RESULTS = List.of("verified", "failed", "no-tlsa", "insecure",
+            "lookup-failed");
 
     /** Where a mail loop was seen, the only values of the {@code where} tag. */
     public enum LoopSeen { MX, GREETING }
@@ -73,6 +87,9 @@ public class TransportMetrics {
                 .register(registry);
         for (LoopSeen where : LoopSeen.values()) {
             loopCounter(where);
+        }
+        for (String result : DANE_RESULTS) {
+            daneCounter(result);
         }
         for (String type : new String[]{"mx", "a", "aaaa"}) {
             for (DnsResult result : DnsResult.values()) {
@@ -131,6 +148,31 @@ public class TransportMetrics {
      */
     public void dnsCache(String type, boolean hit) {
         dnsCacheCounter(type, hit).increment();
+    }
+
+    /**
+     * One TLS decision for a host of a delivery.
+     *
+     * @param policy none, may, encrypt, verify, secure, dane or dane-only
+     * @param source table, dane, mta-sts, default or route
+     */
+    public void tlsPolicy(String policy, String source) {
+        Counter.builder(TLS_POLICY).description("TLS decisions for outbound hosts by policy and what decided it")
+                .tag("policy", policy).tag("source", source)
+                .register(registry).increment();
+    }
+
+    /** @param result one of {@link #DANE_RESULTS} */
+    public void dane(String result) {
+        if (!DANE_RESULTS.contains(result)) {
+            throw new IllegalArgumentException("unknown DANE result " + result);
+        }
+        daneCounter(result).increment();
+    }
+
+    private Counter daneCounter(String result) {
+        return Counter.builder(DANE).description("DANE outcomes of outbound hosts").tag("result", result)
+                .register(registry);
     }
 
     /** A delivery bounced 5.4.6: the next hop is ourselves. */

@@ -6,6 +6,8 @@ import dev.relay.delivery.metrics.TransportMetrics;
 import dev.relay.delivery.transport.OwnName;
 import dev.relay.delivery.transport.SmtpTarget;
 import dev.relay.delivery.transport.TlsPolicy;
+import dev.relay.delivery.tls.TlsaAnswer;
+import dev.relay.delivery.tls.TlsaRecord;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.handler.codec.dns.DnsRecord;
 import io.netty.handler.codec.dns.DnsRecordType;
@@ -21,7 +23,9 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.Locale;
 import java.util.Random;
 import java.util.concurrent.ThreadLocalRandom;
@@ -36,6 +40,12 @@ import java.util.function.Function;
  * <p>
  * Queries go through {@link NettyDnsClient} rather than Vert.x's {@code DnsClient}, which does not expose the
  * TTLs of A and AAAA records (ADR 0006).
+ * <p>
+ * With {@code dnssec} (ADR 0012) the configured resolver is trusted to validate DNSSEC, and its AD bit says which
+ * answers are secure: the {@link Resolution.Targets#secureHosts()} are the MX hosts whose MX RRset (or, without MX,
+ * the NODATA answer) and A/AAAA records were all validated, and {@link #tlsa} looks up their TLSA records
+ * (RFC 7672 §2.2). TLSA answers are bounded ({@value #MAX_TLSA_RECORDS} records, {@value #MAX_TLSA_OCTETS} octets
+ * of data) and cached like the others; CNAMEs are not followed (a TLSA name that is an alias counts as none).
  */
 public final class MxResolver {
 
@@ -47,6 +57,16 @@ public final class MxResolver {
     private final Random random;
     private final DnsCache cache;
     private final OwnName self;
+    private final boolean dnssec;
+
+    /** The most TLSA records one answer may hold; more is a malformed answer (the host is then not used). */
+    public static final int MAX_TLSA_RECORDS = 32;
+    /** The most octets of association data one TLSA answer may hold together (a full certificate is ~1-2 KiB). */
+    public static final int MAX_TLSA_OCTETS = 8192;
+
+    /** The addresses of one host and whether the resolver validated all of them. */
+    private record HostAddresses(List<String> ips, boolean secure) {
+    }
 
     /** Without a cache and with metrics of its own. */
     public MxResolver(Vertx vertx, List<DnsServers.Server> servers, Duration queryTimeout) {
@@ -75,7 +95,17 @@ public final class MxResolver {
      */
     public MxResolver(Vertx vertx, List<DnsServers.Server> servers, Duration queryTimeout, TransportMetrics metrics,
                       Random random, DnsCache cache, OwnName self) {
+        this(vertx, servers, queryTimeout, metrics, random, cache, self, false);
+    }
+
+    /**
+     * @param dnssec the resolvers validate DNSSEC and their AD bit is trusted ({@code relay.delivery.dns.dnssec}):
+     *               queries ask for it, secure hosts are reported and TLSA lookups are possible
+     */
+    public MxResolver(Vertx vertx, List<DnsServers.Server> servers, Duration queryTimeout, TransportMetrics metrics,
+                      Random random, DnsCache cache, OwnName self, boolean dnssec) {
         this.self = self;
+        this.dnssec = dnssec;
         this.metrics = metrics;
         this.random = random;
         this.cache = cache;
@@ -91,7 +121,35 @@ public final class MxResolver {
             list.add(DefaultDnsServerAddressStreamProvider.defaultAddressList().get(0));
         }
         this.servers = List.copyOf(list);
-        this.dns = new NettyDnsClient(vertx, this.servers, queryTimeout);
+        this.dns = new NettyDnsClient(vertx, this.servers, queryTimeout, dnssec);
+    }
+
+    /** Whether the resolvers' AD bit is trusted ({@code relay.delivery.dns.dnssec}). */
+    public boolean dnssec() {
+        return dnssec;
+    }
+
+    /**
+     * The TLSA records of {@code _port._tcp.host} (RFC 7672 §2.2.2). Never fails: SERVFAIL, timeouts and malformed
+     * or oversized answers are {@link TlsaAnswer.Kind#FAILED}. Without {@code dnssec} every answer is insecure.
+     */
+    public Future<TlsaAnswer> tlsa(String host, int port) {
+        String name = "_" + port + "._tcp." + host;
+        return this.<TlsaRecord>lookup("tlsa", DnsRecordType.TLSA, name, NettyDnsClient::tlsa, MAX_TLSA_RECORDS,
+                MAX_TLSA_OCTETS).transform(done -> {
+            if (done.failed()) {
+                return Future.succeededFuture(TlsaAnswer.of(TlsaAnswer.Kind.FAILED, describe(done.cause())));
+            }
+            DnsAnswer<TlsaRecord> answer = done.result();
+            if (answer.records().isEmpty()) {
+                return Future.succeededFuture(TlsaAnswer.of(TlsaAnswer.Kind.NONE,
+                        answer.nxDomain() ? "NXDOMAIN" : "NODATA"));
+            }
+            if (!dnssec || !answer.authenticated()) {
+                return Future.succeededFuture(TlsaAnswer.of(TlsaAnswer.Kind.INSECURE, "not DNSSEC-validated"));
+            }
+            return Future.succeededFuture(TlsaAnswer.secure(answer.records()));
+        });
     }
 
     /** The addresses to try for mail to {@code domain}, most preferred first, on {@code port}. */
@@ -120,10 +178,11 @@ public final class MxResolver {
                 return Future.succeededFuture(
                         Resolution.failure(556, "5.1.10", "domain " + domain + " accepts no mail (null MX)"));
             }
+            boolean mxSecure = dnssec && answer.result().authenticated();
             if (plan instanceof MxPlan.Implicit) {
-                return implicitMx(domain, port, tls);
+                return implicitMx(domain, port, tls, mxSecure);
             }
-            return exchangers(domain, ((MxPlan.Exchangers) plan).hosts(), port, tls);
+            return exchangers(domain, ((MxPlan.Exchangers) plan).hosts(), port, tls, mxSecure);
         });
     }
 
@@ -132,25 +191,31 @@ public final class MxResolver {
      * {@code f00d.cafe}) is returned in canonical form without a lookup. NXDOMAIN gives no addresses.
      */
     public Future<List<String>> addresses(String host) {
+        return addressesOf(host).map(HostAddresses::ips);
+    }
+
+    /** As {@link #addresses}, and whether both answers (A and AAAA) were DNSSEC-validated. */
+    private Future<HostAddresses> addressesOf(String host) {
         byte[] literal = IpLiteral.parse(host);
         if (literal != null) {
-            return Future.succeededFuture(List.of(IpLiteral.format(literal)));
+            return Future.succeededFuture(new HostAddresses(List.of(IpLiteral.format(literal)), false));
         }
-        Future<List<String>> a = lookup("a", DnsRecordType.A, host, NettyDnsClient::address).map(DnsAnswer::records);
-        Future<List<String>> aaaa = lookup("aaaa", DnsRecordType.AAAA, host, NettyDnsClient::address)
-                .map(DnsAnswer::records);
+        Future<DnsAnswer<String>> a = lookup("a", DnsRecordType.A, host, NettyDnsClient::address);
+        Future<DnsAnswer<String>> aaaa = lookup("aaaa", DnsRecordType.AAAA, host, NettyDnsClient::address);
         return Future.all(a, aaaa).transform(both -> {
             List<String> all = new ArrayList<>();
             if (a.succeeded()) {
-                all.addAll(a.result());
+                all.addAll(a.result().records());
             }
             if (aaaa.succeeded()) {
-                all.addAll(aaaa.result());
+                all.addAll(aaaa.result().records());
             }
             if (all.isEmpty() && (a.failed() || aaaa.failed())) {
                 return Future.failedFuture(a.failed() ? a.cause() : aaaa.cause());
             }
-            return Future.succeededFuture(all);
+            boolean secure = dnssec && a.succeeded() && aaaa.succeeded() && a.result().authenticated()
+                    && aaaa.result().authenticated();
+            return Future.succeededFuture(new HostAddresses(all, secure));
         });
     }
 
@@ -158,31 +223,37 @@ public final class MxResolver {
         return dns.close();
     }
 
-    private Future<Resolution> implicitMx(String domain, int port, TlsPolicy tls) {
-        return addresses(domain).transform(found -> {
+    private Future<Resolution> implicitMx(String domain, int port, TlsPolicy tls, boolean mxSecure) {
+        return addressesOf(domain).transform(found -> {
             if (found.failed()) {
                 return Future.succeededFuture(Resolution.failure(451, "4.4.3",
                         "address lookup for " + domain + " failed: " + describe(found.cause())));
             }
-            if (found.result().isEmpty()) {
+            if (found.result().ips().isEmpty()) {
                 return Future.succeededFuture(Resolution.failure(550, "5.1.2",
                         "domain " + domain + " has no MX and no address"));
             }
             return Future.succeededFuture(new Resolution.Targets(
-                    found.result().stream().map(ip -> new SmtpTarget(domain, ip, port, tls)).toList()));
+                    found.result().ips().stream().map(ip -> new SmtpTarget(domain, ip, port, tls)).toList(),
+                    mxSecure && found.result().secure() ? Set.of(domain) : Set.of()));
         });
     }
 
-    private Future<Resolution> exchangers(String domain, List<String> hosts, int port, TlsPolicy tls) {
-        List<Future<List<String>>> lookups = hosts.stream().map(this::addresses).toList();
+    private Future<Resolution> exchangers(String domain, List<String> hosts, int port, TlsPolicy tls,
+                                          boolean mxSecure) {
+        List<Future<HostAddresses>> lookups = hosts.stream().map(this::addressesOf).toList();
         return Future.join(new ArrayList<>(lookups)).transform(done -> {
             List<SmtpTarget> targets = new ArrayList<>();
             List<String> failures = new ArrayList<>();
+            Set<String> secure = new HashSet<>();
             for (int i = 0; i < hosts.size(); i++) {
-                Future<List<String>> lookup = lookups.get(i);
+                Future<HostAddresses> lookup = lookups.get(i);
                 if (lookup.succeeded()) {
-                    for (String ip : lookup.result()) {
+                    for (String ip : lookup.result().ips()) {
                         targets.add(new SmtpTarget(hosts.get(i), ip, port, tls));
+                    }
+                    if (mxSecure && lookup.result().secure()) {
+                        secure.add(hosts.get(i));
                     }
                 } else {
                     failures.add(hosts.get(i) + ": " + describe(lookup.cause()));
@@ -193,13 +264,19 @@ public final class MxResolver {
                 return Future.succeededFuture(Resolution.failure(451, "4.4.4", "no address for the MX hosts of "
                         + domain + (failures.isEmpty() ? "" : " (" + String.join("; ", failures) + ")")));
             }
-            return Future.succeededFuture(new Resolution.Targets(targets));
+            return Future.succeededFuture(new Resolution.Targets(targets, secure));
         });
     }
 
     /** The cached answer, or the servers': then kept for its TTL. */
     private <T> Future<DnsAnswer<T>> lookup(String type, DnsRecordType question, String name,
                                             Function<DnsRecord, T> decoder) {
+        return lookup(type, question, name, decoder, Integer.MAX_VALUE, Integer.MAX_VALUE);
+    }
+
+    /** The cached answer, or the servers' (bounded to {@code maxRecords}, {@code maxOctets}): then cached. */
+    private <T> Future<DnsAnswer<T>> lookup(String type, DnsRecordType question, String name,
+                                            Function<DnsRecord, T> decoder, int maxRecords, int maxOctets) {
         DnsAnswer<T> cached = cache.get(type, name);
         if (cached != null) {
             metrics.dnsCache(type, true);
@@ -208,7 +285,7 @@ public final class MxResolver {
         if (cache.enabled()) {
             metrics.dnsCache(type, false);
         }
-        return query(type, server -> dns.query(server, question, name, decoder))
+        return query(type, server -> dns.query(server, question, name, decoder, maxRecords, maxOctets))
                 .onSuccess(answer -> cache.put(type, name, answer));
     }
 

@@ -1,11 +1,13 @@
 package dev.relay.delivery.mx;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.AddressedEnvelope;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.dns.DefaultDnsQuestion;
+import io.netty.handler.codec.dns.DefaultDnsRawRecord;
 import io.netty.handler.codec.dns.DefaultDnsRecordDecoder;
 import io.netty.handler.codec.dns.DnsRawRecord;
 import io.netty.handler.codec.dns.DnsRecord;
@@ -26,6 +28,7 @@ import io.vertx.core.VertxException;
 import io.vertx.core.dns.DnsException;
 import io.vertx.core.dns.DnsResponseCode;
 import io.vertx.core.impl.VertxInternal;
+import dev.relay.delivery.tls.TlsaRecord;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -44,18 +47,35 @@ import java.util.function.Function;
  * The result is definite (a {@link DnsAnswer}: records, NODATA or NXDOMAIN) or a failure: {@link DnsException} for
  * any other response code (SERVFAIL, REFUSED ...), Netty's timeout exception, or a decoding error. Futures complete
  * on the Vert.x context of the caller, as the {@code DnsClient}'s did.
+ * <p>
+ * With {@code dnssec} (ADR 0012) every query carries an EDNS0 OPT record with the DO bit (RFC 3225; RFC 6840 §5.7:
+ * a validating resolver sets AD in its answer only when the query has DO or AD), written here instead of Netty's
+ * own OPT record, which cannot carry DO; the answer's AD bit (Netty: bit 1 of the header's Z field, which holds
+ * Z, AD and CD) is kept in {@link DnsAnswer#authenticated()}. Without it the AD bit is never read.
  */
 final class NettyDnsClient {
 
     private static final int RCODE_NOERROR = 0;
     private static final int RCODE_NXDOMAIN = 3;
+    /** Netty's Z field is the three header bits Z, AD, CD: AD is its middle bit. */
+    private static final int Z_AD = 0x2;
+    /** EDNS0 OPT: UDP payload size we accept (Netty's receive buffer), and the DO bit in the TTL field. */
+    private static final int EDNS_PAYLOAD = 4096;
+    private static final long EDNS_DO = 0x8000L;
 
     private final Vertx vertx;
     private final EventLoop eventLoop;
     private final DnsNameResolver resolver;
+    private final boolean dnssec;
 
     NettyDnsClient(Vertx vertx, List<InetSocketAddress> servers, Duration queryTimeout) {
+        this(vertx, servers, queryTimeout, false);
+    }
+
+    /** @param dnssec ask for DNSSEC (DO bit) and keep the AD bit of answers */
+    NettyDnsClient(Vertx vertx, List<InetSocketAddress> servers, Duration queryTimeout, boolean dnssec) {
         this.vertx = vertx;
+        this.dnssec = dnssec;
         VertxInternal internal = (VertxInternal) vertx; // for its transport: NIO or native, matching the event loops
         this.eventLoop = vertx.nettyEventLoopGroup().next();
         this.resolver = new DnsNameResolverBuilder(eventLoop)
@@ -64,6 +84,8 @@ final class NettyDnsClient {
                 .nameServerProvider(name -> DnsServerAddresses.sequential(servers).stream()) // unused by query
                 .queryTimeoutMillis(queryTimeout.toMillis())
                 .recursionDesired(true)
+                .maxPayloadSize(EDNS_PAYLOAD)
+                .optResourceEnabled(!dnssec) // with dnssec our own OPT record, with DO, goes along (query below)
                 .resolveCache(NoopDnsCache.INSTANCE)
                 .cnameCache(NoopDnsCnameCache.INSTANCE)
                 .authoritativeDnsServerCache(NoopAuthoritativeDnsServerCache.INSTANCE)
@@ -85,6 +107,18 @@ final class NettyDnsClient {
         }
     }
 
+    /** A TLSA record (RFC 6698 §2.1); its data is copied out of the message. */
+    static TlsaRecord tlsa(DnsRecord record) {
+        ByteBuf data = content(record);
+        byte[] rdata = new byte[data.readableBytes()];
+        data.getBytes(data.readerIndex(), rdata);
+        try {
+            return TlsaRecord.parse(rdata);
+        } catch (IllegalArgumentException e) {
+            throw new DecoderException(e.getMessage());
+        }
+    }
+
     static Mx mx(DnsRecord record) {
         ByteBuf data = content(record).duplicate(); // the whole message: the exchange may point into it
         int preference = data.readUnsignedShort();
@@ -94,17 +128,33 @@ final class NettyDnsClient {
     /** Asks {@code server} for the {@code type} records of {@code name}, decoded by {@code decoder}. */
     <T> Future<DnsAnswer<T>> query(InetSocketAddress server, DnsRecordType type, String name,
                                    Function<DnsRecord, T> decoder) {
+        return query(server, type, name, decoder, Integer.MAX_VALUE, Integer.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #query(InetSocketAddress, DnsRecordType, String, Function)}, bounded: an answer with more than
+     * {@code maxRecords} records of the type, or more than {@code maxOctets} octets of their data together, is a
+     * decoding failure (nothing of it is kept, nothing cached). The message itself is bounded by DNS: 4096 octets
+     * over UDP (our receive buffer), 65535 over TCP.
+     */
+    <T> Future<DnsAnswer<T>> query(InetSocketAddress server, DnsRecordType type, String name,
+                                   Function<DnsRecord, T> decoder, int maxRecords, int maxOctets) {
         Context context = vertx.getOrCreateContext();
         Promise<DnsAnswer<T>> promise = Promise.promise();
         DefaultDnsQuestion question = new DefaultDnsQuestion(name.endsWith(".") ? name : name + ".", type);
-        eventLoop.execute(() -> resolver.query(server, question).addListener(
+        List<DnsRecord> additionals = dnssec ? List.of(new DefaultDnsRawRecord("", DnsRecordType.OPT, EDNS_PAYLOAD,
+                EDNS_DO, Unpooled.EMPTY_BUFFER)) : List.of();
+        eventLoop.execute(() -> resolver.query(server, question, additionals).addListener(
                 (io.netty.util.concurrent.Future<AddressedEnvelope<DnsResponse, InetSocketAddress>> done) -> {
                     DnsAnswer<T> answer = null;
                     Throwable failure = null;
                     if (done.isSuccess()) {
                         AddressedEnvelope<DnsResponse, InetSocketAddress> envelope = done.getNow();
                         try {
-                            answer = read(envelope.content(), type, decoder);
+                            answer = read(envelope.content(), type, decoder, maxRecords, maxOctets);
+                            if (dnssec) {
+                                answer = answer.authenticated((envelope.content().z() & Z_AD) != 0);
+                            }
                         } catch (DnsException | RuntimeException e) {
                             failure = e;
                         } finally {
@@ -135,8 +185,8 @@ final class NettyDnsClient {
         return closed.future();
     }
 
-    private static <T> DnsAnswer<T> read(DnsResponse response, DnsRecordType type, Function<DnsRecord, T> decoder)
-            throws DnsException {
+    private static <T> DnsAnswer<T> read(DnsResponse response, DnsRecordType type, Function<DnsRecord, T> decoder,
+                                         int maxRecords, int maxOctets) throws DnsException {
         int rcode = response.code().intValue();
         if (rcode == RCODE_NXDOMAIN) {
             return DnsAnswer.nxDomain(negativeTtl(response));
@@ -150,10 +200,16 @@ final class NettyDnsClient {
         }
         List<T> records = new ArrayList<>();
         long ttl = Long.MAX_VALUE;
+        long octets = 0;
         for (int i = 0; i < response.count(DnsSection.ANSWER); i++) {
             DnsRecord record = response.recordAt(DnsSection.ANSWER, i);
             ttl = Math.min(ttl, record.timeToLive()); // CNAMEs on the way count too
             if (record.type().equals(type)) {
+                octets += record instanceof DnsRawRecord raw ? raw.content().readableBytes() : 0;
+                if (records.size() >= maxRecords || octets > maxOctets) {
+                    throw new DecoderException("answer for " + type.name() + " over its bound (" + maxRecords
+                            + " records, " + maxOctets + " octets)");
+                }
                 records.add(decoder.apply(record));
             }
         }

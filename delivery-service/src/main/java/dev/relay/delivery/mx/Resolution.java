@@ -6,13 +6,25 @@ import dev.relay.delivery.outcome.Phase;
 import dev.relay.delivery.transport.SmtpTarget;
 
 import java.util.List;
+import java.util.Set;
 
 /** Where the recipients of one domain go: addresses to try in order, or why there are none. */
 public sealed interface Resolution {
 
-    record Targets(List<SmtpTarget> targets) implements Resolution {
+    /**
+     * @param targets     the addresses, most preferred first
+     * @param secureHosts host names of targets whose MX RRset and address records the resolver validated with
+     *                    DNSSEC (only with {@code relay.delivery.dns.dnssec=true}): the hosts DANE may apply to
+     *                    (RFC 7672 §2.2)
+     */
+    record Targets(List<SmtpTarget> targets, Set<String> secureHosts) implements Resolution {
         public Targets {
             targets = List.copyOf(targets);
+            secureHosts = Set.copyOf(secureHosts);
+        }
+
+        public Targets(List<SmtpTarget> targets) {
+            this(targets, Set.of());
         }
     }
 

@@ -3,6 +3,8 @@ package dev.relay.delivery.mx;
 import dev.relay.common.envelope.Route;
 import dev.relay.common.net.IpLiteral;
 import dev.relay.delivery.metrics.TransportMetrics;
+import dev.relay.delivery.tls.DeliveryTlsPolicy;
+import dev.relay.delivery.tls.TlsPolicyMap;
 import dev.relay.delivery.transport.SmtpTarget;
 import dev.relay.delivery.transport.TlsPolicy;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -34,7 +36,9 @@ import java.util.Optional;
  * (hosts file, search domains: a smarthost is often a cluster-local name), off the event loop; MX lookups and MX
  * host addresses use {@link MxResolver} (its own DNS client and cache) and {@code relay.delivery.dns.servers}.
  * Every target carries the canonical IP literal that was checked, and the connection goes to exactly that
- * address: no name is resolved again at connect time (DNS rebinding).
+ * address: no name is resolved again at connect time (DNS rebinding). How much TLS each target demands is decided
+ * last, by {@link DeliveryTlsPolicy} (policy table, DANE, default) for DNS MX and for the transport map and policy
+ * routes (by recipient domain); the smarthost and the mailbox route keep their own.
  */
 public final class RouteResolver {
 
@@ -48,6 +52,7 @@ public final class RouteResolver {
     private final Optional<NextHopSpec> mailboxRoute;
     private final int defaultPort;
     private final TransportMetrics metrics;
+    private final DeliveryTlsPolicy tlsPolicy;
 
     /** Without a mailbox route (LOCAL recipients are deferred) and with metrics of its own. */
     public RouteResolver(Vertx vertx, MxResolver mx, DestinationGuard guard, Optional<NextHopSpec> smarthost,
@@ -63,7 +68,16 @@ public final class RouteResolver {
     public RouteResolver(Vertx vertx, MxResolver mx, DestinationGuard guard, Optional<NextHopSpec> smarthost,
                          Map<String, NextHopSpec> routes, Optional<NextHopSpec> mailboxRoute, int defaultPort,
                          TransportMetrics metrics) {
+        this(vertx, mx, guard, smarthost, routes, mailboxRoute, defaultPort, metrics,
+                new DeliveryTlsPolicy(TlsPolicyMap.empty(), mx, metrics));
+    }
+
+    /** @param tlsPolicy decides the TLS demand of MX and route targets (table, DANE) */
+    public RouteResolver(Vertx vertx, MxResolver mx, DestinationGuard guard, Optional<NextHopSpec> smarthost,
+                         Map<String, NextHopSpec> routes, Optional<NextHopSpec> mailboxRoute, int defaultPort,
+                         TransportMetrics metrics, DeliveryTlsPolicy tlsPolicy) {
         this.vertx = vertx;
+        this.tlsPolicy = tlsPolicy;
         this.mx = mx;
         this.guard = guard;
         this.smarthost = smarthost;
@@ -80,7 +94,7 @@ public final class RouteResolver {
         }
         if (routes.containsKey(key)) {
             NextHopSpec hop = routes.get(key);
-            return configured(hop).map(r -> guarded(r, hop.internal()));
+            return configured(hop).map(r -> tlsPolicy.forRoute(key, guarded(r, hop.internal())));
         }
         if (envelopeRoute != null && envelopeRoute.kind() == Route.Kind.LOCAL) {
             return local(key);
@@ -88,10 +102,11 @@ public final class RouteResolver {
         if (envelopeRoute != null && envelopeRoute.kind() != Route.Kind.MX && envelopeRoute.host() != null) {
             // the policy's routes cannot say "internal": an internal next hop is configured here, where it is used
             return configured(new NextHopSpec(envelopeRoute.host(), envelopeRoute.port(),
-                    TlsPolicy.parse(envelopeRoute.tlsPolicy()))).map(r -> guarded(r, false));
+                    TlsPolicy.parse(envelopeRoute.tlsPolicy()))).map(r -> tlsPolicy.forRoute(key, guarded(r, false)));
         }
         TlsPolicy tls = envelopeRoute == null ? TlsPolicy.OPPORTUNISTIC : TlsPolicy.parse(envelopeRoute.tlsPolicy());
-        return mx.resolve(key, defaultPort, tls).map(r -> guarded(r, false));
+        return mx.resolve(key, defaultPort, tls).map(r -> guarded(r, false))
+                .compose(r -> tlsPolicy.forMx(key, r, tls));
     }
 
     /** A local domain: the mailbox route, or a deferral an operator sees (log line, metric); never DNS. */
@@ -140,6 +155,6 @@ public final class RouteResolver {
             return Resolution.failure(550, "5.4.4", "refusing to connect to private address "
                     + found.targets().get(0).address() + " of " + found.targets().get(0).hostName());
         }
-        return new Resolution.Targets(permitted);
+        return new Resolution.Targets(permitted, found.secureHosts());
     }
 }

@@ -21,11 +21,17 @@ public sealed interface HopOutcome {
      * No transaction took place: connection refused or lost, timeout, greeting or EHLO refused, 421, TLS demanded
      * but not available. RFC 5321 §5.1: try the next address; if it was the last, every recipient is transient.
      *
-     * @param throttled the server answered with a throttling reply (421, 4.7.x): back off from it
+     * @param throttled      the server answered with a throttling reply (421, 4.7.x): back off from it
+     * @param enhancedStatus the RFC 3463 status of the deferral when it says more than "could not connect"
+     *                       ({@code 4.7.5}: the certificate failed the DANE or {@code verify} check); null: 4.4.1
      */
-    record Unreachable(String reason, boolean throttled) implements HopOutcome {
+    record Unreachable(String reason, boolean throttled, String enhancedStatus) implements HopOutcome {
         public Unreachable(String reason) {
-            this(reason, false);
+            this(reason, false, null);
+        }
+
+        public Unreachable(String reason, boolean throttled) {
+            this(reason, throttled, null);
         }
     }
 

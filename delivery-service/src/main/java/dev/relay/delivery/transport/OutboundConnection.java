@@ -12,9 +12,16 @@ import io.vertx.core.net.SocketAddress;
 import dev.relay.common.net.IpLiteral;
 import dev.relay.delivery.destination.Throttling;
 
+import dev.relay.delivery.tls.CertificateCheck;
+
+import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
+import javax.net.ssl.X509TrustManager;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateException;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Supplier;
@@ -42,6 +49,8 @@ final class OutboundConnection {
     private final ContextInternal context;
     private final NetSocket socket;
     private final SmtpTarget target;
+    /** The WebPKI trust manager for a target's {@code match=} names check; null when there is none. */
+    private final X509TrustManager webPki;
     private final ReplyParser parser = new ReplyParser();
     private Promise<SmtpReply> waiting;
     private String waitingFor;
@@ -53,8 +62,10 @@ final class OutboundConnection {
     private boolean throttled;
     private volatile Runnable onBroken = () -> { };
 
-    private OutboundConnection(Vertx vertx, ContextInternal context, NetSocket socket, SmtpTarget target) {
+    private OutboundConnection(Vertx vertx, ContextInternal context, NetSocket socket, SmtpTarget target,
+                               X509TrustManager webPki) {
         this.vertx = vertx;
+        this.webPki = webPki;
         this.context = context;
         this.socket = socket;
         this.target = target;
@@ -76,6 +87,12 @@ final class OutboundConnection {
      * loopback test shows within a few runs.
      */
     static Future<OutboundConnection> open(Vertx vertx, NetClient client, SmtpTarget target) {
+        return open(vertx, client, target, null);
+    }
+
+    /** As {@link #open(Vertx, NetClient, SmtpTarget)}; {@code webPki} judges a target's {@code match=} names. */
+    static Future<OutboundConnection> open(Vertx vertx, NetClient client, SmtpTarget target,
+                                           X509TrustManager webPki) {
         byte[] ip = IpLiteral.parse(target.address());
         if (ip == null) {
             return Future.failedFuture(new SmtpProtocolException("not an IP address, not connecting: "
@@ -89,7 +106,7 @@ final class OutboundConnection {
                 .connect(remote, target.hostName())
                 .onComplete(ar -> {
                     if (ar.succeeded()) {
-                        connected.complete(new OutboundConnection(vertx, context, ar.result(), target));
+                        connected.complete(new OutboundConnection(vertx, context, ar.result(), target, webPki));
                     } else {
                         connected.fail(ar.cause());
                     }
@@ -204,11 +221,40 @@ final class OutboundConnection {
     /**
      * Starts TLS on this connection (RFC 3207 §4) with the options of the client that opened it; the handshake
      * must be done within {@code timeout}. Everything the server sent before the handshake is discarded: it must
-     * not be taken for a reply that came over TLS.
+     * not be taken for a reply that came over TLS. When the target has a {@link CertificateCheck} (DANE, names)
+     * the server's chain is judged right after the handshake, before anything is written: a failure is an
+     * {@link UntrustedPeerException}, and the connection is then broken and closed without another byte sent.
      */
     Future<Void> startTls(Duration timeout) {
         parser.reset();
-        return deadline(socket.upgradeToSsl(target.hostName()), "TLS handshake", timeout);
+        return deadline(socket.upgradeToSsl(target.hostName()), "TLS handshake", timeout).compose(v -> checkPeer());
+    }
+
+    /** The target's certificate check over the negotiated chain: pure CPU, on the event loop. */
+    private Future<Void> checkPeer() {
+        CertificateCheck check = target.check();
+        if (check == null) {
+            return Future.succeededFuture();
+        }
+        String why;
+        try {
+            Certificate[] peer = socket.sslSession().getPeerCertificates();
+            X509Certificate[] chain = new X509Certificate[peer.length];
+            for (int i = 0; i < peer.length; i++) {
+                if (!(peer[i] instanceof X509Certificate x509)) {
+                    throw new CertificateException("not an X.509 certificate");
+                }
+                chain[i] = x509;
+            }
+            check.check(target.hostName(), chain, webPki);
+            return Future.succeededFuture();
+        } catch (CertificateException | SSLPeerUnverifiedException | RuntimeException e) {
+            why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        }
+        UntrustedPeerException untrusted = new UntrustedPeerException(why);
+        fail(untrusted);
+        socket.close();
+        return Future.failedFuture(untrusted);
     }
 
     boolean isTls() {

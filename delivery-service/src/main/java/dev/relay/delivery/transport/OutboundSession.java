@@ -66,7 +66,7 @@ final class OutboundSession {
                     }
                     HopOutcome.Unreachable u = (HopOutcome.Unreachable) stopped;
                     return session.quit().map(new Step.Stop<>(new HopOutcome.Unreachable(u.reason(),
-                            conn.throttled())));
+                            conn.throttled(), u.enhancedStatus())));
                 }));
     }
 

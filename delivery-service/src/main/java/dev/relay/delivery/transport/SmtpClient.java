@@ -14,9 +14,16 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
+import io.vertx.core.net.TrustOptions;
+import dev.relay.delivery.tls.CertificateCheck;
 import org.jboss.logging.Logger;
 
 import javax.net.ssl.SSLSession;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509TrustManager;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -55,6 +62,8 @@ public final class SmtpClient {
     private final NetClient trustAll;
     /** TLS policy "verify": the JDK's trusted roots, and the host name must match the certificate. */
     private final NetClient verifying;
+    /** The WebPKI roots for "verify" with {@code match=} names, checked after the handshake (CertificateCheck). */
+    private final X509TrustManager webPki;
 
     /** A client without connection reuse or destination limits (tools and tests). */
     public SmtpClient(Vertx vertx, String heloName, SmtpTimeouts timeouts) {
@@ -65,7 +74,17 @@ public final class SmtpClient {
 
     public SmtpClient(Vertx vertx, String heloName, SmtpTimeouts timeouts, ConnectionReuse reuse,
                       DestinationGate gate, TransportMetrics metrics) {
+        this(vertx, heloName, timeouts, reuse, gate, metrics, null);
+    }
+
+    /**
+     * @param webPki the roots that "verify" trusts (tests: their own CA); null: the JDK's, loaded here once (a file
+     *               read at start, never on an event loop)
+     */
+    public SmtpClient(Vertx vertx, String heloName, SmtpTimeouts timeouts, ConnectionReuse reuse,
+                      DestinationGate gate, TransportMetrics metrics, X509TrustManager webPki) {
         this.vertx = vertx;
+        this.webPki = webPki == null ? jdkTrustManager() : webPki;
         this.heloName = heloName;
         this.timeouts = timeouts;
         this.gate = gate;
@@ -76,47 +95,75 @@ public final class SmtpClient {
                 .setConnectTimeout(connectMillis)
                 .setTrustAll(true)
                 .setHostnameVerificationAlgorithm(""));
-        this.verifying = vertx.createNetClient(new NetClientOptions()
+        NetClientOptions verify = new NetClientOptions()
                 .setConnectTimeout(connectMillis)
-                .setHostnameVerificationAlgorithm("HTTPS"));
+                .setHostnameVerificationAlgorithm("HTTPS");
+        if (webPki != null) {
+            verify.setTrustOptions(TrustOptions.wrap(webPki));
+        }
+        this.verifying = vertx.createNetClient(verify);
+    }
+
+    private static X509TrustManager jdkTrustManager() {
+        try {
+            TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            factory.init((KeyStore) null);
+            for (TrustManager tm : factory.getTrustManagers()) {
+                if (tm instanceof X509TrustManager x509) {
+                    return x509;
+                }
+            }
+            throw new IllegalStateException("the JDK has no X.509 trust manager");
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("cannot load the JDK's trusted roots", e);
+        }
     }
 
     /** Delivers to the first target that decides; never fails, every recipient gets a result. */
     public Future<List<RecipientResult>> deliver(List<SmtpTarget> targets, OutboundMessage message) {
         List<SmtpTarget> tried = targets.size() > MAX_TARGETS ? targets.subList(0, MAX_TARGETS) : targets;
-        return attempt(tried, 0, message, new ArrayList<>(), new ArrayList<>());
+        return attempt(tried, 0, message, new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
     }
 
     private Future<List<RecipientResult>> attempt(List<SmtpTarget> targets, int index, OutboundMessage message,
-                                                  List<String> failures, List<SmtpTarget> held) {
+                                                  List<String> failures, List<SmtpTarget> held,
+                                                  List<String> statuses) {
         if (index >= targets.size()) {
-            return Future.succeededFuture(undelivered(message, failures, held, targets.size()));
+            return Future.succeededFuture(undelivered(message, failures, held, targets.size(), statuses));
         }
         SmtpTarget target = targets.get(index);
         return toTarget(target, message).compose(outcome -> {
             if (outcome instanceof HopOutcome.Decided decided) {
                 return Future.succeededFuture(decided.results());
             }
-            String reason = target.describe() + ": " + (outcome instanceof HopOutcome.Held h ? h.reason()
+            String status = outcome instanceof HopOutcome.Unreachable u ? u.enhancedStatus() : null;
+            // a status of its own (4.7.5 DANE ...) leads the text, so that the reply reads "4.7.5 DANE: ..."
+            String reason = status != null ? ((HopOutcome.Unreachable) outcome).reason() + " (" + target.describe()
+                    + ")" : target.describe() + ": " + (outcome instanceof HopOutcome.Held h ? h.reason()
                     : ((HopOutcome.Unreachable) outcome).reason());
             if (outcome instanceof HopOutcome.Held) {
                 held.add(target);
             }
             LOG.debugf("message %s: %s, trying next address", message.messageId(), reason);
             failures.add(reason);
-            return attempt(targets, index + 1, message, failures, held);
+            statuses.add(status);
+            return attempt(targets, index + 1, message, failures, held, statuses);
         });
     }
 
     /**
      * Nobody decided. When every target was held back by our own destination limits the reply says so
-     * ({@code 4.4.5}, with the held host as remote); otherwise it lists why each address failed ({@code 4.4.1}).
+     * ({@code 4.4.5}, with the held host as remote); when every address failed with the same status of its own
+     * (DANE: {@code 4.7.5}) that status; otherwise it lists why each address failed ({@code 4.4.1}).
      */
     private static List<RecipientResult> undelivered(OutboundMessage message, List<String> failures,
-                                                     List<SmtpTarget> held, int targets) {
+                                                     List<SmtpTarget> held, int targets, List<String> statuses) {
         boolean allHeld = targets > 0 && held.size() == targets;
         String reason = failures.isEmpty() ? "no address to connect to" : String.join("; ", failures);
-        Diagnostic detail = Diagnostic.ours(Phase.CONNECT, 451, allHeld ? "4.4.5" : "4.4.1", reason);
+        String shared = statuses.isEmpty() || statuses.get(0) == null
+                || statuses.stream().anyMatch(s -> !statuses.get(0).equals(s)) ? null : statuses.get(0);
+        Diagnostic detail = Diagnostic.ours(Phase.CONNECT, 451,
+                allHeld ? "4.4.5" : shared != null ? shared : "4.4.1", reason);
         RemoteHost remote = allHeld ? held.get(0).remote() : null;
         List<RecipientResult> results = new ArrayList<>();
         for (String rcpt : message.recipients()) {
@@ -190,8 +237,9 @@ public final class SmtpClient {
 
     /** Connects and greets; holds the destination slot acquired by the caller until the connection closes. */
     private Future<Step<OutboundSession>> open(SmtpTarget target, Destination destination) {
-        NetClient client = target.tls() == TlsPolicy.VERIFY ? verifying : trustAll;
-        return OutboundConnection.open(vertx, client, target).transform(connected -> {
+        // a target with its own certificate check is judged after the handshake, by that check alone
+        NetClient client = target.tls() == TlsPolicy.VERIFY && target.check() == null ? verifying : trustAll;
+        return OutboundConnection.open(vertx, client, target, webPki).transform(connected -> {
             if (connected.failed()) {
                 gate.release(destination);
                 return Step.stop(new HopOutcome.Unreachable("connect failed: " + connected.cause().getMessage()));
@@ -202,6 +250,14 @@ public final class SmtpClient {
                 gate.release(destination);
             };
             return OutboundSession.establish(connected.result(), heloName, timeouts, onClosed).map(step -> {
+                if (target.check() instanceof CertificateCheck.Dane) {
+                    if (step instanceof Step.Next<OutboundSession>) {
+                        metrics.dane("verified");
+                    } else if (((Step.Stop<OutboundSession>) step).outcome() instanceof HopOutcome.Unreachable u
+                            && StartTlsPhase.DANE_STATUS.equals(u.enhancedStatus())) {
+                        metrics.dane("failed");
+                    }
+                }
                 if (step instanceof Step.Next<OutboundSession> next) {
                     SSLSession tls = next.value().tls();
                     metrics.tlsNegotiated(tls == null ? null : tls.getProtocol(),

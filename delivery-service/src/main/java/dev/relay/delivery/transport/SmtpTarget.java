@@ -1,6 +1,7 @@
 package dev.relay.delivery.transport;
 
 import dev.relay.delivery.outcome.RemoteHost;
+import dev.relay.delivery.tls.CertificateCheck;
 
 /**
  * One address to connect to.
@@ -10,8 +11,21 @@ import dev.relay.delivery.outcome.RemoteHost;
  *                 connection goes to exactly these bytes and never resolves a name ({@code OutboundConnection.open})
  * @param port     the TCP port
  * @param tls      what TLS this hop demands
+ * @param check    how the certificate is judged when the decision needed data of this delivery (DANE's TLSA
+ *                 records, a table entry's {@code match=} names), checked after the handshake before anything is
+ *                 sent; null: as {@code tls} alone says (VERIFY: WebPKI and the host name, during the handshake)
  */
-public record SmtpTarget(String hostName, String address, int port, TlsPolicy tls) {
+public record SmtpTarget(String hostName, String address, int port, TlsPolicy tls, CertificateCheck check) {
+
+    /** A target whose TLS policy alone says how its certificate is judged. */
+    public SmtpTarget(String hostName, String address, int port, TlsPolicy tls) {
+        this(hostName, address, port, tls, null);
+    }
+
+    /** This target with another TLS demand (the TLS policy decision of {@code dev.relay.delivery.tls}). */
+    public SmtpTarget withTls(TlsPolicy policy, CertificateCheck certificateCheck) {
+        return new SmtpTarget(hostName, address, port, policy, certificateCheck);
+    }
 
     /** {@code mx.example.org[192.0.2.1]:25}, the usual MTA notation, for events and logs. */
     public String describe() {
