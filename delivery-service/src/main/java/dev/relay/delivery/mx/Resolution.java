@@ -10,9 +10,19 @@ import java.util.List;
 /** Where the recipients of one domain go: addresses to try in order, or why there are none. */
 public sealed interface Resolution {
 
-    record Targets(List<SmtpTarget> targets) implements Resolution {
+    /**
+     * @param targets the addresses, in order
+     * @param review  what a TLS policy of the destination (MTA-STS) says about the results of the attempt: it may
+     *                replace their reason and annotates them; {@link ResultReview#NONE} when no policy applies
+     */
+    record Targets(List<SmtpTarget> targets, ResultReview review) implements Resolution {
         public Targets {
             targets = List.copyOf(targets);
+            review = review == null ? ResultReview.NONE : review;
+        }
+
+        public Targets(List<SmtpTarget> targets) {
+            this(targets, ResultReview.NONE);
         }
     }
 

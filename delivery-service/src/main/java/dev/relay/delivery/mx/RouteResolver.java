@@ -3,6 +3,7 @@ package dev.relay.delivery.mx;
 import dev.relay.common.envelope.Route;
 import dev.relay.common.net.IpLiteral;
 import dev.relay.delivery.metrics.TransportMetrics;
+import dev.relay.delivery.mtasts.MtaSts;
 import dev.relay.delivery.transport.SmtpTarget;
 import dev.relay.delivery.transport.TlsPolicy;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -26,7 +27,9 @@ import java.util.Optional;
  *       ({@code relay.delivery.mailbox-route}); without one the recipients are deferred {@code 4.3.5} until the
  *       operator configures it (or they expire), and never looked up by MX, which is Relay itself;</li>
  *   <li>the route in the envelope, when the policy service chose STATIC or SMARTHOST;</li>
- *   <li>DNS MX of the domain (bounced {@code 5.4.6} when the MX list leads back to our own name).</li>
+ *   <li>DNS MX of the domain (bounced {@code 5.4.6} when the MX list leads back to our own name), under the
+ *       domain's MTA-STS policy when there is one ({@link MtaSts}: enforce keeps only matching MX hosts, with
+ *       verified TLS).</li>
  * </ol>
  * Then every address goes through the {@link DestinationGuard}; a private address passes only for a configured
  * next hop marked {@code ;internal} (the smarthost, {@code relay.delivery.routes} or the mailbox route), never for
@@ -48,6 +51,8 @@ public final class RouteResolver {
     private final Optional<NextHopSpec> mailboxRoute;
     private final int defaultPort;
     private final TransportMetrics metrics;
+    /** MTA-STS for MX deliveries; null when {@code relay.delivery.mta-sts.enabled=false}. */
+    private final MtaSts mtaSts;
 
     /** Without a mailbox route (LOCAL recipients are deferred) and with metrics of its own. */
     public RouteResolver(Vertx vertx, MxResolver mx, DestinationGuard guard, Optional<NextHopSpec> smarthost,
@@ -63,6 +68,14 @@ public final class RouteResolver {
     public RouteResolver(Vertx vertx, MxResolver mx, DestinationGuard guard, Optional<NextHopSpec> smarthost,
                          Map<String, NextHopSpec> routes, Optional<NextHopSpec> mailboxRoute, int defaultPort,
                          TransportMetrics metrics) {
+        this(vertx, mx, guard, smarthost, routes, mailboxRoute, defaultPort, metrics, null);
+    }
+
+    /** @param mtaSts MTA-STS for MX deliveries, null for none */
+    public RouteResolver(Vertx vertx, MxResolver mx, DestinationGuard guard, Optional<NextHopSpec> smarthost,
+                         Map<String, NextHopSpec> routes, Optional<NextHopSpec> mailboxRoute, int defaultPort,
+                         TransportMetrics metrics, MtaSts mtaSts) {
+        this.mtaSts = mtaSts;
         this.vertx = vertx;
         this.mx = mx;
         this.guard = guard;
@@ -91,7 +104,19 @@ public final class RouteResolver {
                     TlsPolicy.parse(envelopeRoute.tlsPolicy()))).map(r -> guarded(r, false));
         }
         TlsPolicy tls = envelopeRoute == null ? TlsPolicy.OPPORTUNISTIC : TlsPolicy.parse(envelopeRoute.tlsPolicy());
-        return mx.resolve(key, defaultPort, tls).map(r -> guarded(r, false));
+        Future<Resolution> viaMx = mx.resolve(key, defaultPort, tls).map(r -> guarded(r, false));
+        return mtaSts == null ? viaMx : underMtaSts(key, viaMx);
+    }
+
+    /**
+     * The MX targets under the domain's MTA-STS policy, looked up while MX resolution runs. The one MTA-STS step
+     * of the TLS decision for an MX delivery ({@link MtaSts#apply}).
+     */
+    private Future<Resolution> underMtaSts(String domain, Future<Resolution> viaMx) {
+        Future<MtaSts.InForce> policy = mtaSts.lookup(domain);
+        return Future.join(viaMx, policy).transform(done -> viaMx.failed() ? viaMx
+                : Future.succeededFuture(mtaSts.apply(domain,
+                        policy.succeeded() ? policy.result() : MtaSts.InForce.NONE, viaMx.result())));
     }
 
     /** A local domain: the mailbox route, or a deferral an operator sees (log line, metric); never DNS. */

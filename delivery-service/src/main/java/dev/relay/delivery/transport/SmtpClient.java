@@ -14,6 +14,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
+import io.vertx.core.net.TrustOptions;
 import org.jboss.logging.Logger;
 
 import javax.net.ssl.SSLSession;
@@ -65,6 +66,15 @@ public final class SmtpClient {
 
     public SmtpClient(Vertx vertx, String heloName, SmtpTimeouts timeouts, ConnectionReuse reuse,
                       DestinationGate gate, TransportMetrics metrics) {
+        this(vertx, heloName, timeouts, reuse, gate, metrics, null);
+    }
+
+    /**
+     * @param verifyTrust the roots TLS policy "verify" trusts ({@code relay.delivery.tls.trust-store} added to the
+     *                    JDK's); null for the JDK's alone
+     */
+    public SmtpClient(Vertx vertx, String heloName, SmtpTimeouts timeouts, ConnectionReuse reuse,
+                      DestinationGate gate, TransportMetrics metrics, TrustOptions verifyTrust) {
         this.vertx = vertx;
         this.heloName = heloName;
         this.timeouts = timeouts;
@@ -76,9 +86,10 @@ public final class SmtpClient {
                 .setConnectTimeout(connectMillis)
                 .setTrustAll(true)
                 .setHostnameVerificationAlgorithm(""));
-        this.verifying = vertx.createNetClient(new NetClientOptions()
+        NetClientOptions verify = new NetClientOptions()
                 .setConnectTimeout(connectMillis)
-                .setHostnameVerificationAlgorithm("HTTPS"));
+                .setHostnameVerificationAlgorithm("HTTPS");
+        this.verifying = vertx.createNetClient(verifyTrust == null ? verify : verify.setTrustOptions(verifyTrust));
     }
 
     /** Delivers to the first target that decides; never fails, every recipient gets a result. */
