@@ -45,6 +45,7 @@ public class MtaStsWorld implements QuarkusTestResourceLifecycleManager {
                         .mx(domain, 10, "mx." + domain).a("mx." + domain, "127.0.0.1");
             }
             return Map.of("relay.delivery.dns.servers", dns.address(),
+                    "relay.delivery.dns.timeout", "5s", // the profile's 1 s is too short on a busy machine
                     "relay.delivery.tls.trust-store", trust.toString(),
                     "relay.delivery.mta-sts.test-only-https-port", String.valueOf(policies.port()),
                     "relay.delivery.smtp.port", String.valueOf(mx.port()));

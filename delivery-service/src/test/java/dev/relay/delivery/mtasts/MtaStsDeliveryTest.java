@@ -73,7 +73,7 @@ class MtaStsDeliveryTest {
         ca = TestCa.create();
         trust = WebPkiTrust.of(Optional.of(ca.writeCertificatePem(dir.resolve("ca.pem"))));
         dns = DnsResponder.start();
-        mx = new MxResolver(vertx, List.of(new DnsServers.Server("127.0.0.1", dns.port())), Duration.ofSeconds(2),
+        mx = new MxResolver(vertx, List.of(new DnsServers.Server("127.0.0.1", dns.port())), Duration.ofSeconds(5),
                 new TransportMetrics(new SimpleMeterRegistry()), null);
     }
 
