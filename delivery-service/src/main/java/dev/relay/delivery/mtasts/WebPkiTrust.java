@@ -92,6 +92,11 @@ public final class WebPkiTrust {
         return TrustOptions.wrap(factory);
     }
 
+    /** The same roots as a trust manager (for clients that take one rather than Vert.x options). */
+    public X509TrustManager trustManager() {
+        return trustManager;
+    }
+
     /** Certificates added to the JDK's roots (0 when none were configured). */
     public int extraRoots() {
         return extraRoots;
