@@ -75,7 +75,8 @@ public class HopDeliverer {
             return Future.succeededFuture(message.recipients().stream()
                     .map(r -> new RecipientResult(r, unroutable.status(), unroutable.reason(), null)).toList());
         }
-        return smtp.deliver(((Resolution.Targets) resolution).targets(), message);
+        Resolution.Targets found = (Resolution.Targets) resolution;
+        return smtp.deliver(found.targets(), message).map(found.review()::review);
     }
 
     private static boolean isEightBit(String body) {

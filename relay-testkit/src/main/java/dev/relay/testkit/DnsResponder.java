@@ -211,6 +211,12 @@ public final class DnsResponder implements AutoCloseable {
         return this;
     }
 
+    /** Forgets the records of {@code type} at {@code name}, e.g. before publishing a changed TXT record. */
+    public synchronized DnsResponder remove(String name, int type) {
+        records.remove(key(name) + "/" + type);
+        return this;
+    }
+
     /** The name exists but has no records: every type gets an empty NOERROR answer. */
     public synchronized DnsResponder exists(String name) {
         names.add(key(name));

@@ -4,6 +4,11 @@ import dev.relay.common.net.HostName;
 import dev.relay.delivery.destination.DestinationGate;
 import dev.relay.delivery.destination.DestinationLimits;
 import dev.relay.delivery.metrics.TransportMetrics;
+import dev.relay.delivery.mtasts.MtaSts;
+import dev.relay.delivery.mtasts.MtaStsMetrics;
+import dev.relay.delivery.mtasts.PolicyCache;
+import dev.relay.delivery.mtasts.PolicyFetcher;
+import dev.relay.delivery.mtasts.WebPkiTrust;
 import dev.relay.delivery.mx.DestinationGuard;
 import dev.relay.delivery.mx.DnsCache;
 import dev.relay.delivery.mx.DnsServers;
@@ -27,6 +32,7 @@ import jakarta.inject.Singleton;
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.jboss.logging.Logger;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -61,7 +67,8 @@ public class DeliveryBeans {
 
     @Produces
     @Singleton
-    SmtpClient smtpClient(Vertx vertx, DeliveryConfig config, DestinationGate gate, TransportMetrics metrics) {
+    SmtpClient smtpClient(Vertx vertx, DeliveryConfig config, DestinationGate gate, TransportMetrics metrics,
+                          WebPkiTrust trust) {
         String helo = heloName(config);
         LOG.infof("outbound SMTP as %s, port %d, private destinations %s, %d connections per destination, "
                         + "up to %d messages per connection", helo, config.smtp().port(),
@@ -70,7 +77,17 @@ public class DeliveryBeans {
         return new SmtpClient(vertx, helo,
                 new SmtpTimeouts(config.connectTimeout(), config.commandTimeout(), config.dataTimeout()),
                 new ConnectionReuse(config.connection().maxMessages(), config.connection().idleTimeout()),
-                gate, metrics);
+                gate, metrics, trust.extraRoots() == 0 ? null : trust.trustManager());
+    }
+
+    /** The roots of verified TLS: the JDK's, plus {@code relay.delivery.tls.trust-store} when set. */
+    @Produces
+    @Singleton
+    WebPkiTrust webPkiTrust(DeliveryConfig config) {
+        WebPkiTrust trust = WebPkiTrust.of(config.tls().trustStore().filter(p -> !p.isBlank()).map(Path::of));
+        config.tls().trustStore().ifPresent(path -> LOG.infof("verified TLS trusts the JDK's roots and %d "
+                + "certificate(s) of %s", trust.extraRoots(), path));
+        return trust;
     }
 
     void closeSmtpClient(@Disposes SmtpClient client) {
@@ -119,7 +136,8 @@ public class DeliveryBeans {
 
     @Produces
     @Singleton
-    RouteResolver routeResolver(Vertx vertx, MxResolver mx, DeliveryConfig config, TransportMetrics metrics) {
+    RouteResolver routeResolver(Vertx vertx, MxResolver mx, DeliveryConfig config, TransportMetrics metrics,
+                                WebPkiTrust trust, MeterRegistry registry) {
         Map<String, NextHopSpec> routes = new HashMap<>();
         config.routes().forEach((domain, hop) -> routes.put(unquote(domain).toLowerCase(Locale.ROOT),
                 NextHopSpec.parse(hop)));
@@ -136,9 +154,29 @@ public class DeliveryBeans {
         if (!table.isEmpty()) {
             LOG.infof("TLS policy table: %d entries (relay.delivery.tls.policy-map)", table.size());
         }
-        return new RouteResolver(vertx, mx, new DestinationGuard(config.testOnlyAllowPrivateMx()),
+        DestinationGuard guard = new DestinationGuard(config.testOnlyAllowPrivateMx());
+        return new RouteResolver(vertx, mx, guard,
                 config.smarthost().filter(s -> !s.isBlank()).map(NextHopSpec::parse), Map.copyOf(routes), mailbox,
-                config.smtp().port(), metrics, new DeliveryTlsPolicy(table, mx, metrics));
+                config.smtp().port(), metrics,
+                new DeliveryTlsPolicy(table, mx, metrics, mtaSts(vertx, mx, guard, config, trust, registry)));
+    }
+
+    /** MTA-STS for MX deliveries, or null when switched off. */
+    private static MtaSts mtaSts(Vertx vertx, MxResolver mx, DestinationGuard guard, DeliveryConfig config,
+                                 WebPkiTrust trust, MeterRegistry registry) {
+        DeliveryConfig.MtaSts sts = config.mtaSts();
+        if (!sts.enabled()) {
+            LOG.info("MTA-STS is off (relay.delivery.mta-sts.enabled=false): MX deliveries are opportunistic");
+            return null;
+        }
+        if (sts.testOnlyHttpsPort() != 443) {
+            LOG.warnf("MTA-STS policies are fetched from port %d (test-only switch), not 443",
+                    sts.testOnlyHttpsPort());
+        }
+        LOG.infof("MTA-STS on: policies fetched within %s, up to %d domains cached per instance", sts.fetchTimeout(),
+                sts.cacheSize());
+        return new MtaSts(mx, new PolicyFetcher(vertx, mx, guard, trust, sts.fetchTimeout(), sts.testOnlyHttpsPort()),
+                new PolicyCache(sts.cacheSize(), DnsCache::monotonicMillis), trust, new MtaStsMetrics(registry));
     }
 
     /** The EHLO name, which is also the name loop detection knows as our own. */

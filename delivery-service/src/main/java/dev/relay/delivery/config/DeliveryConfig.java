@@ -116,6 +116,30 @@ public interface DeliveryConfig {
 
     DelayNotice delayNotice();
 
+    /** MTA-STS (RFC 8461) for MX deliveries. */
+    MtaSts mtaSts();
+
+    interface MtaSts {
+        /** Look up and apply the MTA-STS policy of each recipient domain delivered to by MX. */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** The whole policy fetch (DNS of the policy host, connect, TLS, response) at most this long. */
+        @WithDefault("10s")
+        Duration fetchTimeout();
+
+        /** Policy domains cached at most per instance (least recently used dropped beyond); 0: no cache. */
+        @WithDefault("10000")
+        int cacheSize();
+
+        /**
+         * TESTS ONLY: the port of the policy servers (RFC 8461 §3.3: 443). A test's policy server listens on an
+         * ephemeral port.
+         */
+        @WithDefault("443")
+        int testOnlyHttpsPort();
+    }
+
     /**
      * On shutdown (SIGTERM): stop taking records, let deliveries in flight finish for at most this long, then
      * leave the unfinished ones uncommitted for another instance. Below Kubernetes' default grace of 30 s.
@@ -155,7 +179,7 @@ public interface DeliveryConfig {
         boolean dnssec();
     }
 
-    /** Outbound TLS policy (ADR 0012). */
+    /** Outbound TLS: the policy table (ADR 0012) and the roots of verified TLS. */
     interface Tls {
         /**
          * The per-destination policy table, like Postfix's {@code smtp_tls_policy_maps}: entries
@@ -164,6 +188,13 @@ public interface DeliveryConfig {
          * deliveries and static routes.
          */
         Optional<List<String>> policyMap();
+
+        /**
+         * A PEM file of CA certificates trusted in addition to the JDK's roots for verified TLS (TLS policy
+         * {@code verify}, MTA-STS enforce and policy fetches): a private CA of internal next hops, or the tests'
+         * run-time CA. Read once at start.
+         */
+        Optional<String> trustStore();
     }
 
     interface Smtp {

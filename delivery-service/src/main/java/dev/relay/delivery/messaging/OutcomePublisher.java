@@ -66,7 +66,8 @@ public class OutcomePublisher {
         for (Map.Entry<Group, List<String>> group : groups(plan).entrySet()) {
             Group g = group.getKey();
             RelayEvent event = RelayEvent.of(g.type(), record.envelope().messageId(), KafkaEventPublisher.SERVICE,
-                    group.getValue(), g.detail(), g.remote()).withDelivery(attempt, g.tls(), latency);
+                    group.getValue(), g.detail(), g.remote()).withDelivery(attempt, g.tls(), latency)
+                    .withMtaSts(g.mtaSts());
             acks.add(events.publish(event).toCompletableFuture());
         }
         count(plan, record.envelope().receivedAt(), now.toEpochMilli());
@@ -89,7 +90,7 @@ public class OutcomePublisher {
         }
     }
 
-    private record Group(String type, String remote, String detail, RelayEvent.Tls tls) {
+    private record Group(String type, String remote, String detail, RelayEvent.Tls tls, RelayEvent.MtaSts mtaSts) {
     }
 
     private static Map<Group, List<String>> groups(AttemptPlan plan) {
@@ -103,7 +104,9 @@ public class OutcomePublisher {
 
     private static void add(Map<Group, List<String>> groups, String type, List<RecipientResult> results) {
         for (RecipientResult r : results) {
-            groups.computeIfAbsent(new Group(type, Objects.toString(r.remote(), null), r.detail(), tls(r)),
+            RelayEvent.MtaSts sts = r.mtaSts() == null ? null
+                    : new RelayEvent.MtaSts(r.mtaSts().mode(), r.mtaSts().result());
+            groups.computeIfAbsent(new Group(type, Objects.toString(r.remote(), null), r.detail(), tls(r), sts),
                     g -> new ArrayList<>()).add(r.recipient());
         }
     }

@@ -219,6 +219,22 @@ public final class MxResolver {
         });
     }
 
+    /** TXT records at most kept from one answer: more than this is no sane policy record set. */
+    static final int MAX_TXT_RECORDS = 64;
+
+    /**
+     * The TXT records of {@code name} through the delivery's own resolvers and cache (MTA-STS discovery, RFC 8461
+     * §3.1; TLS-RPT). Each record's character-strings are joined. NXDOMAIN and NODATA give an empty list; SERVFAIL
+     * and timeouts fail the future. Bounded: the DNS message is at most 64 KiB, and at most
+     * {@value #MAX_TXT_RECORDS} records are returned.
+     */
+    public Future<List<String>> txt(String name) {
+        return lookup("txt", DnsRecordType.TXT, name, NettyDnsClient::txt).map(answer -> {
+            List<String> records = answer.records();
+            return records.size() > MAX_TXT_RECORDS ? records.subList(0, MAX_TXT_RECORDS) : records;
+        });
+    }
+
     public Future<Void> close() {
         return dns.close();
     }

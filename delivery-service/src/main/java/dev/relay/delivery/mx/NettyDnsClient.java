@@ -33,6 +33,7 @@ import dev.relay.delivery.tls.TlsaRecord;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -117,6 +118,27 @@ final class NettyDnsClient {
         } catch (IllegalArgumentException e) {
             throw new DecoderException(e.getMessage());
         }
+    }
+
+    /**
+     * The text of a TXT record (RFC 1035 §3.3.14): its character-strings joined, one char per octet (ISO-8859-1:
+     * what is not ASCII stays visible as such and fails the callers' ASCII grammars). Bounded by the record, which
+     * the DNS message bounds (64 KiB over TCP).
+     */
+    static String txt(DnsRecord record) {
+        ByteBuf data = content(record);
+        StringBuilder text = new StringBuilder(data.readableBytes());
+        int pos = data.readerIndex();
+        int end = data.writerIndex();
+        while (pos < end) {
+            int length = data.getUnsignedByte(pos++);
+            if (pos + length > end) {
+                throw new DecoderException("TXT character-string runs past its record");
+            }
+            text.append(data.toString(pos, length, StandardCharsets.ISO_8859_1));
+            pos += length;
+        }
+        return text.toString();
     }
 
     static Mx mx(DnsRecord record) {

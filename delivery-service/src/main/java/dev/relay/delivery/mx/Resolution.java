@@ -16,15 +16,26 @@ public sealed interface Resolution {
      * @param secureHosts host names of targets whose MX RRset and address records the resolver validated with
      *                    DNSSEC (only with {@code relay.delivery.dns.dnssec=true}): the hosts DANE may apply to
      *                    (RFC 7672 §2.2)
+     * @param review      what a TLS policy of the destination (MTA-STS) says about the results of the attempt: it
+     *                    may replace their reason and annotates them; {@link ResultReview#NONE} when no policy applies
      */
-    record Targets(List<SmtpTarget> targets, Set<String> secureHosts) implements Resolution {
+    record Targets(List<SmtpTarget> targets, Set<String> secureHosts, ResultReview review) implements Resolution {
         public Targets {
             targets = List.copyOf(targets);
             secureHosts = Set.copyOf(secureHosts);
+            review = review == null ? ResultReview.NONE : review;
+        }
+
+        public Targets(List<SmtpTarget> targets, Set<String> secureHosts) {
+            this(targets, secureHosts, ResultReview.NONE);
+        }
+
+        public Targets(List<SmtpTarget> targets, ResultReview review) {
+            this(targets, Set.of(), review);
         }
 
         public Targets(List<SmtpTarget> targets) {
-            this(targets, Set.of());
+            this(targets, Set.of(), ResultReview.NONE);
         }
     }
 

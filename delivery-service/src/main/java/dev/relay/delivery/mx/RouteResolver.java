@@ -28,7 +28,9 @@ import java.util.Optional;
  *       ({@code relay.delivery.mailbox-route}); without one the recipients are deferred {@code 4.3.5} until the
  *       operator configures it (or they expire), and never looked up by MX, which is Relay itself;</li>
  *   <li>the route in the envelope, when the policy service chose STATIC or SMARTHOST;</li>
- *   <li>DNS MX of the domain (bounced {@code 5.4.6} when the MX list leads back to our own name).</li>
+ *   <li>DNS MX of the domain (bounced {@code 5.4.6} when the MX list leads back to our own name), under the
+ *       domain's MTA-STS policy when there is one ({@link MtaSts}: enforce keeps only matching MX hosts, with
+ *       verified TLS).</li>
  * </ol>
  * Then every address goes through the {@link DestinationGuard}; a private address passes only for a configured
  * next hop marked {@code ;internal} (the smarthost, {@code relay.delivery.routes} or the mailbox route), never for

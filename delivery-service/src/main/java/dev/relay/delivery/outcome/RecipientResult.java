@@ -12,17 +12,39 @@ import java.util.Objects;
  * @param tlsProtocol the TLS protocol of the session that gave the answer ({@code TLSv1.3}), null on plain text
  *                    or when no session took place
  * @param tlsCipher   the cipher suite of that session, null likewise
+ * @param peerCertificates the certificates that session's server presented (in memory only), none without TLS
+ * @param mtaSts      what MTA-STS said about this attempt (event field), null when the domain has no policy
  */
 public record RecipientResult(String recipient, DeliveryStatus status, Diagnostic diagnostic, RemoteHost peer,
-                              String tlsProtocol, String tlsCipher) {
+                              String tlsProtocol, String tlsCipher, PeerCertificates peerCertificates,
+                              MtaStsCheck mtaSts) {
 
     public RecipientResult {
         Objects.requireNonNull(diagnostic, "diagnostic");
+        peerCertificates = peerCertificates == null ? PeerCertificates.NONE : peerCertificates;
+    }
+
+    /** A result with TLS details but no certificates and no MTA-STS check. */
+    public RecipientResult(String recipient, DeliveryStatus status, Diagnostic diagnostic, RemoteHost peer,
+                           String tlsProtocol, String tlsCipher) {
+        this(recipient, status, diagnostic, peer, tlsProtocol, tlsCipher, PeerCertificates.NONE, null);
     }
 
     /** A result without TLS details. */
     public RecipientResult(String recipient, DeliveryStatus status, Diagnostic diagnostic, RemoteHost peer) {
         this(recipient, status, diagnostic, peer, null, null);
+    }
+
+    /** This result with what MTA-STS said about its attempt. */
+    public RecipientResult withMtaSts(MtaStsCheck check) {
+        return new RecipientResult(recipient, status, diagnostic, peer, tlsProtocol, tlsCipher, peerCertificates,
+                check);
+    }
+
+    /** This result with another reason (same status). */
+    public RecipientResult withDiagnostic(Diagnostic reason) {
+        return new RecipientResult(recipient, status, reason, peer, tlsProtocol, tlsCipher, peerCertificates,
+                mtaSts);
     }
 
     /** The reply or reason on one line ({@code 550 5.1.1 ...}), as events and the DSN show it. */

@@ -1,5 +1,7 @@
 package dev.relay.delivery.tls;
 
+import dev.relay.delivery.mtasts.MtaSts;
+import dev.relay.delivery.mtasts.StsPolicy;
 import dev.relay.delivery.metrics.TransportMetrics;
 import dev.relay.delivery.mx.MxResolver;
 import dev.relay.delivery.mx.Resolution;
@@ -30,8 +32,9 @@ import java.util.Set;
  *       mandatory TLS without authentication (RFC 7672 §2.2); a TLSA lookup that fails (SERVFAIL, timeout,
  *       oversized) means this host is not used — when no host is left the recipients are deferred {@code 4.7.5},
  *       never sent in plain text;</li>
- *   <li>MTA-STS {@code enforce} (RFC 8461; DANE wins over it, §2) — not decided here yet: the place for it is
- *       {@link #fallback};</li>
+ *   <li>MTA-STS (RFC 8461; DANE wins over it, §2), when no host got DANE: {@code enforce} keeps only the MX
+ *       hosts the policy names, each with WebPKI verification of its name; {@code testing} delivers as the
+ *       default and records whether enforce would have passed ({@link MtaSts}, {@link #fallback});</li>
  *   <li>the default: the route's own policy (opportunistic unless the policy service said otherwise).</li>
  * </ol>
  * For a static route (the transport map {@code relay.delivery.routes}, a route chosen by the policy service) the
@@ -50,26 +53,42 @@ public final class DeliveryTlsPolicy {
     private final TlsPolicyMap table;
     private final MxResolver dns;
     private final TransportMetrics metrics;
+    private final MtaSts mtaSts;
+
+    /** Without MTA-STS. */
+    public DeliveryTlsPolicy(TlsPolicyMap table, MxResolver dns, TransportMetrics metrics) {
+        this(table, dns, metrics, null);
+    }
 
     /**
      * @param table   the policy table (may be empty)
      * @param dns     TLSA lookups; DANE only when its {@link MxResolver#dnssec()} is on
      * @param metrics where decisions are counted
+     * @param mtaSts  MTA-STS for MX deliveries; null when {@code relay.delivery.mta-sts.enabled=false}
      */
-    public DeliveryTlsPolicy(TlsPolicyMap table, MxResolver dns, TransportMetrics metrics) {
+    public DeliveryTlsPolicy(TlsPolicyMap table, MxResolver dns, TransportMetrics metrics, MtaSts mtaSts) {
         this.table = table;
         this.dns = dns;
         this.metrics = metrics;
+        this.mtaSts = mtaSts;
     }
 
-    /** What one host of an MX delivery gets: its TLS demand, or why it is not used. */
-    private record HostTls(TlsPolicy policy, CertificateCheck check, String refused) {
+    /**
+     * What one host of an MX delivery gets: its TLS demand, or why it is not used.
+     *
+     * @param undecided neither the table nor DANE decided: the route's default, unless MTA-STS decides
+     */
+    private record HostTls(TlsPolicy policy, CertificateCheck check, String refused, boolean undecided) {
         static HostTls of(TlsPolicy policy, CertificateCheck check) {
-            return new HostTls(policy, check, null);
+            return new HostTls(policy, check, null, false);
         }
 
         static HostTls refused(String why) {
-            return new HostTls(null, null, why);
+            return new HostTls(null, null, why, false);
+        }
+
+        static HostTls undecided(TlsPolicy routeDefault) {
+            return new HostTls(routeDefault, null, null, true);
         }
     }
 
@@ -96,7 +115,7 @@ public final class DeliveryTlsPolicy {
             return Future.succeededFuture(apply(domain, found, byHost));
         }
         if (!daneEntry && !dns.dnssec()) {
-            return Future.succeededFuture(fallback(domain, found, routeDefault));
+            return fallback(domain, found, routeDefault);
         }
         List<String> hosts = hosts(found);
         List<Future<HostTls>> decisions = new ArrayList<>();
@@ -111,6 +130,11 @@ public final class DeliveryTlsPolicy {
                 byHost.put(hosts.get(i), decided.succeeded() ? decided.result()
                         : HostTls.refused("DANE: decision for " + hosts.get(i) + " failed: " + decided.cause()));
             }
+            if (byHost.values().stream().allMatch(HostTls::undecided)) {
+                return fallback(domain, found, routeDefault); // no host has DANE: MTA-STS may decide
+            }
+            byHost.values().stream().filter(HostTls::undecided)
+                    .forEach(h -> metrics.tlsPolicy(tag(routeDefault), "default"));
             return Future.succeededFuture(apply(domain, found, byHost));
         });
     }
@@ -140,15 +164,31 @@ public final class DeliveryTlsPolicy {
     }
 
     /**
-     * Nothing above decided: the route's default. MTA-STS {@code enforce} (RFC 8461) belongs here, after DANE
-     * and before the default (conventions: DANE wins over MTA-STS).
+     * Neither the table nor DANE decided for any host: the domain's MTA-STS policy in force, if any
+     * ({@link MtaSts#apply}: {@code enforce} keeps the matching hosts with {@link TlsPolicy#VERIFY}, or defers
+     * 4.7.5), else the route's default. Never fails.
      */
-    private Resolution fallback(String domain, Resolution.Targets found, TlsPolicy routeDefault) {
+    private Future<Resolution> fallback(String domain, Resolution.Targets found, TlsPolicy routeDefault) {
+        Resolution.Targets plain = new Resolution.Targets(
+                found.targets().stream().map(t -> t.withTls(routeDefault, null)).toList(), found.secureHosts());
+        if (mtaSts == null) {
+            countDefault(plain, routeDefault);
+            return Future.succeededFuture(plain);
+        }
+        return mtaSts.lookup(domain).map(sts -> {
+            if (sts.policy() != null && sts.policy().mode() == StsPolicy.Mode.ENFORCE) {
+                hosts(plain).forEach(h -> metrics.tlsPolicy("verify", "mta-sts"));
+            } else {
+                countDefault(plain, routeDefault);
+            }
+            return mtaSts.apply(domain, sts, plain);
+        });
+    }
+
+    private void countDefault(Resolution.Targets found, TlsPolicy routeDefault) {
         for (String ignored : hosts(found)) {
             metrics.tlsPolicy(tag(routeDefault), "default");
         }
-        return new Resolution.Targets(found.targets().stream().map(t -> t.withTls(routeDefault, null)).toList(),
-                found.secureHosts());
     }
 
     /** DANE for one host (a table entry {@code dane}/{@code dane-only}, or DNSSEC on without an entry). */
@@ -189,8 +229,7 @@ public final class DeliveryTlsPolicy {
                         metrics.tlsPolicy(policyTag, source);
                         return HostTls.of(TlsPolicy.OPPORTUNISTIC, null);
                     }
-                    metrics.tlsPolicy(tag(routeDefault), "default"); // MTA-STS would be asked here
-                    return HostTls.of(routeDefault, null);
+                    return HostTls.undecided(routeDefault); // counted, or left to MTA-STS, by the caller
                 }
             }
         });

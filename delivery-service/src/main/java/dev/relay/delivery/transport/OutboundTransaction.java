@@ -2,6 +2,7 @@ package dev.relay.delivery.transport;
 
 import dev.relay.delivery.outcome.DeliveryStatus;
 import dev.relay.delivery.outcome.Diagnostic;
+import dev.relay.delivery.outcome.PeerCertificates;
 import dev.relay.delivery.outcome.Phase;
 import dev.relay.delivery.outcome.RecipientResult;
 import dev.relay.delivery.outcome.RemoteHost;
@@ -93,6 +94,6 @@ final class OutboundTransaction {
 
     private RecipientResult result(String recipient, DeliveryStatus status, Diagnostic detail) {
         return new RecipientResult(recipient, status, detail, remote, tls == null ? null : tls.getProtocol(),
-                tls == null ? null : tls.getCipherSuite());
+                tls == null ? null : tls.getCipherSuite(), PeerCertificates.of(tls), null);
     }
 }

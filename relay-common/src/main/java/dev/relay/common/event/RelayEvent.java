@@ -22,10 +22,12 @@ import java.util.List;
  * @param tls        for delivery events: TLS protocol and cipher suite of the session, null when plain text or
  *                   no session took place
  * @param latencyMs  for delivery events: milliseconds from the message's receipt to this outcome
+ * @param mtaSts     for delivery events to a domain with an MTA-STS policy (RFC 8461): its mode and whether the
+ *                   attempt passed it (in mode testing: would have passed), else null
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RelayEvent(String type, String messageId, long at, String service, List<String> recipients,
-                         String reason, String remote, Integer attempt, Tls tls, Long latencyMs) {
+                         String reason, String remote, Integer attempt, Tls tls, Long latencyMs, MtaSts mtaSts) {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -33,14 +35,27 @@ public record RelayEvent(String type, String messageId, long at, String service,
     public record Tls(String protocol, String cipher) {
     }
 
+    /**
+     * MTA-STS of the recipients' domain: {@code mode} enforce|testing|none, {@code result} pass|fail|fetch-failed.
+     */
+    public record MtaSts(String mode, String result) {
+    }
+
     public RelayEvent(String type, String messageId, long at, String service, List<String> recipients,
                       String reason, String remote) {
-        this(type, messageId, at, service, recipients, reason, remote, null, null, null);
+        this(type, messageId, at, service, recipients, reason, remote, null, null, null, null);
     }
 
     /** The same event with the delivery details. */
     public RelayEvent withDelivery(int attempt, Tls tls, long latencyMs) {
-        return new RelayEvent(type, messageId, at, service, recipients, reason, remote, attempt, tls, latencyMs);
+        return new RelayEvent(type, messageId, at, service, recipients, reason, remote, attempt, tls, latencyMs,
+                mtaSts);
+    }
+
+    /** The same event with the MTA-STS check of its attempt (null: none). */
+    public RelayEvent withMtaSts(MtaSts check) {
+        return new RelayEvent(type, messageId, at, service, recipients, reason, remote, attempt, tls, latencyMs,
+                check);
     }
 
     public static RelayEvent of(String type, String messageId, String service, List<String> recipients,
