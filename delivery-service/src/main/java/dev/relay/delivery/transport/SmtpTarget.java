@@ -10,8 +10,16 @@ import dev.relay.delivery.outcome.RemoteHost;
  *                 connection goes to exactly these bytes and never resolves a name ({@code OutboundConnection.open})
  * @param port     the TCP port
  * @param tls      what TLS this hop demands
+ * @param auth     the name of the credential to AUTH with (a configured or policy route's {@code auth}), null for
+ *                 none; part of the identity of a pooled session, so that a session authenticated with one
+ *                 credential is never reused for a hop that names another (or none)
  */
-public record SmtpTarget(String hostName, String address, int port, TlsPolicy tls) {
+public record SmtpTarget(String hostName, String address, int port, TlsPolicy tls, String auth) {
+
+    /** A target without AUTH. */
+    public SmtpTarget(String hostName, String address, int port, TlsPolicy tls) {
+        this(hostName, address, port, tls, null);
+    }
 
     /** {@code mx.example.org[192.0.2.1]:25}, the usual MTA notation, for events and logs. */
     public String describe() {
