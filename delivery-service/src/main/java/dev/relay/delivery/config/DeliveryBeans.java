@@ -66,11 +66,11 @@ public class DeliveryBeans {
     OutboundOptions outboundOptions(Vertx vertx, DeliveryConfig config, MeterRegistry registry) {
         Path dir = Path.of(config.auth().credentialsDir());
         Chunking chunking = new Chunking(config.smtp().chunkingThreshold(), config.smtp().chunkSize());
-        LOG.infof("AUTH credentials from %s (checked for changes every %s); BDAT %s", dir, config.auth().reloadPeriod(),
-                chunking.threshold() < 0 ? "never" : "for messages of " + chunking.threshold()
-                        + " octets and more when offered, in chunks of " + chunking.chunkSize());
-        return new OutboundOptions(Optional.of(new CredentialStore(vertx, dir, config.auth().reloadPeriod())), chunking,
-                new OutboundExtensionMetrics(registry));
+        LOG.infof("AUTH credentials from %s (checked for changes every %s); BDAT %s", dir,
+                config.auth().reloadPeriod(), chunking.threshold() < 0 ? "never" : "for messages of "
+                        + chunking.threshold() + " octets and more when offered, in chunks of " + chunking.chunkSize());
+        return new OutboundOptions(Optional.of(new CredentialStore(vertx, dir, config.auth().reloadPeriod())),
+                chunking, new OutboundExtensionMetrics(registry));
     }
 
     @Produces

@@ -27,12 +27,12 @@ public interface DeliveryConfig {
     @WithDefault("false")
     boolean testOnlyAllowPrivateMx();
 
-    /** Credentials for AUTH towards smarthosts and routes that name one ({@code ;auth=<name>}, rule set {@code auth}). */
+    /** Credentials for AUTH towards hops that name one ({@code ;auth=<name>}, rule set {@code auth}). */
     Auth auth();
 
     /**
-     * {@code host:port[;tls=policy][;internal][;auth=credential]}: when set, ALL mail goes there (local runs: the capture MX, which
-     * is {@code ;internal}).
+     * {@code host:port[;tls=policy][;internal][;auth=credential]}: when set, ALL mail goes there (local runs: the
+     * capture MX, which is {@code ;internal}).
      */
     Optional<String> smarthost();
 

@@ -15,10 +15,10 @@ import java.util.function.Supplier;
  * Connection scope of the client side (the ingress's server side has its own {@code SmtpSession}): one
  * connection that has been greeted, said EHLO, (as its TLS policy demands) started TLS and (when the hop names a
  * credential) authenticated with AUTH ({@link AuthPhase}), and the capabilities the server offers. It carries one
- * or more transactions (transaction scope: {@link OutboundTransaction}), each
- * {@code MAIL → RCPT… → DATA}, pipelined when the server offers PIPELINING (RFC 2920); between two transactions an
- * aborted one is cleared with RSET. A large message goes with BDAT instead of DATA when the server offers
- * CHUNKING ({@link BdatPhase}, {@link Chunking}).
+ * or more transactions (transaction scope: {@link OutboundTransaction}), each {@code MAIL → RCPT… → DATA},
+ * pipelined when the server offers PIPELINING (RFC 2920); between two transactions an aborted one is cleared with
+ * RSET. A large message goes with BDAT instead of DATA when the server offers CHUNKING ({@link BdatPhase},
+ * {@link Chunking}).
  *
  * <p>Refusals end a transaction as values ({@link Step.Stop}); I/O failures (timeout, lost connection, garbage)
  * are exceptions and are turned into an outcome here: before the server accepted MAIL the host counts as

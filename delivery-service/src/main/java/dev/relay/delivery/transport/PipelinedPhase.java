@@ -28,11 +28,6 @@ final class PipelinedPhase {
     private PipelinedPhase() {
     }
 
-    static Future<Step<HopOutcome>> run(OutboundConnection conn, Capabilities caps, OutboundTransaction tx,
-                                        SmtpTimeouts timeouts) {
-        return run(conn, caps, tx, timeouts, null);
-    }
-
     /** @param bdat the message goes with BDAT after the group (null: with DATA, which ends the group) */
     static Future<Step<HopOutcome>> run(OutboundConnection conn, Capabilities caps, OutboundTransaction tx,
                                         SmtpTimeouts timeouts, Supplier<Future<Step<HopOutcome>>> bdat) {
