@@ -221,6 +221,23 @@ class SmtpClientAuthTest {
     }
 
     @Test
+    void shouldCloseOnAChallengeBeyondTheReplyBoundsWithoutSendingTheCredential() throws Exception {
+        credential("legacy", "login", "relay", "s3cret");
+        SubmissionServer server = start(new SubmissionServer().tls(tls).mechanisms("LOGIN").user("relay", "s3cret")
+                .loginChallenge("A".repeat(ReplyParser.MAX_LINE + 10)));
+
+        List<RecipientResult> results = deliver(target(server, "legacy"));
+
+        assertThat(results).singleElement().satisfies(r -> {
+            assertThat(r.status()).isEqualTo(DeliveryStatus.TRANSIENT);
+            assertThat(r.detail()).contains("longer than " + ReplyParser.MAX_LINE);
+        });
+        assertThat(server.commands()).contains("AUTH LOGIN")
+                .doesNotContain(Base64.getEncoder().encodeToString("relay".getBytes(StandardCharsets.UTF_8)));
+        assertThat(server.saw("MAIL")).isFalse();
+    }
+
+    @Test
     void shouldDeferWithoutConnectingWhenTheCredentialIsMissing() throws Exception {
         SubmissionServer server = start(new SubmissionServer().tls(tls));
 

@@ -44,6 +44,7 @@ public final class SubmissionServer implements AutoCloseable {
     /** BDAT chunk (0-based, per transaction) → reply instead of 250. */
     private final Map<Integer, String> bdatReplies = new ConcurrentHashMap<>();
     private String authFailure = "535 5.7.8 Error: authentication failed";
+    private String loginChallenge = "VXNlcm5hbWU6";
 
     private final List<String> commands = new CopyOnWriteArrayList<>();
     private final List<Received> messages = new CopyOnWriteArrayList<>();
@@ -89,6 +90,12 @@ public final class SubmissionServer implements AutoCloseable {
 
     public SubmissionServer token(String user, String token) {
         tokens.put(user, token);
+        return this;
+    }
+
+    /** The text of the first AUTH LOGIN challenge (a hostile server sends one beyond every bound). */
+    public SubmissionServer loginChallenge(String text) {
+        this.loginChallenge = text;
         return this;
     }
 
@@ -298,7 +305,7 @@ public final class SubmissionServer implements AutoCloseable {
                 break;
             }
             case "LOGIN": {
-                String user = decode(challenge(out, in, "VXNlcm5hbWU6"));
+                String user = decode(challenge(out, in, loginChallenge));
                 String password = decode(challenge(out, in, "UGFzc3dvcmQ6"));
                 if (password.equals(passwords.get(user))) {
                     reply(out, "235 2.7.0 Authentication successful");
