@@ -1,8 +1,10 @@
 package dev.relay.delivery.config;
 
 import dev.relay.common.net.HostName;
+import dev.relay.delivery.auth.CredentialStore;
 import dev.relay.delivery.destination.DestinationGate;
 import dev.relay.delivery.destination.DestinationLimits;
+import dev.relay.delivery.metrics.OutboundExtensionMetrics;
 import dev.relay.delivery.metrics.TransportMetrics;
 import dev.relay.delivery.mtasts.MtaSts;
 import dev.relay.delivery.mtasts.MtaStsMetrics;
@@ -19,7 +21,9 @@ import dev.relay.delivery.retry.RetryPolicy;
 import dev.relay.delivery.retry.WaitingMessages;
 import dev.relay.delivery.tls.DeliveryTlsPolicy;
 import dev.relay.delivery.tls.TlsPolicyMap;
+import dev.relay.delivery.transport.Chunking;
 import dev.relay.delivery.transport.ConnectionReuse;
+import dev.relay.delivery.transport.OutboundOptions;
 import dev.relay.delivery.transport.OwnName;
 import dev.relay.delivery.transport.SmtpClient;
 import dev.relay.delivery.transport.SmtpTimeouts;
@@ -67,8 +71,20 @@ public class DeliveryBeans {
 
     @Produces
     @Singleton
+    OutboundOptions outboundOptions(Vertx vertx, DeliveryConfig config, MeterRegistry registry) {
+        Path dir = Path.of(config.auth().credentialsDir());
+        Chunking chunking = new Chunking(config.smtp().chunkingThreshold(), config.smtp().chunkSize());
+        LOG.infof("AUTH credentials from %s (checked for changes every %s); BDAT %s", dir,
+                config.auth().reloadPeriod(), chunking.threshold() < 0 ? "never" : "for messages of "
+                        + chunking.threshold() + " octets and more when offered, in chunks of " + chunking.chunkSize());
+        return new OutboundOptions(Optional.of(new CredentialStore(vertx, dir, config.auth().reloadPeriod())),
+                chunking, new OutboundExtensionMetrics(registry));
+    }
+
+    @Produces
+    @Singleton
     SmtpClient smtpClient(Vertx vertx, DeliveryConfig config, DestinationGate gate, TransportMetrics metrics,
-                          WebPkiTrust trust) {
+                          WebPkiTrust trust, OutboundOptions options) {
         String helo = heloName(config);
         LOG.infof("outbound SMTP as %s, port %d, private destinations %s, %d connections per destination, "
                         + "up to %d messages per connection", helo, config.smtp().port(),
@@ -77,7 +93,7 @@ public class DeliveryBeans {
         return new SmtpClient(vertx, helo,
                 new SmtpTimeouts(config.connectTimeout(), config.commandTimeout(), config.dataTimeout()),
                 new ConnectionReuse(config.connection().maxMessages(), config.connection().idleTimeout()),
-                gate, metrics, trust.extraRoots() == 0 ? null : trust.trustManager());
+                gate, metrics, trust.extraRoots() == 0 ? null : trust.trustManager(), options);
     }
 
     /** The roots of verified TLS: the JDK's, plus {@code relay.delivery.tls.trust-store} when set. */

@@ -29,9 +29,12 @@ public interface DeliveryConfig {
     @WithDefault("false")
     boolean testOnlyAllowPrivateMx();
 
+    /** Credentials for AUTH towards hops that name one ({@code ;auth=<name>}, rule set {@code auth}). */
+    Auth auth();
+
     /**
-     * {@code host:port[;tls=policy][;internal]}: when set, ALL mail goes there (local runs: the capture MX, which
-     * is {@code ;internal}).
+     * {@code host:port[;tls=policy][;internal][;auth=credential]}: when set, ALL mail goes there (local runs: the
+     * capture MX, which is {@code ;internal}).
      */
     Optional<String> smarthost();
 
@@ -201,6 +204,30 @@ public interface DeliveryConfig {
         /** Port of remote MX hosts (and of routes that give none). */
         @WithDefault("25")
         int port();
+
+        /**
+         * Messages of at least this many octets go with BDAT (RFC 3030) when the server offers CHUNKING; {@code 0}
+         * = always when offered, {@code -1} = never.
+         */
+        @WithDefault("1048576")
+        long chunkingThreshold();
+
+        /** Octets per BDAT chunk. */
+        @WithDefault("1048576")
+        int chunkSize();
+    }
+
+    /**
+     * Where credentials come from: one directory per credential name under {@code credentials-dir} (a mounted
+     * Kubernetes Secret) with the files {@code mechanism}, {@code username} and {@code password} or {@code token}.
+     */
+    interface Auth {
+        @WithDefault("/etc/relay/credentials")
+        String credentialsDir();
+
+        /** A credential read once is used this long before its files are checked for changes again. */
+        @WithDefault("1m")
+        Duration reloadPeriod();
     }
 
     /** The retry loop: one topic per distinct delay of the schedule (a tier), read when records fall due. */

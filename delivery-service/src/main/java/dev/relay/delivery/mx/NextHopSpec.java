@@ -1,31 +1,58 @@
 package dev.relay.delivery.mx;
 
+import dev.relay.delivery.auth.Credential;
 import dev.relay.delivery.transport.TlsPolicy;
 
 /**
  * A next hop written in configuration: {@code host:port}, {@code [ipv6]:port} or {@code host}, optionally
  * followed by options, each after a {@code ;}: {@code tls=none|opportunistic|required|verify}, and
  * {@code internal} for a next hop that may be on a private network (loopback, RFC 1918, CGNAT, ULA: an internal
- * smarthost or mailbox store). Example: {@code smtp.example.net:587;tls=verify},
+ * smarthost or mailbox store), and {@code auth=<credential>} to AUTH with that credential
+ * ({@code relay.delivery.auth.credentials-dir}). Example: {@code smtp.example.net:587;tls=verify;auth=provider},
  * {@code mailstore.cluster.local:25;tls=required;internal}. Only hops written here can be internal: what DNS or a
  * message chose never is ({@link DestinationGuard}).
+ *
+ * <p>A credential is only ever sent over TLS: a hop with {@code auth} gets at least {@code tls=required} (an
+ * opportunistic or unset policy is raised; {@code tls=none} together with {@code auth} is refused).
  *
  * @param host     the host name or IP literal (brackets removed)
  * @param port     the port, or 0 for the delivery default
  * @param tls      the TLS policy, opportunistic unless given
  * @param internal the operator allows this hop to resolve to a private address
+ * @param auth     the name of the credential to AUTH with, null for none
  */
-public record NextHopSpec(String host, int port, TlsPolicy tls, boolean internal) {
+public record NextHopSpec(String host, int port, TlsPolicy tls, boolean internal, String auth) {
+
+    public NextHopSpec {
+        if (auth != null) {
+            if (!Credential.validName(auth)) {
+                throw new IllegalArgumentException("credential names are [a-z0-9-]{1,63}");
+            }
+            if (tls == TlsPolicy.NONE) {
+                throw new IllegalArgumentException("auth=" + auth + " needs TLS: a credential is never sent in "
+                        + "plain text (tls=none)");
+            }
+            if (!tls.mandatory()) {
+                tls = TlsPolicy.REQUIRED;
+            }
+        }
+    }
 
     /** A public next hop. */
     public NextHopSpec(String host, int port, TlsPolicy tls) {
         this(host, port, tls, false);
     }
 
+    /** A next hop without AUTH. */
+    public NextHopSpec(String host, int port, TlsPolicy tls, boolean internal) {
+        this(host, port, tls, internal, null);
+    }
+
     public static NextHopSpec parse(String text) {
         String t = text.strip();
         TlsPolicy tls = TlsPolicy.OPPORTUNISTIC;
         boolean internal = false;
+        String auth = null;
         int semicolon = t.indexOf(';');
         if (semicolon >= 0) {
             for (String raw : t.substring(semicolon + 1).split(";", -1)) {
@@ -34,6 +61,12 @@ public record NextHopSpec(String host, int port, TlsPolicy tls, boolean internal
                     tls = TlsPolicy.parse(option.substring(4));
                 } else if (option.equals("internal")) {
                     internal = true;
+                } else if (option.startsWith("auth=")) {
+                    auth = option.substring(5).strip();
+                    if (!Credential.validName(auth)) {
+                        throw new IllegalArgumentException("bad credential name in '" + text
+                                + "': credential names are [a-z0-9-]{1,63}");
+                    }
                 } else {
                     throw new IllegalArgumentException("unknown next-hop option '" + option + "' in '" + text + "'");
                 }
@@ -79,6 +112,10 @@ public record NextHopSpec(String host, int port, TlsPolicy tls, boolean internal
                 throw new IllegalArgumentException("bad port in next hop '" + text + "'");
             }
         }
-        return new NextHopSpec(host, p, tls, internal);
+        try {
+            return new NextHopSpec(host, p, tls, internal, auth);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage() + " in '" + text + "'");
+        }
     }
 }

@@ -103,8 +103,16 @@ public final class RouteResolver {
         }
         if (envelopeRoute != null && envelopeRoute.kind() != Route.Kind.MX && envelopeRoute.host() != null) {
             // the policy's routes cannot say "internal": an internal next hop is configured here, where it is used
-            return configured(new NextHopSpec(envelopeRoute.host(), envelopeRoute.port(),
-                    TlsPolicy.parse(envelopeRoute.tlsPolicy()))).map(r -> tlsPolicy.forRoute(key, guarded(r, false)));
+            NextHopSpec hop;
+            try {
+                hop = new NextHopSpec(envelopeRoute.host(), envelopeRoute.port(),
+                        TlsPolicy.parse(envelopeRoute.tlsPolicy()), false, envelopeRoute.auth());
+            } catch (IllegalArgumentException e) {
+                // a route the policy's validator let through (e.g. auth with tls none): ours to fix, so retry
+                return Future.succeededFuture(Resolution.failure(451, "4.3.5", "unusable route for " + key
+                        + ": " + e.getMessage()));
+            }
+            return configured(hop).map(r -> tlsPolicy.forRoute(key, guarded(r, false)));
         }
         TlsPolicy tls = envelopeRoute == null ? TlsPolicy.OPPORTUNISTIC : TlsPolicy.parse(envelopeRoute.tlsPolicy());
         return mx.resolve(key, defaultPort, tls).map(r -> guarded(r, false))
@@ -133,7 +141,7 @@ public final class RouteResolver {
                         "next hop " + hop.host() + " does not resolve: " + why));
             }
             return Future.succeededFuture(new Resolution.Targets(found.result().stream()
-                    .map(ip -> new SmtpTarget(hop.host(), ip, port, hop.tls())).toList()));
+                    .map(ip -> new SmtpTarget(hop.host(), ip, port, hop.tls(), hop.auth())).toList()));
         });
     }
 

@@ -12,6 +12,8 @@ public enum Phase {
     CONNECT,
     /** The server greeted us with our own name (mail would loop). */
     GREETING,
+    /** AUTH towards a smarthost or route: our credential missing, refused, or not to be sent (no TLS). */
+    AUTH,
     MAIL,
     RCPT,
     /** The DATA command. */

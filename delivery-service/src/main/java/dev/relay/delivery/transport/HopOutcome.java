@@ -1,5 +1,6 @@
 package dev.relay.delivery.transport;
 
+import dev.relay.delivery.outcome.Diagnostic;
 import dev.relay.delivery.outcome.RecipientResult;
 
 import java.util.List;
@@ -40,6 +41,17 @@ public sealed interface HopOutcome {
      * messages per minute). Like {@link Unreachable}, the next address may be tried.
      */
     record Held(String reason) implements HopOutcome {
+    }
+
+    /**
+     * The hop cannot take mail from us for a reason of ours that another address of the same hop would not change:
+     * our credential is missing, refused (535) or must not be sent (no TLS, mechanism not offered). Every recipient
+     * gets {@code reason} as a transient result ({@link SmtpClient} turns this into a {@link Decided}); the
+     * message stays queued and is retried, as for any 4yz.
+     *
+     * @param reason our own {@code 454 4.7.0 …} diagnostic, with the remote reply in its text when there was one
+     */
+    record Refused(Diagnostic reason) implements HopOutcome {
     }
 
     /**

@@ -195,6 +195,29 @@ final class OutboundConnection {
     }
 
     /**
+     * Writes a line that carries a secret (a SASL response, RFC 4954) and waits for its reply. Unlike
+     * {@link #command}, the line never appears in anything that can reach a log or an event: timeouts and write
+     * failures name only {@code label} ({@code AUTH LOGIN password}).
+     */
+    Future<SmtpReply> secretLine(String line, String label, Duration timeout) {
+        parser.expect(1);
+        return write(Buffer.buffer((line + "\r\n").getBytes(StandardCharsets.UTF_8)), label, timeout)
+                .compose(v -> readReply(label, timeout));
+    }
+
+    /**
+     * Writes one BDAT chunk (RFC 3030 §2): the command line {@code BDAT <length> [LAST]} followed by exactly
+     * {@code length} octets of {@code data} from {@code offset}, unchanged (no dot-stuffing, no end marker). Its
+     * reply is read with {@link #readReply}; several chunks may be written before reading (PIPELINING).
+     */
+    Future<Void> writeChunk(byte[] data, int offset, int length, boolean last, Duration timeout) {
+        byte[] head = ("BDAT " + length + (last ? " LAST" : "") + "\r\n").getBytes(StandardCharsets.US_ASCII);
+        Buffer chunk = Buffer.buffer(head.length + length).appendBytes(head).appendBytes(data, offset, length);
+        parser.expect(1);
+        return write(chunk, "BDAT chunk", timeout);
+    }
+
+    /**
      * Writes several command lines in one go (RFC 2920 §3.1: the group goes out in one write). Their replies are
      * then read with {@link #readReply}, one per line, in order.
      */

@@ -1,5 +1,6 @@
 package dev.relay.delivery.transport;
 
+import dev.relay.delivery.auth.Credential;
 import dev.relay.delivery.outcome.DeliveryStatus;
 import dev.relay.delivery.outcome.Diagnostic;
 import dev.relay.delivery.outcome.Phase;
@@ -8,13 +9,16 @@ import org.jboss.logging.Logger;
 
 import javax.net.ssl.SSLSession;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 
 /**
  * Connection scope of the client side (the ingress's server side has its own {@code SmtpSession}): one
- * connection that has been greeted, said EHLO and (as its TLS policy demands) started TLS, and the capabilities
- * the server offers. It carries one or more transactions (transaction scope: {@link OutboundTransaction}), each
- * {@code MAIL → RCPT… → DATA}, pipelined when the server offers PIPELINING (RFC 2920); between two transactions an
- * aborted one is cleared with RSET.
+ * connection that has been greeted, said EHLO, (as its TLS policy demands) started TLS and (when the hop names a
+ * credential) authenticated with AUTH ({@link AuthPhase}), and the capabilities the server offers. It carries one
+ * or more transactions (transaction scope: {@link OutboundTransaction}), each {@code MAIL → RCPT… → DATA},
+ * pipelined when the server offers PIPELINING (RFC 2920); between two transactions an aborted one is cleared with
+ * RSET. A large message goes with BDAT instead of DATA when the server offers CHUNKING ({@link BdatPhase},
+ * {@link Chunking}).
  *
  * <p>Refusals end a transaction as values ({@link Step.Stop}); I/O failures (timeout, lost connection, garbage)
  * are exceptions and are turned into an outcome here: before the server accepted MAIL the host counts as
@@ -29,31 +33,45 @@ final class OutboundSession {
     private final String heloName;
     private final SmtpTimeouts timeouts;
     private final Runnable onClosed;
+    private final OutboundOptions options;
     private Capabilities caps = Capabilities.none();
     private OutboundTransaction last;
     private int transactions;
     /** Closed by whoever came first (QUIT, idle expiry, the server): onClosed frees the slot exactly once. */
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private OutboundSession(OutboundConnection conn, String heloName, SmtpTimeouts timeouts, Runnable onClosed) {
+    private OutboundSession(OutboundConnection conn, String heloName, SmtpTimeouts timeouts, Runnable onClosed,
+                            OutboundOptions options) {
         this.conn = conn;
+        this.options = options;
         this.heloName = heloName;
         this.timeouts = timeouts;
         this.onClosed = onClosed;
     }
 
-    /**
-     * Greeting → EHLO (HELO) → STARTTLS on a freshly connected socket. Next: a session ready for transactions.
-     * Stop: {@link HopOutcome.Unreachable} (with {@code throttled} when the server said 421 or 4.7.x), or
-     * {@link HopOutcome.LoopsBack} when the server greeted with our own name; the connection is then already quit
-     * and closed.
-     */
+    /** Without AUTH and CHUNKING (tests). */
     static Future<Step<OutboundSession>> establish(OutboundConnection conn, String heloName, SmtpTimeouts timeouts,
                                                Runnable onClosed) {
-        OutboundSession session = new OutboundSession(conn, heloName, timeouts, onClosed);
+        return establish(conn, heloName, timeouts, onClosed, OutboundOptions.none(), null);
+    }
+
+    /**
+     * Greeting → EHLO (HELO) → STARTTLS → AUTH (only with a credential) on a freshly connected socket. Next: a
+     * session ready for transactions. Stop: {@link HopOutcome.Unreachable} (with {@code throttled} when the server
+     * said 421 or 4.7.x), {@link HopOutcome.LoopsBack} when the server greeted with our own name, or
+     * {@link HopOutcome.Refused} when AUTH failed or must not happen; the connection is then already quit and
+     * closed.
+     *
+     * @param credential what to AUTH with, the one the target names; null: no AUTH
+     */
+    static Future<Step<OutboundSession>> establish(OutboundConnection conn, String heloName, SmtpTimeouts timeouts,
+                                               Runnable onClosed, OutboundOptions options, Credential credential) {
+        OutboundSession session = new OutboundSession(conn, heloName, timeouts, onClosed, options);
         return conn.onLoop(() -> GreetingPhase.run(conn, new OwnName(heloName), timeouts.command())
                 .compose(Step.then(greeting -> EhloPhase.run(conn, heloName, timeouts.command())))
                 .compose(Step.then(caps -> StartTlsPhase.run(conn, caps, heloName, timeouts.command())))
+                .compose(Step.then(caps -> credential == null ? Step.next(caps)
+                        : AuthPhase.run(conn, caps, credential, options.metrics(), timeouts.command())))
                 .recover(err -> Step.stop(new HopOutcome.Unreachable(reason(err))))
                 .compose(step -> {
                     if (step instanceof Step.Next<Capabilities> next) {
@@ -61,7 +79,7 @@ final class OutboundSession {
                         return Future.succeededFuture(new Step.Next<>(session));
                     }
                     HopOutcome stopped = ((Step.Stop<Capabilities>) step).outcome();
-                    if (stopped instanceof HopOutcome.LoopsBack) {
+                    if (stopped instanceof HopOutcome.LoopsBack || stopped instanceof HopOutcome.Refused) {
                         return session.quit().map(new Step.Stop<>(stopped));
                     }
                     HopOutcome.Unreachable u = (HopOutcome.Unreachable) stopped;
@@ -77,11 +95,13 @@ final class OutboundSession {
             last = tx;
             transactions++;
             conn.clearThrottled();
+            Supplier<Future<Step<HopOutcome>>> bdat = options.chunking().use(caps, message.data().length)
+                    ? () -> BdatPhase.run(conn, caps, tx, options.chunking(), options.metrics(), timeouts) : null;
             Future<Step<HopOutcome>> steps = caps.has("PIPELINING")
-                    ? PipelinedPhase.run(conn, caps, tx, timeouts)
+                    ? PipelinedPhase.run(conn, caps, tx, timeouts, bdat)
                     : MailPhase.run(conn, caps, tx, timeouts.command())
                     .compose(Step.then(v -> RcptPhase.run(conn, caps, tx, timeouts.command())))
-                    .compose(Step.then(accepted -> DataPhase.run(conn, tx, timeouts)));
+                    .compose(Step.then(accepted -> bdat != null ? bdat.get() : DataPhase.run(conn, tx, timeouts)));
             return steps.map(Step::outcome).recover(err -> ioFailure(tx, err));
         });
     }

@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * MAIL, every RCPT and DATA as one group in one write (RFC 2920 §3.1), for servers that offer PIPELINING. The
@@ -16,6 +17,9 @@ import java.util.List;
  * MAIL and at least one RCPT were accepted; a server that answers DATA with 354 although nobody was accepted gets
  * an empty message ({@code .}) that delivers nothing (RFC 2920 §3.1). A {@code 421} stops the reading: the server
  * closes the channel and will not answer the rest.
+ *
+ * <p>When the message goes with BDAT ({@link BdatPhase}), the group is MAIL and the RCPTs only: the chunks go out
+ * once the replies show that at least one recipient was accepted, so no data is sent for nothing.
  */
 final class PipelinedPhase {
 
@@ -24,8 +28,9 @@ final class PipelinedPhase {
     private PipelinedPhase() {
     }
 
+    /** @param bdat the message goes with BDAT after the group (null: with DATA, which ends the group) */
     static Future<Step<HopOutcome>> run(OutboundConnection conn, Capabilities caps, OutboundTransaction tx,
-                                        SmtpTimeouts timeouts) {
+                                        SmtpTimeouts timeouts, Supplier<Future<Step<HopOutcome>>> bdat) {
         HopOutcome refused = MailPhase.refusal(conn, caps, tx);
         if (refused != null) {
             return Step.stop(refused);
@@ -36,28 +41,32 @@ final class PipelinedPhase {
         for (String rcpt : recipients) {
             group.add(RcptPhase.line(caps, tx.message(), rcpt));
         }
-        group.add("DATA");
+        if (bdat == null) {
+            group.add("DATA");
+        }
         return conn.writeLines(group, timeouts.command())
-                .compose(v -> replies(conn, group.size(), timeouts.command(), new ArrayList<>()))
-                .compose(replies -> decide(conn, tx, replies, group.size(), timeouts));
+                .compose(v -> replies(conn, group.size(), bdat == null, timeouts.command(), new ArrayList<>()))
+                .compose(replies -> decide(conn, tx, replies, group.size(), timeouts, bdat));
     }
 
     /** Reads up to {@code expected} replies in order; stops after a 421. */
-    private static Future<List<SmtpReply>> replies(OutboundConnection conn, int expected, Duration timeout,
-                                                   List<SmtpReply> read) {
+    private static Future<List<SmtpReply>> replies(OutboundConnection conn, int expected, boolean endsWithData,
+                                                   Duration timeout, List<SmtpReply> read) {
         if (read.size() == expected) {
             return Future.succeededFuture(read);
         }
-        return conn.readReply(read.isEmpty() ? "MAIL" : read.size() == expected - 1 ? "DATA" : "RCPT", timeout)
+        return conn.readReply(read.isEmpty() ? "MAIL" : endsWithData && read.size() == expected - 1 ? "DATA"
+                        : "RCPT", timeout)
                 .compose(reply -> {
                     read.add(reply);
                     return reply.code() == 421 ? Future.succeededFuture(read)
-                            : replies(conn, expected, timeout, read);
+                            : replies(conn, expected, endsWithData, timeout, read);
                 });
     }
 
     private static Future<Step<HopOutcome>> decide(OutboundConnection conn, OutboundTransaction tx,
-                                                   List<SmtpReply> replies, int expected, SmtpTimeouts timeouts) {
+                                                   List<SmtpReply> replies, int expected, SmtpTimeouts timeouts,
+                                                   Supplier<Future<Step<HopOutcome>>> bdat) {
         Step<Void> mail = MailPhase.decide(replies.get(0), tx);
         List<String> recipients = tx.message().recipients();
         for (int i = 0; i < recipients.size() && i + 1 < replies.size(); i++) {
@@ -68,7 +77,7 @@ final class PipelinedPhase {
                 tx.rcptReply(recipients.get(i), reply);
             }
         }
-        SmtpReply data = replies.size() == expected ? replies.get(expected - 1) : null;
+        SmtpReply data = bdat == null && replies.size() == expected ? replies.get(expected - 1) : null;
         if (data != null && data.code() == 421) {
             tx.closed(data, Phase.DATA);
         }
@@ -81,6 +90,9 @@ final class PipelinedPhase {
         if (tx.accepted().isEmpty()) {
             return endOpenData(conn, data, timeouts)
                     .compose(v -> Step.stop(tx.finish(DeliveryStatus.TRANSIENT, RcptPhase.NONE_ACCEPTED)));
+        }
+        if (bdat != null) {
+            return bdat.get();
         }
         if (data.code() != 354) {
             return Step.stop(tx.finish(data.isPermanent() ? DeliveryStatus.PERMANENT : DeliveryStatus.TRANSIENT,

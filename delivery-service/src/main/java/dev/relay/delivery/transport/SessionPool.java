@@ -13,7 +13,8 @@ import java.util.Map;
 import java.util.function.Consumer;
 
 /**
- * Idle sessions kept for the next message to the same target (same host name, address, port and TLS policy).
+ * Idle sessions kept for the next message to the same target (same host name, address, port, TLS policy and
+ * credential name: a session authenticated with one credential never carries mail for a hop naming another).
  * A session comes back here after a transaction only if it is still usable, has carried fewer than
  * {@code max-messages} transactions and is clean (RSET after an aborted transaction); it is closed with QUIT
  * after {@code idle-timeout}, and dropped at once when the server closes it meanwhile. An idle session keeps its

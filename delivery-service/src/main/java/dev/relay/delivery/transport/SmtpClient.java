@@ -1,5 +1,7 @@
 package dev.relay.delivery.transport;
 
+import dev.relay.delivery.auth.Credential;
+import dev.relay.delivery.auth.CredentialUnavailableException;
 import dev.relay.delivery.destination.Destination;
 import dev.relay.delivery.destination.DestinationGate;
 import dev.relay.delivery.destination.DestinationLimits;
@@ -58,6 +60,7 @@ public final class SmtpClient {
     private final DestinationGate gate;
     private final TransportMetrics metrics;
     private final SessionPool pool;
+    private final OutboundOptions options;
     /** Opportunistic and required TLS accept any certificate: encryption without authentication (RFC 7435). */
     private final NetClient trustAll;
     /** TLS policy "verify": the JDK's trusted roots, and the host name must match the certificate. */
@@ -74,7 +77,7 @@ public final class SmtpClient {
 
     public SmtpClient(Vertx vertx, String heloName, SmtpTimeouts timeouts, ConnectionReuse reuse,
                       DestinationGate gate, TransportMetrics metrics) {
-        this(vertx, heloName, timeouts, reuse, gate, metrics, null);
+        this(vertx, heloName, timeouts, reuse, gate, metrics, null, OutboundOptions.none());
     }
 
     /**
@@ -83,8 +86,26 @@ public final class SmtpClient {
      */
     public SmtpClient(Vertx vertx, String heloName, SmtpTimeouts timeouts, ConnectionReuse reuse,
                       DestinationGate gate, TransportMetrics metrics, X509TrustManager webPki) {
+        this(vertx, heloName, timeouts, reuse, gate, metrics, webPki, OutboundOptions.none());
+    }
+
+    /** @param options AUTH credentials and CHUNKING ({@link OutboundOptions}) */
+    public SmtpClient(Vertx vertx, String heloName, SmtpTimeouts timeouts, ConnectionReuse reuse,
+                      DestinationGate gate, TransportMetrics metrics, OutboundOptions options) {
+        this(vertx, heloName, timeouts, reuse, gate, metrics, null, options);
+    }
+
+    /**
+     * @param webPki  the roots that "verify" trusts (tests: their own CA); null: the JDK's, loaded here once (a
+     *                file read at start, never on an event loop)
+     * @param options AUTH credentials and CHUNKING ({@link OutboundOptions})
+     */
+    public SmtpClient(Vertx vertx, String heloName, SmtpTimeouts timeouts, ConnectionReuse reuse,
+                      DestinationGate gate, TransportMetrics metrics, X509TrustManager webPki,
+                      OutboundOptions options) {
         this.vertx = vertx;
         this.webPki = webPki == null ? jdkTrustManager() : webPki;
+        this.options = options;
         this.heloName = heloName;
         this.timeouts = timeouts;
         this.gate = gate;
@@ -222,6 +243,10 @@ public final class SmtpClient {
                         && stop.outcome() instanceof HopOutcome.LoopsBack loop) {
                     return Future.succeededFuture(loopsBack(target, loop, message));
                 }
+                if (step instanceof Step.Stop<OutboundSession> stop
+                        && stop.outcome() instanceof HopOutcome.Refused refused) {
+                    return Future.succeededFuture(refused(target, refused, message));
+                }
                 if (step instanceof Step.Stop<OutboundSession> stop) {
                     HopOutcome.Unreachable u = (HopOutcome.Unreachable) stop.outcome();
                     if (u.throttled()) {
@@ -237,6 +262,27 @@ public final class SmtpClient {
 
     /** Connects and greets; holds the destination slot acquired by the caller until the connection closes. */
     private Future<Step<OutboundSession>> open(SmtpTarget target, Destination destination) {
+        if (target.auth() == null) {
+            return open(target, destination, null);
+        }
+        // the credential is read (off the event loop) before connecting: without it there is nothing to try
+        Future<Credential> credential = options.credentials()
+                .map(store -> store.lookup(target.auth()))
+                .orElseGet(() -> Future.failedFuture(new CredentialUnavailableException(target.auth(),
+                        "no credentials directory configured")));
+        return credential.transform(found -> {
+            if (found.failed()) {
+                gate.release(destination);
+                String why = found.cause() instanceof CredentialUnavailableException ? found.cause().getMessage()
+                        : "credential " + target.auth() + " not available: " + found.cause();
+                LOG.warnf("%s; mail for %s stays queued", why, target.describe());
+                return Step.stop(new HopOutcome.Refused(Diagnostic.ours(Phase.AUTH, 454, "4.7.0", why)));
+            }
+            return open(target, destination, found.result());
+        });
+    }
+
+    private Future<Step<OutboundSession>> open(SmtpTarget target, Destination destination, Credential credential) {
         // a target with its own certificate check is judged after the handshake, by that check alone
         NetClient client = target.tls() == TlsPolicy.VERIFY && target.check() == null ? verifying : trustAll;
         return OutboundConnection.open(vertx, client, target, webPki).transform(connected -> {
@@ -249,22 +295,24 @@ public final class SmtpClient {
                 metrics.connectionClosed();
                 gate.release(destination);
             };
-            return OutboundSession.establish(connected.result(), heloName, timeouts, onClosed).map(step -> {
-                if (target.check() instanceof CertificateCheck.Dane) {
-                    if (step instanceof Step.Next<OutboundSession>) {
-                        metrics.dane("verified");
-                    } else if (((Step.Stop<OutboundSession>) step).outcome() instanceof HopOutcome.Unreachable u
-                            && StartTlsPhase.DANE_STATUS.equals(u.enhancedStatus())) {
-                        metrics.dane("failed");
-                    }
-                }
-                if (step instanceof Step.Next<OutboundSession> next) {
-                    SSLSession tls = next.value().tls();
-                    metrics.tlsNegotiated(tls == null ? null : tls.getProtocol(),
-                            tls == null ? null : tls.getCipherSuite());
-                }
-                return step;
-            });
+            return OutboundSession.establish(connected.result(), heloName, timeouts, onClosed, options, credential)
+                    .map(step -> {
+                        if (target.check() instanceof CertificateCheck.Dane) {
+                            if (step instanceof Step.Next<OutboundSession>) {
+                                metrics.dane("verified");
+                            } else if (((Step.Stop<OutboundSession>) step).outcome()
+                                    instanceof HopOutcome.Unreachable u
+                                    && StartTlsPhase.DANE_STATUS.equals(u.enhancedStatus())) {
+                                metrics.dane("failed");
+                            }
+                        }
+                        if (step instanceof Step.Next<OutboundSession> next) {
+                            SSLSession tls = next.value().tls();
+                            metrics.tlsNegotiated(tls == null ? null : tls.getProtocol(),
+                                    tls == null ? null : tls.getCipherSuite());
+                        }
+                        return step;
+                    });
         });
     }
 
@@ -282,6 +330,17 @@ public final class SmtpClient {
         return new HopOutcome.Decided(message.recipients().stream()
                 .map(r -> new RecipientResult(r, DeliveryStatus.PERMANENT,
                         new Diagnostic(Phase.GREETING, 554, "5.4.6", detail), target.remote())).toList());
+    }
+
+    /**
+     * AUTH failed or must not happen (our credential: missing, refused, no TLS, mechanism not offered): every
+     * recipient is transient with our {@code 4.7.0} diagnostic, and no other address of the hop is tried (they
+     * share the credential).
+     */
+    private static HopOutcome refused(SmtpTarget target, HopOutcome.Refused refused, OutboundMessage message) {
+        return new HopOutcome.Decided(message.recipients().stream()
+                .map(r -> new RecipientResult(r, DeliveryStatus.TRANSIENT, refused.reason(), target.remote()))
+                .toList());
     }
 
     /** After a transaction: back off on throttling, else keep the session for the next message. */

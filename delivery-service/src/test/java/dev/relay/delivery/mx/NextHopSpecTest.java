@@ -49,4 +49,23 @@ class NextHopSpecTest {
     void shouldRefuseUnknownOption() {
         assertThatThrownBy(() -> NextHopSpec.parse("host:25;private")).isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void shouldParseAuthAndRaiseTheTlsPolicy() {
+        NextHopSpec hop = NextHopSpec.parse("smtp.example.net:587;auth=provider-1");
+        assertThat(hop.auth()).isEqualTo("provider-1");
+        assertThat(hop.tls()).as("a credential is only sent over TLS").isEqualTo(TlsPolicy.REQUIRED);
+        assertThat(NextHopSpec.parse("smtp.example.net:587;tls=verify;auth=p").tls()).isEqualTo(TlsPolicy.VERIFY);
+        assertThat(NextHopSpec.parse("smtp.example.net:587").auth()).isNull();
+    }
+
+    @Test
+    void shouldRefuseAuthWithoutTlsOrWithABadName() {
+        assertThatThrownBy(() -> NextHopSpec.parse("smtp.example.net:587;tls=none;auth=provider"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("needs TLS");
+        assertThatThrownBy(() -> NextHopSpec.parse("smtp.example.net:587;auth=../secrets"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("credential name");
+        assertThatThrownBy(() -> NextHopSpec.parse("smtp.example.net:587;auth=Provider"))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
 }

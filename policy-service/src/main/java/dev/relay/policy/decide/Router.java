@@ -24,8 +24,15 @@ import java.util.stream.Collectors;
  */
 public final class Router {
 
-    /** A next hop {@code host:port} (port 25 when absent) and its TLS policy. */
-    public record Hop(String hostPort, String tls) {
+    /**
+     * A next hop {@code host:port} (port 25 when absent), its TLS policy, and the name of the credential the
+     * delivery service authenticates with there (null: none).
+     */
+    public record Hop(String hostPort, String tls, String auth) {
+
+        public Hop(String hostPort, String tls) {
+            this(hostPort, tls, null);
+        }
     }
 
     private final Map<String, Hop> routes;
@@ -61,9 +68,10 @@ public final class Router {
             return new Router(fallback.routes, fallback.smarthost, set.localDomains());
         }
         Map<String, Hop> hops = new LinkedHashMap<>();
-        set.routes().forEach(r -> hops.put(r.domain(), new Hop(r.nextHop(), r.tls() == null ? defaultTls : r.tls())));
+        set.routes().forEach(r -> hops.put(r.domain(), new Hop(r.nextHop(), r.tls() == null ? defaultTls : r.tls(),
+                r.auth())));
         return new Router(hops, Optional.ofNullable(set.smarthost()).map(s -> new Hop(s.nextHop(),
-                s.tls() == null ? defaultTls : s.tls())), set.localDomains());
+                s.tls() == null ? defaultTls : s.tls(), s.auth())), set.localDomains());
     }
 
     public Route route(String domain) {
@@ -83,14 +91,20 @@ public final class Router {
         return smarthost.map(s -> route(d, Route.Kind.SMARTHOST, s)).orElseGet(() -> Route.mx(d));
     }
 
+    /**
+     * A hop with a credential needs TLS: a default policy that is weaker than {@code required} (the validator
+     * refuses an explicit {@code none} next to {@code auth}) is raised, as the delivery service would do anyway.
+     */
     private static Route route(String domain, Route.Kind kind, Hop hop) {
         String hostPort = hop.hostPort();
+        String tls = hop.auth() != null && (hop.tls() == null || hop.tls().equals("none")
+                || hop.tls().equals("opportunistic")) ? "required" : hop.tls();
         int colon = hostPort.lastIndexOf(':');
         if (colon < 0) {
-            return new Route(domain, kind, hostPort, 25, hop.tls());
+            return new Route(domain, kind, hostPort, 25, tls, hop.auth());
         }
         return new Route(domain, kind, hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)),
-                hop.tls());
+                tls, hop.auth());
     }
 
     private static Map<String, Hop> toHops(Map<String, String> routes, String tls) {

@@ -115,6 +115,29 @@ class InboundConsumerTest {
     }
 
     @Test
+    void shouldCarryTheCredentialNameOfARouteToTheDeliveryButNoSecret() throws Exception {
+        RuleSet before = store.holder().current().rules().ruleSet();
+        store.publish(RuleSetCodec.parse("""
+                {"version":1,"localDomains":["example.test"],"relayRoles":["smtp-relay"],
+                 "routes":[{"domain":"partner.example","nextHop":"in.partner.example:587","auth":"partner-login"}]}"""));
+        try {
+            String id = "T" + UUID.randomUUID();
+            Envelope inbound = new Envelope(Envelope.VERSION, id, 0, "192.0.2.9", "helo", "submission", true, DEMO,
+                    "demo@example.test", List.of("b@partner.example"), false, "7BIT", 3, null, 0);
+            produce(id, "x\r\n".getBytes(StandardCharsets.US_ASCII), EnvelopeCodec.encode(inbound));
+
+            ConsumerRecord<String, byte[]> record = consume("outbound", 1, id).get(0);
+            Envelope out = EnvelopeCodec.decode(record.headers().lastHeader(Topics.ENVELOPE_HEADER).value());
+            // the name travels, the TLS policy is raised (a credential is only sent over TLS), no secret exists here
+            assertThat(out.route()).isEqualTo(new Route("partner.example", Route.Kind.STATIC, "in.partner.example",
+                    587, "required", "partner-login"));
+            assertThat(record.key()).endsWith(";auth=partner-login");
+        } finally {
+            store.publish(before);
+        }
+    }
+
+    @Test
     void shouldSendUndecodableRecordsToTheDeadLetterTopicAndKeepGoing() throws Exception {
         String bad = "BAD" + UUID.randomUUID();
         produce(bad, "junk".getBytes(StandardCharsets.US_ASCII), "{not json".getBytes(StandardCharsets.US_ASCII));

@@ -62,6 +62,20 @@ class RouterTest {
     }
 
     @Test
+    void shouldPassTheCredentialNameOnAndDemandTls() {
+        Router router = Router.of(rules("""
+                {"version":1,"relayRoles":["smtp-relay"],
+                 "routes":[{"domain":"partner.example","nextHop":"in.partner.example:587","tls":"verify","auth":"partner"}],
+                 "smarthost":{"nextHop":"smtp.provider.example:587","auth":"provider"}}"""), CONFIGURED, "opportunistic");
+
+        assertThat(router.route("partner.example")).isEqualTo(new Route("partner.example", Route.Kind.STATIC,
+                "in.partner.example", 587, "verify", "partner"));
+        assertThat(router.route("remote.example")).as("the default policy is raised: a credential needs TLS")
+                .isEqualTo(new Route("remote.example", Route.Kind.SMARTHOST, "smtp.provider.example", 587,
+                        "required", "provider"));
+    }
+
+    @Test
     void shouldLetAnExplicitConfiguredRouteWinOverLocalWhenTheRuleSetHasNone() {
         Router configured = new Router(Map.of("example.test", "mailstore.example:2525"), Optional.empty(),
                 "required");

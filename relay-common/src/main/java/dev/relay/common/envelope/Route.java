@@ -1,5 +1,7 @@
 package dev.relay.common.envelope;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+
 /**
  * The next hop the policy service chose for a group of recipients.
  *
@@ -12,8 +14,18 @@ package dev.relay.common.envelope;
  * @param host      for STATIC / SMARTHOST: the host name or address; for MX and LOCAL: null
  * @param port      for STATIC / SMARTHOST: the port; 0 means the delivery default
  * @param tlsPolicy none, opportunistic, required or verify (for LOCAL the delivery's mailbox route decides)
+ * @param auth      for STATIC / SMARTHOST: the NAME of the credential the delivery service authenticates with
+ *                  (its files are in the delivery's credentials directory; no secret ever travels in an envelope);
+ *                  null for none. Left out of the JSON when null, so that records written before it decode and
+ *                  records without it look as they always did
  */
-public record Route(String domain, Kind kind, String host, int port, String tlsPolicy) {
+public record Route(String domain, Kind kind, String host, int port, String tlsPolicy,
+                    @JsonInclude(JsonInclude.Include.NON_NULL) String auth) {
+
+    /** A route without AUTH. */
+    public Route(String domain, Kind kind, String host, int port, String tlsPolicy) {
+        this(domain, kind, host, port, tlsPolicy, null);
+    }
 
     /**
      * MX: the domain's DNS MX. STATIC: a route for the domain. SMARTHOST: the rule set's next hop for all other
@@ -36,7 +48,7 @@ public record Route(String domain, Kind kind, String host, int port, String tlsP
         return switch (kind) {
             case MX -> "mx:" + domain;
             case LOCAL -> "local:" + domain;
-            default -> kind.name().toLowerCase() + ":" + host + ":" + port;
+            default -> kind.name().toLowerCase() + ":" + host + ":" + port + (auth == null ? "" : ";auth=" + auth);
         };
     }
 }

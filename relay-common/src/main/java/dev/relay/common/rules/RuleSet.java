@@ -28,7 +28,7 @@ import java.util.Map;
  *                "limits": {"maxRecipients": 500}} ],               // or "group": "/path" instead of "role"
  *   "routes": [ {"domain": "partner.example", "nextHop": "mx.partner.example:25", "tls": "required"},
  *               {"domain": "*.corp.example", "nextHop": "gw.corp.example:25", "tls": "verify"} ],
- *   "smarthost": {"nextHop": "smarthost.example:587", "tls": "verify"},
+ *   "smarthost": {"nextHop": "smarthost.example:587", "tls": "verify", "auth": "provider"},  // credential name
  *   "headers": [ {"strip": ["X-Originating-IP", "User-Agent"]},    // header hygiene, authenticated mail only
  *                {"role": "apps", "add": [{"name": "X-Relay-Class", "value": "bulk"}]} ],
  *   "rateLimits": [ {"name": "per-user", "per": "identity", "roles": ["apps"],     // cluster-wide, per UTC
@@ -146,14 +146,31 @@ public record RuleSet(Integer version, List<String> localDomains, List<String> t
         }
     }
 
-    /** A static route: {@code domain} or {@code *.domain} (its subdomains) to {@code host:port}. */
+    /**
+     * A static route: {@code domain} or {@code *.domain} (its subdomains) to {@code host:port}; with {@code auth}
+     * (a credential NAME, {@code [a-z0-9-]{1,63}}) the delivery service authenticates there with the credential of
+     * that name from its credentials directory, only over TLS (at least {@code required}).
+     */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record RouteRule(String domain, String nextHop, String tls) {
+    public record RouteRule(String domain, String nextHop, String tls, String auth) {
+
+        /** A route without AUTH. */
+        public RouteRule(String domain, String nextHop, String tls) {
+            this(domain, nextHop, tls, null);
+        }
     }
 
-    /** A next hop {@code host:port} with its TLS policy (none, opportunistic, required, verify). */
+    /**
+     * A next hop {@code host:port} with its TLS policy (none, opportunistic, required, verify) and optionally the
+     * name of the credential to AUTH with there ({@code auth}, as for {@link RouteRule}).
+     */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record NextHop(String nextHop, String tls) {
+    public record NextHop(String nextHop, String tls, String auth) {
+
+        /** A next hop without AUTH. */
+        public NextHop(String nextHop, String tls) {
+            this(nextHop, tls, null);
+        }
     }
 
     // --- header hygiene -------------------------------------------------------------------------------------

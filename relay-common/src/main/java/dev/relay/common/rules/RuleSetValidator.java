@@ -9,12 +9,16 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * Checks a {@link RuleSet} before it is stored or used. Every problem names the rule (path and index) and the
  * field, e.g. {@code routes[2].nextHop: port must be 1..65535}. An empty list means the set is usable.
  */
 public final class RuleSetValidator {
+
+    /** The names of credentials (a Kubernetes Secret volume's directory under the delivery's credentials dir). */
+    private static final Pattern CREDENTIAL_NAME = Pattern.compile("[a-z0-9-]{1,63}");
 
     private RuleSetValidator() {
     }
@@ -49,9 +53,11 @@ public final class RuleSetValidator {
             domain(domain != null && domain.startsWith("*.") ? domain.substring(2) : domain, at + ".domain",
                     problems);
             nextHop(route.nextHop(), route.tls(), at, problems);
+            auth(route.auth(), route.tls(), at, problems);
         }
         if (set.smarthost() != null) {
             nextHop(set.smarthost().nextHop(), set.smarthost().tls(), "smarthost", problems);
+            auth(set.smarthost().auth(), set.smarthost().tls(), "smarthost", problems);
         }
         localRecipients(set, problems);
         HeaderRules.validate(set.headers(), problems);
@@ -218,6 +224,24 @@ public final class RuleSetValidator {
                 problems.add(new RuleProblem(at, "not a domain: " + value));
                 return;
             }
+        }
+    }
+
+    /**
+     * A credential NAME (the delivery service reads the secret from its own files): {@code [a-z0-9-]{1,63}}, and
+     * never with {@code tls: none}. The value is not repeated in the problem: a password pasted here by mistake
+     * must not end up in an API answer or a log.
+     */
+    private static void auth(String auth, String tls, String at, List<RuleProblem> problems) {
+        if (auth == null) {
+            return;
+        }
+        if (!CREDENTIAL_NAME.matcher(auth).matches()) {
+            problems.add(new RuleProblem(at + ".auth", "must be a credential name: 1 to 63 of a-z, 0-9 and '-'"));
+        }
+        if ("none".equals(tls)) {
+            problems.add(new RuleProblem(at + ".auth", "needs TLS: a credential is never sent in plain text "
+                    + "(tls must not be none)"));
         }
     }
 

@@ -83,4 +83,22 @@ class EnvelopeCodecTest {
                 .getBytes(StandardCharsets.UTF_8))).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> EnvelopeCodec.decode(null)).isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void shouldCarryTheRoutesCredentialNameAndReadRoutesWithoutOne() {
+        Route withAuth = new Route("b.example", Route.Kind.SMARTHOST, "smtp.provider.example", 587, "required",
+                "provider");
+        Envelope e = new Envelope(Envelope.VERSION, "01ABC", 1700000000000L, null, null, "submission", true, null,
+                "a@a.example", List.of("b@b.example"), false, "7BIT", 10, withAuth, 0);
+        assertThat(EnvelopeCodec.decode(EnvelopeCodec.encode(e)).route()).isEqualTo(withAuth);
+        assertThat(withAuth.hopKey()).isEqualTo("smarthost:smtp.provider.example:587;auth=provider");
+
+        Envelope old = EnvelopeCodec.decode(("{\"version\":1,\"messageId\":\"x\",\"mailFrom\":\"a@a.example\","
+                + "\"recipients\":[\"b@b.example\"],\"attempts\":0,\"route\":{\"domain\":\"b.example\",\"kind\":"
+                + "\"STATIC\",\"host\":\"gw.example\",\"port\":25,\"tlsPolicy\":\"required\"}}")
+                .getBytes(StandardCharsets.UTF_8));
+        assertThat(old.route().auth()).isNull();
+        assertThat(old.route().hopKey()).isEqualTo("static:gw.example:25");
+        assertThat(new String(EnvelopeCodec.encode(old), StandardCharsets.UTF_8)).doesNotContain("\"auth\"");
+    }
 }

@@ -37,6 +37,9 @@ class RuleSetValidatorTest {
             "{\"version\":1,\"grants\":[{\"group\":\"/g\",\"limits\":{\"maxRecipients\":0}}]} | grants[0].limits.maxRecipients: must be at least 1",
             "{\"version\":1,\"recipients\":{\"deny\":[\"@bad_domain!\"]}}             | recipients.deny[0]: not a domain",
             "{\"version\":1,\"smarthost\":{\"nextHop\":\"relay.example:0\"}}          | smarthost.nextHop: port must be 1..65535",
+            "{\"version\":1,\"smarthost\":{\"nextHop\":\"relay.example:587\",\"auth\":\"Bad Name\"}} | smarthost.auth: must be a credential name",
+            "{\"version\":1,\"routes\":[{\"domain\":\"a.example\",\"nextHop\":\"h:25\",\"tls\":\"none\",\"auth\":\"p\"}]} | routes[0].auth: needs TLS",
+            "{\"version\":1,\"routes\":[{\"domain\":\"a.example\",\"nextHop\":\"h:25\",\"auth\":\"\"}]} | routes[0].auth: must be a credential name",
             "{\"version\":1,\"localDomains\":[\"a.example\"],\"localRecipients\":[{\"domain\":\"b.example\",\"catchAll\":true}]} | localRecipients[0].domain: b.example is not in localDomains",
             "{\"version\":1,\"localDomains\":[\"a.example\"],\"localRecipients\":[{\"domain\":\"a.example\",\"catchAll\":true},{\"domain\":\"A.example\",\"mailboxes\":[\"x\"]}]} | localRecipients[1].domain: duplicate recipient source for a.example",
             "{\"version\":1,\"localDomains\":[\"a.example\"],\"localRecipients\":[{\"domain\":\"a.example\"}]} | localRecipients[0].mailboxes: list the mailboxes of the domain, or set \"catchAll\": true",
@@ -47,6 +50,17 @@ class RuleSetValidatorTest {
     })
     void shouldNameTheRuleAndFieldOfEachProblem(String json, String expected) {
         assertThat(problems(json)).contains(expected);
+    }
+
+    @Test
+    void shouldAcceptCredentialNamesOnRoutesAndTheSmarthostWithoutRepeatingABadOne() {
+        RuleSet set = RuleSetCodec.parse("{\"version\":1,\"routes\":[{\"domain\":\"a.example\",\"nextHop\":\"h:587\","
+                + "\"tls\":\"verify\",\"auth\":\"partner-a\"}],\"smarthost\":{\"nextHop\":\"s:587\",\"auth\":\"provider\"}}");
+        assertThat(RuleSetValidator.validate(set)).isEmpty();
+        assertThat(set.routes().get(0).auth()).isEqualTo("partner-a");
+        assertThat(set.smarthost().auth()).isEqualTo("provider");
+        assertThat(problems("{\"version\":1,\"smarthost\":{\"nextHop\":\"s:587\",\"auth\":\"hunter2 pasted\"}}"))
+                .doesNotContain("hunter2");
     }
 
     @Test
