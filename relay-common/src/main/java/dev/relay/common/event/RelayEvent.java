@@ -22,10 +22,12 @@ import java.util.List;
  * @param tls        for delivery events: TLS protocol and cipher suite of the session, null when plain text or
  *                   no session took place
  * @param latencyMs  for delivery events: milliseconds from the message's receipt to this outcome
+ * @param dkim       for {@code routed} events: the DKIM signatures the outbound copy carries, as
+ *                   {@code domain/selector}; null when it was not signed
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RelayEvent(String type, String messageId, long at, String service, List<String> recipients,
-                         String reason, String remote, Integer attempt, Tls tls, Long latencyMs) {
+                         String reason, String remote, Integer attempt, Tls tls, Long latencyMs, List<String> dkim) {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -38,9 +40,21 @@ public record RelayEvent(String type, String messageId, long at, String service,
         this(type, messageId, at, service, recipients, reason, remote, null, null, null);
     }
 
+    /** An event without DKIM signatures. */
+    public RelayEvent(String type, String messageId, long at, String service, List<String> recipients,
+                      String reason, String remote, Integer attempt, Tls tls, Long latencyMs) {
+        this(type, messageId, at, service, recipients, reason, remote, attempt, tls, latencyMs, null);
+    }
+
     /** The same event with the delivery details. */
     public RelayEvent withDelivery(int attempt, Tls tls, long latencyMs) {
-        return new RelayEvent(type, messageId, at, service, recipients, reason, remote, attempt, tls, latencyMs);
+        return new RelayEvent(type, messageId, at, service, recipients, reason, remote, attempt, tls, latencyMs, dkim);
+    }
+
+    /** The same event naming the DKIM signatures ({@code domain/selector}) of the outbound copy; empty: none. */
+    public RelayEvent withDkim(List<String> signatures) {
+        return new RelayEvent(type, messageId, at, service, recipients, reason, remote, attempt, tls, latencyMs,
+                signatures == null || signatures.isEmpty() ? null : List.copyOf(signatures));
     }
 
     public static RelayEvent of(String type, String messageId, String service, List<String> recipients,
