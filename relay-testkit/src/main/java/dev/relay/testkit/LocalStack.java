@@ -45,10 +45,15 @@ public final class LocalStack {
             Map<String, String> env) {
     }
 
+    /** The selector of the development DKIM keys ({@code .run/dkim/relay._domainkey.<domain>.txt}). */
+    static final String DKIM_SELECTOR = "relay";
+
     /** Defaults for every service. */
     static final Map<String, String> SERVICE_ENV = Map.of("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092",
             // the demo users' mailboxes: the local domain's recipients that exist (others get 550 5.1.1 at RCPT)
-            "RELAY_RULES_LOCAL_RECIPIENTS", "demo@example.test,norelay@example.test,relayadmin@example.test");
+            "RELAY_RULES_LOCAL_RECIPIENTS", "demo@example.test,norelay@example.test,relayadmin@example.test",
+            // the seed signs mail whose header From is in a local domain with the development key "relay"
+            "RELAY_RULES_DKIM_SELECTOR", DKIM_SELECTOR);
 
     /** The stack in start order; {@code down} stops it in reverse order. */
     static final List<Component> COMPONENTS = List.of(
@@ -59,7 +64,9 @@ public final class LocalStack {
                     "QUARKUS_HTTP_PORT", "8081",
                     "RELAY_INGRESS_KEYCLOAK_URL", "http://127.0.0.1:8180")),
             new Component("policy", Kind.QUARKUS, 8082, List.of(), "policy-service", Map.of(
-                    "QUARKUS_HTTP_PORT", "8082")),
+                    "QUARKUS_HTTP_PORT", "8082",
+                    // the development DKIM keys (DkimDevKeys), relative to the root the services run in
+                    "RELAY_POLICY_DKIM_KEYS_DIR", DkimDevKeys.KEYS_DIR)),
             new Component("delivery", Kind.QUARKUS, 8083, List.of(), "delivery-service", Map.of(
                     "QUARKUS_HTTP_PORT", "8083",
                     // the capture MX on loopback: an internal next hop, the one private address allowed
@@ -180,6 +187,7 @@ public final class LocalStack {
             throw new UncheckedIOException(e);
         }
         refuseOtherKafkaLayout();
+        List<Path> dkimRecords = DkimDevKeys.ensure(root, localDomains(), DKIM_SELECTOR);
         for (Component c : components) {
             if (c.kind() == Kind.KAFKA && brokers > 1) {
                 if (c.name().equals("kafka-0")) {
@@ -194,7 +202,16 @@ public final class LocalStack {
             System.out.printf("%s (%.1f s)%n", how, (System.nanoTime() - started) / 1e9);
         }
         printEndpoints();
+        System.out.println("DKIM (development keys, selector " + DKIM_SELECTOR + "): mail whose header From is in a"
+                + " local domain is signed; the DNS TXT values a receiver needs are in");
+        dkimRecords.forEach(p -> System.out.println("  " + root.relativize(p)));
         return 0;
+    }
+
+    /** The local domains the services will use: {@code RELAY_RULES_LOCAL_DOMAINS}, else the default. */
+    static List<String> localDomains() {
+        String value = System.getenv().getOrDefault("RELAY_RULES_LOCAL_DOMAINS", "example.test");
+        return java.util.Arrays.stream(value.split(",")).map(String::trim).filter(d -> !d.isEmpty()).toList();
     }
 
     /** The single broker and the cluster share port 9092: one of them at a time. */

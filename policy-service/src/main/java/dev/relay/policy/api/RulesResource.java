@@ -13,6 +13,7 @@ import dev.relay.common.rules.RuleSetValidator;
 import dev.relay.common.rules.RulesHolder;
 import dev.relay.policy.decide.PolicyDecision;
 import dev.relay.policy.decide.PolicyEngine;
+import dev.relay.policy.dkim.DkimKeys;
 import dev.relay.policy.rules.RuleStore;
 import io.smallrye.common.annotation.Blocking;
 import io.quarkus.security.Authenticated;
@@ -56,10 +57,12 @@ public class RulesResource {
 
     private final RuleStore store;
     private final PolicyEngine engine;
+    private final DkimKeys keys;
 
-    public RulesResource(RuleStore store, PolicyEngine engine) {
+    public RulesResource(RuleStore store, PolicyEngine engine, DkimKeys keys) {
         this.store = store;
         this.engine = engine;
+        this.keys = keys;
     }
 
     /** @param revision offset of the record in the rules topic; -1 while the configured seed is in force */
@@ -102,7 +105,8 @@ public class RulesResource {
         if (!problems.isEmpty()) {
             return Response.status(400).entity(Problems.of(problems)).build();
         }
-        RuleStore.Replace result = store.replace(RuleSetCodec.parse(body), expected);
+        RuleSet set = RuleSetCodec.parse(body);
+        RuleStore.Replace result = store.replace(set, expected);
         if (result instanceof RuleStore.Replace.Stale stale) {
             LOG.infof("relay rules not replaced: If-Match revision %d, but %d is in force", stale.expected(),
                     stale.current());
@@ -120,7 +124,29 @@ public class RulesResource {
             response.header("Warning", "299 relay-policy \"no If-Match: replaced revision " + stored.replaced()
                     + " without checking for concurrent changes\"");
         }
+        List<String> missing = missingKeys(set);
+        if (!missing.isEmpty()) {
+            // allowed (the key may follow), but mail these rules match is held until it does
+            LOG.warnf("relay rules revision %d names DKIM keys this instance has not loaded: %s", stored.revision(),
+                    missing);
+            response.header("Warning", "299 relay-policy \"DKIM keys not loaded here: " + String.join(", ", missing)
+                    + "; mail these rules sign is held until the key files exist\"");
+        }
         return response.build();
+    }
+
+    /** {@code dkim[i].selector: domain/selector} of each key a signing rule names that is not loaded here. */
+    private List<String> missingKeys(RuleSet set) {
+        List<String> missing = new ArrayList<>();
+        for (int i = 0; i < set.dkim().size(); i++) {
+            RuleSet.DkimRule rule = set.dkim().get(i);
+            for (String selector : rule.allSelectors()) {
+                if (keys.key(rule.domain(), selector).isEmpty()) {
+                    missing.add("dkim[" + i + "] " + rule.domain() + "/" + selector);
+                }
+            }
+        }
+        return missing;
     }
 
     private static EntityTag etag(long revision) {

@@ -107,4 +107,20 @@ public interface PolicyConfig {
         @WithDefault("relay-policy-held")
         String heldGroup();
     }
+
+    /** DKIM signing keys (which mail is signed is the rule set's {@code dkim} section). */
+    DkimSettings dkim();
+
+    interface DkimSettings {
+        /**
+         * Directory of signing keys: {@code <domain>/<selector>.pem}, unencrypted PKCS#8 PEM, RSA of at least 2048
+         * bits or Ed25519; in Kubernetes one Secret per domain mounted at {@code <keys-dir>/<domain>}.
+         */
+        @WithDefault("/etc/relay/dkim")
+        String keysDir();
+
+        /** How often the key directory is read again: new, changed and removed keys take effect without a restart. */
+        @WithDefault("1m")
+        java.time.Duration reloadPeriod();
+    }
 }

@@ -19,10 +19,13 @@ public class PolicyMetrics {
         registry.counter("relay.policy.decisions", "rule", rule, "verdict", verdict).increment();
     }
 
-    /** A message held by a rate limit; {@code limit} is the limit's name in the rule set (bounded by the rules). */
+    /**
+     * A message held by a rate limit; {@code limit} is the limit's name in the rule set (bounded by the rules), or
+     * {@code dkim-key-unusable} for a message whose signing rule cannot sign yet.
+     */
     public void held(String limit) {
         registry.counter("relay.policy.held", "limit", limit).increment();
-        decision("rateLimits", "hold");
+        decision("dkim-key-unusable".equals(limit) ? "dkim" : "rateLimits", "hold");
     }
 
     /**
@@ -73,5 +76,24 @@ public class PolicyMetrics {
 
     public void processed(Timer.Sample sample) {
         sample.stop(registry.timer("relay.policy.processing.duration"));
+    }
+
+    /** One DKIM signature made; {@code domain} is the signing domain of a rule (operator configuration). */
+    public void dkimSigned(String domain, String algorithm) {
+        registry.counter("relay.policy.dkim.signatures", "domain", domain, "algorithm", algorithm).increment();
+    }
+
+    /**
+     * A message not signed, or a key file refused; {@code reason} is one of a fixed set ({@code key-unusable},
+     * {@code key-invalid}, {@code no-from}, {@code several-from}, {@code unreadable-from}, {@code sign-error}).
+     */
+    public void dkimFailure(String reason) {
+        registry.counter("relay.policy.dkim.failures", "reason", reason).increment();
+    }
+
+    /** The gauge of loaded keys, one row per {@code domain}/{@code selector} (the key directory's names). */
+    public io.micrometer.core.instrument.MultiGauge dkimKeys() {
+        return io.micrometer.core.instrument.MultiGauge.builder("relay.policy.dkim.keys")
+                .description("DKIM signing keys loaded (1 per domain and selector)").register(registry);
     }
 }

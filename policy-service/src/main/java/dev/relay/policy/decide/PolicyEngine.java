@@ -133,7 +133,8 @@ public final class PolicyEngine {
         }
         HeaderEditor.Edit headers = hops.isEmpty() ? HeaderEditor.Edit.NONE
                 : HeaderEditor.Edit.of(rules.headerRules(envelope.identity()));
-        return new PolicyDecision(hops, refused, allowedBy, headers);
+        return new PolicyDecision(hops, refused, allowedBy, headers,
+                hops.isEmpty() ? List.of() : rules.ruleSet().dkim());
     }
 
     /** The rules in force now. */

@@ -13,6 +13,7 @@ import dev.relay.policy.config.PolicyMetrics;
 import dev.relay.policy.decide.PolicyDecision;
 import dev.relay.policy.decide.PolicyEngine;
 import dev.relay.policy.decide.RefusalNotifier;
+import dev.relay.policy.dkim.DkimStep;
 import io.micrometer.core.instrument.Timer;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
@@ -60,9 +61,10 @@ public class Dispatcher {
     private final RateLimiter limiter;
     private final PolicyConfig.LimitSettings limitSettings;
     private final Clock clock;
+    private final DkimStep dkim;
 
     public Dispatcher(PolicyEngine engine, RefusalNotifier refusals, PolicyConfig config, PolicyMetrics metrics,
-                      RateLimiter limiter, Clock clock,
+                      RateLimiter limiter, Clock clock, DkimStep dkim,
                       @Channel("outbound") MutinyEmitter<byte[]> outbound,
                       @Channel("events") MutinyEmitter<byte[]> events,
                       @Channel("held") MutinyEmitter<byte[]> held) {
@@ -75,6 +77,7 @@ public class Dispatcher {
         this.limiter = limiter;
         this.limitSettings = config.limits();
         this.clock = clock;
+        this.dkim = dkim;
     }
 
     /**
@@ -85,20 +88,40 @@ public class Dispatcher {
     public Uni<Void> handle(Envelope envelope, byte[] payload, boolean released) {
         Timer.Sample sample = metrics.start();
         PolicyDecision decision = engine.decide(envelope, payload);
+        // DKIM first: a message whose signing rule cannot sign now is held before it counts against a rate limit
+        DkimStep.Plan plan = decision.hops().isEmpty() ? new DkimStep.Plan.Unsigned(null)
+                : dkim.plan(decision.dkim(), envelope, payload);
+        if (plan instanceof DkimStep.Plan.Unusable unusable) {
+            return hold(envelope, payload, new Held(DkimStep.HOLD_REASON, unusable.rule(), unusable.reason()),
+                    released);
+        }
         RateLimiter.Admission admission = limiter.admit(envelope, decision.rules().size());
         if (admission instanceof RateLimiter.Admission.Refused refused) {
-            return hold(envelope, payload, refused.exceeded(), released);
+            return hold(envelope, payload, Held.of(refused.exceeded()), released);
         }
         List<Uni<Void>> sends = new ArrayList<>();
         sends.add(limiter.publish(((RateLimiter.Admission.Admitted) admission).slots()));
         // header hygiene (HeaderEditor) on what goes out; a held message keeps its bytes as received until then
         byte[] outboundBytes = engine.outboundBytes(decision, payload);
+        List<String> signatures = List.of();
+        if (plan instanceof DkimStep.Plan.Sign sign) {
+            // signed once, here, after header hygiene; the signed bytes then travel unchanged
+            Optional<DkimStep.Signed> signed = dkim.sign(sign, envelope, outboundBytes);
+            if (signed.isEmpty()) {
+                // the key refused to sign (rare: it was loaded and checked): held, counted again on release
+                return Uni.join().all(List.of(sends.get(0), hold(envelope, payload, new Held(DkimStep.HOLD_REASON,
+                        sign.rule(), "a key of " + sign.names() + " could not sign"), released)))
+                        .andFailFast().replaceWithVoid();
+            }
+            outboundBytes = signed.get().message();
+            signatures = signed.get().names();
+        }
         Route returnRoute = engine.returnRoute(envelope);
         for (Map.Entry<Route, List<String>> hop : decision.hops().entrySet()) {
             Envelope out = envelope.forHop(hop.getKey(), hop.getValue()).withReturnRoute(returnRoute);
             sends.add(send(outbound, envelope.messageId() + "/" + hop.getKey().hopKey(), outboundBytes, out));
             sends.add(event(RelayEvent.of("routed", envelope.messageId(), "policy", hop.getValue(),
-                    ruleNames(decision, hop.getValue()), hop.getKey().hopKey())));
+                    ruleNames(decision, hop.getValue()), hop.getKey().hopKey()).withDkim(signatures)));
         }
         for (PolicyDecision.Refusal refusal : decision.refused()) {
             metrics.decision(RelayDecision.kind(refusal.rule()), "deny");
@@ -124,10 +147,24 @@ public class Dispatcher {
     }
 
     /**
+     * Why a message is held: a rate limit ({@code limit} its name) or a signing rule that cannot sign
+     * ({@code limit} {@value DkimStep#HOLD_REASON}).
+     *
+     * @param limit    bounded name for the metric and the held record's header
+     * @param rule     the rule that holds it, for the event
+     * @param describe what is wrong, for the event and the log
+     */
+    private record Held(String limit, String rule, String describe) {
+        static Held of(Exceeded exceeded) {
+            return new Held(exceeded.limit(), exceeded.rule(), exceeded.describe());
+        }
+    }
+
+    /**
      * Parks the message, bytes and envelope unchanged, on the held topic, due after the re-check delay. The
      * first hold emits a {@code held} event naming the limit; re-checks that still do not fit only re-park it.
      */
-    private Uni<Void> hold(Envelope envelope, byte[] payload, Exceeded exceeded, boolean again) {
+    private Uni<Void> hold(Envelope envelope, byte[] payload, Held exceeded, boolean again) {
         Instant due = clock.instant().plus(limitSettings.recheck());
         RecordHeaders headers = new RecordHeaders();
         headers.add(Topics.ENVELOPE_HEADER, EnvelopeCodec.encode(envelope));

@@ -16,6 +16,9 @@ import java.util.UUID;
 public class IsolatedTopicsResource implements QuarkusTestResourceLifecycleManager {
 
     public static final String PREFIX = "policy-test-" + UUID.randomUUID().toString().substring(0, 8) + ".";
+    /** The DKIM key directory of this run. */
+    public static final java.nio.file.Path KEYS_DIR = java.nio.file.Path.of("target", PREFIX + "dkim-keys")
+            .toAbsolutePath();
 
     @Override
     public Map<String, String> start() {
@@ -36,7 +39,9 @@ public class IsolatedTopicsResource implements QuarkusTestResourceLifecycleManag
                 Map.entry("relay.limits.usage-topic", PREFIX + "usage"),
                 Map.entry("relay.policy.topics.held", PREFIX + "held"),
                 Map.entry("relay.policy.limits.held-group", PREFIX + "held-group"),
-                Map.entry("relay.policy.limits.recheck", "1s"));
+                Map.entry("relay.policy.limits.recheck", "1s"),
+                // DKIM keys of this run (tests write them and call DkimKeys.reload())
+                Map.entry("relay.policy.dkim.keys-dir", KEYS_DIR.toString()));
     }
 
     @Override

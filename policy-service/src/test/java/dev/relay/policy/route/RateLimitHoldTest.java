@@ -62,6 +62,8 @@ class RateLimitHoldTest {
                                 "messages":{"minute":2}}]}"""));
         try {
             clock.advanceToSecondOfMinute(5); // 55 s of this window left: the four arrive inside it
+            // other tests of this application (DKIM holds) may have released messages before
+            double releasedBefore = registry.counter("relay.policy.released").count();
             String run = "L" + UUID.randomUUID().toString().substring(0, 8);
             for (int i = 1; i <= 4; i++) {
                 String id = run + "-" + i;
@@ -90,7 +92,7 @@ class RateLimitHoldTest {
             assertThat(all).allSatisfy(r -> assertThat(new String(r.value(), StandardCharsets.US_ASCII))
                     .isEqualTo("m" + r.key().substring(run.length() + 1, run.length() + 2) + "\r\n"));
             assertThat(routedFirst).hasSize(2);
-            assertThat(registry.counter("relay.policy.released").count()).isEqualTo(2.0);
+            assertThat(registry.counter("relay.policy.released").count() - releasedBefore).isEqualTo(2.0);
             await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
                     assertThat(registry.get("relay.policy.held.messages").gauge().value()).isEqualTo(0.0));
             // nothing bounced or rejected, and exactly one routed event per message

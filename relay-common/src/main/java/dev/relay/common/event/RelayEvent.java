@@ -24,10 +24,13 @@ import java.util.List;
  * @param latencyMs  for delivery events: milliseconds from the message's receipt to this outcome
  * @param mtaSts     for delivery events to a domain with an MTA-STS policy (RFC 8461): its mode and whether the
  *                   attempt passed it (in mode testing: would have passed), else null
+ * @param dkim       for {@code routed} events: the DKIM signatures the outbound copy carries, as
+ *                   {@code domain/selector}; null when it was not signed
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RelayEvent(String type, String messageId, long at, String service, List<String> recipients,
-                         String reason, String remote, Integer attempt, Tls tls, Long latencyMs, MtaSts mtaSts) {
+                         String reason, String remote, Integer attempt, Tls tls, Long latencyMs, MtaSts mtaSts,
+                         List<String> dkim) {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -43,19 +46,31 @@ public record RelayEvent(String type, String messageId, long at, String service,
 
     public RelayEvent(String type, String messageId, long at, String service, List<String> recipients,
                       String reason, String remote) {
-        this(type, messageId, at, service, recipients, reason, remote, null, null, null, null);
+        this(type, messageId, at, service, recipients, reason, remote, null, null, null, null, null);
+    }
+
+    /** An event without an MTA-STS check or DKIM signatures. */
+    public RelayEvent(String type, String messageId, long at, String service, List<String> recipients,
+                      String reason, String remote, Integer attempt, Tls tls, Long latencyMs) {
+        this(type, messageId, at, service, recipients, reason, remote, attempt, tls, latencyMs, null, null);
     }
 
     /** The same event with the delivery details. */
     public RelayEvent withDelivery(int attempt, Tls tls, long latencyMs) {
         return new RelayEvent(type, messageId, at, service, recipients, reason, remote, attempt, tls, latencyMs,
-                mtaSts);
+                mtaSts, dkim);
     }
 
     /** The same event with the MTA-STS check of its attempt (null: none). */
     public RelayEvent withMtaSts(MtaSts check) {
         return new RelayEvent(type, messageId, at, service, recipients, reason, remote, attempt, tls, latencyMs,
-                check);
+                check, dkim);
+    }
+
+    /** The same event naming the DKIM signatures ({@code domain/selector}) of the outbound copy; empty: none. */
+    public RelayEvent withDkim(List<String> signatures) {
+        return new RelayEvent(type, messageId, at, service, recipients, reason, remote, attempt, tls, latencyMs,
+                mtaSts, signatures == null || signatures.isEmpty() ? null : List.copyOf(signatures));
     }
 
     public static RelayEvent of(String type, String messageId, String service, List<String> recipients,

@@ -34,7 +34,10 @@ import java.util.Map;
  *   "rateLimits": [ {"name": "per-user", "per": "identity", "roles": ["apps"],     // cluster-wide, per UTC
  *                    "messages": {"minute": 10, "hour": 200}, "recipients": {"day": 5000}} ],  // window
  *   "localRecipients": [ {"domain": "example.test", "mailboxes": ["alice", "sales"], "delimiter": "+"},
- *                        {"domain": "legacy.example.test", "catchAll": true} ] }  // who exists in local domains
+ *                        {"domain": "legacy.example.test", "catchAll": true} ],  // who exists in local domains
+ *   "dkim": [ {"domain": "example.test", "selectors": ["rsa2026", "ed2026"]},   // DKIM signing, first match
+ *             {"domain": "apps.example", "subdomains": true, "selector": "s1", "role": "apps",
+ *              "canonicalization": "relaxed/simple", "expire": "7d"} ] }
  * }</pre>
  *
  * <p>{@code localRecipients} says which mailboxes exist in each local domain, so that the MX role refuses an
@@ -53,7 +56,8 @@ public record RuleSet(Integer version, List<String> localDomains, List<String> t
                       List<Grant> grants, List<RouteRule> routes, NextHop smarthost,
                       @JsonInclude(JsonInclude.Include.NON_EMPTY) List<HeaderRule> headers,
                       @JsonInclude(JsonInclude.Include.NON_EMPTY) List<RateLimitRule> rateLimits,
-                      @JsonInclude(JsonInclude.Include.NON_EMPTY) List<LocalRecipients> localRecipients) {
+                      @JsonInclude(JsonInclude.Include.NON_EMPTY) List<LocalRecipients> localRecipients,
+                      @JsonInclude(JsonInclude.Include.NON_EMPTY) List<DkimRule> dkim) {
 
     public static final int FORMAT_VERSION = 1;
     public static final List<String> TLS_POLICIES = List.of("none", "opportunistic", "required", "verify");
@@ -70,6 +74,22 @@ public record RuleSet(Integer version, List<String> localDomains, List<String> t
         headers = list(headers);
         rateLimits = list(rateLimits);
         localRecipients = list(localRecipients);
+        dkim = list(dkim);
+    }
+
+    /** A rule set without DKIM signing rules. */
+    public RuleSet(Integer version, List<String> localDomains, List<String> trustedNetworks, List<String> relayRoles,
+                   List<String> relayGroups, RecipientLists recipients, Limits limits, List<Grant> grants,
+                   List<RouteRule> routes, NextHop smarthost, List<HeaderRule> headers,
+                   List<RateLimitRule> rateLimits, List<LocalRecipients> localRecipients) {
+        this(version, localDomains, trustedNetworks, relayRoles, relayGroups, recipients, limits, grants, routes,
+                smarthost, headers, rateLimits, localRecipients, null);
+    }
+
+    /** The same rule set with these DKIM signing rules. */
+    public RuleSet withDkim(List<DkimRule> rules) {
+        return new RuleSet(version, localDomains, trustedNetworks, relayRoles, relayGroups, recipients, limits, grants,
+                routes, smarthost, headers, rateLimits, localRecipients, rules);
     }
 
     /** A rule set without recipient sources for its local domains (they accept only postmaster). */
@@ -231,6 +251,43 @@ public record RuleSet(Integer version, List<String> localDomains, List<String> t
             byDomain.forEach((domain, mailboxes) -> out.add(new LocalRecipients(domain, mailboxes, null, null)));
             catchAllDomains.forEach(domain -> out.add(new LocalRecipients(domain.trim(), null, true, null)));
             return out;
+        }
+    }
+
+    // --- DKIM signing ----------------------------------------------------------------------------------------
+
+    /**
+     * Which outbound mail the policy service signs with DKIM (RFC 6376; Ed25519 per RFC 8463), and how. The first
+     * rule that matches a message decides; a message no rule matches goes out unsigned. Only mail from a sender
+     * Relay vouches for (authenticated, or from a trusted network) is signed: mail received as an MX is never.
+     *
+     * @param domain           the header {@code From:} domain this rule signs for, and the signing domain {@code d=}
+     *                         (aligned with From for DMARC)
+     * @param subdomains       true: also a From in a subdomain of {@code domain} (still signed as {@code domain})
+     * @param selector         the selector to sign with (key file {@code <keys-dir>/<domain>/<selector>.pem})
+     * @param selectors        instead of {@code selector}: two selectors, one signature each (e.g. RSA and Ed25519)
+     * @param role             only for holders of this realm role (at most one of role and group)
+     * @param group            only for members of this group
+     * @param headers          the header fields to sign instead of the default list (must contain From)
+     * @param canonicalization {@code relaxed/relaxed} (default), {@code relaxed/simple}, {@code simple/relaxed} or
+     *                         {@code simple/simple}
+     * @param expire           signature lifetime for the {@code x=} tag, e.g. {@code 7d}, {@code 12h}; absent: none
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record DkimRule(String domain, Boolean subdomains, String selector, List<String> selectors, String role,
+                           String group, List<String> headers, String canonicalization, String expire) {
+        public DkimRule {
+            selectors = selectors == null ? null : Collections.unmodifiableList(new ArrayList<>(selectors));
+            headers = headers == null ? null : Collections.unmodifiableList(new ArrayList<>(headers));
+        }
+
+        /** The selectors to sign with: {@code selector}, or the {@code selectors} list. */
+        public List<String> allSelectors() {
+            return selector != null ? List.of(selector) : selectors == null ? List.of() : selectors;
+        }
+
+        public boolean includesSubdomains() {
+            return Boolean.TRUE.equals(subdomains);
         }
     }
 

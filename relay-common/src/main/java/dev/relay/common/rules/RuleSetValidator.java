@@ -62,6 +62,7 @@ public final class RuleSetValidator {
         localRecipients(set, problems);
         HeaderRules.validate(set.headers(), problems);
         RateLimitValidator.validate(set.rateLimits(), problems);
+        DkimRules.validate(set.dkim(), problems);
         return problems;
     }
 

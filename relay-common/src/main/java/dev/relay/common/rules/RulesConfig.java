@@ -40,6 +40,14 @@ public interface RulesConfig {
     @WithDefault("none")
     List<String> catchAllDomains();
 
+    /**
+     * A DKIM selector: when set, the seed signs mail whose header From is in a local domain with the key
+     * {@code <domain>/<selector>.pem} of the policy's key directory (one {@code dkim} rule per local domain; what
+     * {@code ./relay up} uses with its development keys). "none": the seed signs nothing.
+     */
+    @WithDefault("none")
+    String dkimSelector();
+
     /** The compacted topic holding the rule sets (key: rule-set id, value: {@link RuleSet} JSON). */
     @WithDefault("relay.rules.v1")
     String topic();
@@ -47,7 +55,14 @@ public interface RulesConfig {
     default RelayRules toRules() {
         java.util.function.Function<List<String>, List<String>> given =
                 values -> values.stream().filter(v -> !v.isBlank() && !v.equals("none")).toList();
-        return RelayRules.of(localDomains(), given.apply(trustedNetworks()), relayRoles(),
+        RelayRules seed = RelayRules.of(localDomains(), given.apply(trustedNetworks()), relayRoles(),
                 RuleSet.LocalRecipients.seed(given.apply(localRecipients()), given.apply(catchAllDomains())));
+        String selector = dkimSelector().trim();
+        if (selector.isEmpty() || selector.equals("none")) {
+            return seed;
+        }
+        return RelayRules.from(seed.ruleSet().withDkim(localDomains().stream()
+                .map(domain -> new RuleSet.DkimRule(domain.trim(), null, selector, null, null, null, null, null, null))
+                .toList()));
     }
 }
