@@ -1,5 +1,6 @@
 package dev.relay.e2e;
 
+import dev.relay.testkit.Dkimpy;
 import dev.relay.testkit.ManagedProcess;
 import dev.relay.testkit.RelayRoot;
 import dev.relay.testkit.SmtpTestClient;
@@ -69,6 +70,21 @@ class LauncherIT {
             }
             await("the message in .run/mail").atMost(java.time.Duration.ofSeconds(60))
                     .until(() -> mailContaining(marker));
+
+            // DKIM: mail from a local domain, submitted with AUTH (swaks), arrives signed with the stack's development
+            // key, and Debian's dkimpy verifies it against the TXT value the stack wrote to .run/dkim/
+            String signed = "launcher-dkim-" + UUID.randomUUID();
+            ExternalTool.Result swaks = ExternalTool.run(java.time.Duration.ofSeconds(60), "swaks",
+                    "--server", "127.0.0.1", "--port", "2587", "--tls", "--auth", "PLAIN", "--auth-user", "demo",
+                    "--auth-password", "demo-password", "--from", "demo@example.test", "--to", "someone@example.net",
+                    "--header", "Subject: " + signed);
+            assertThat(swaks.exitCode()).as(swaks.describe()).isZero();
+            await("the signed message in .run/mail").atMost(java.time.Duration.ofSeconds(60))
+                    .until(() -> mailContaining(signed));
+            String txt = Files.readString(ROOT.resolve(".run/dkim/relay._domainkey.example.test.txt")).trim();
+            Dkimpy.Result verified = Dkimpy.verify(mail(signed), Map.of("relay._domainkey.example.test", txt));
+            assertThat(verified.verified()).as(verified.output()).isTrue();
+            assertThat(verified.passed()).as(verified.output()).anyMatch(sig -> sig.startsWith("example.test/relay/"));
         } finally {
             Result down = stack("down", Map.of());
             assertThat(down.exit).as(down.output).isZero();
@@ -140,6 +156,19 @@ class LauncherIT {
         for (int i = 0; i < 3; i++) {
             assertThat(ROOT.resolve(".run/kafka-" + i + ".pid")).doesNotExist();
         }
+    }
+
+    /** The bytes of the one message in .run/mail that contains {@code marker}. */
+    private static byte[] mail(String marker) throws IOException {
+        try (Stream<Path> files = Files.list(ROOT.resolve(".run/mail"))) {
+            for (Path f : files.toList()) {
+                byte[] bytes = Files.readAllBytes(f);
+                if (new String(bytes, StandardCharsets.ISO_8859_1).contains(marker)) {
+                    return bytes;
+                }
+            }
+        }
+        throw new IllegalStateException("no message with " + marker + " in .run/mail");
     }
 
     private static boolean mailContaining(String marker) throws IOException {
