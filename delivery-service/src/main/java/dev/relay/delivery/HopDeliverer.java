@@ -3,6 +3,7 @@ package dev.relay.delivery;
 import dev.relay.common.address.AddressParser;
 import dev.relay.common.address.ParsedAddress;
 import dev.relay.common.envelope.Envelope;
+import dev.relay.common.suppression.SuppressionEntry;
 import dev.relay.delivery.mx.Resolution;
 import dev.relay.delivery.mx.RouteResolver;
 import dev.relay.delivery.outcome.DeliveryStatus;
@@ -10,29 +11,45 @@ import dev.relay.delivery.outcome.Diagnostic;
 import dev.relay.delivery.outcome.Phase;
 import dev.relay.delivery.outcome.RecipientResult;
 import dev.relay.delivery.transport.OutboundMessage;
+import dev.relay.delivery.suppression.SuppressionCheck;
+import dev.relay.delivery.suppression.SuppressionPolicy;
 import dev.relay.delivery.transport.SmtpClient;
 import io.vertx.core.Future;
+import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * One delivery attempt of one outbound record: resolve the next hop per recipient domain, group recipients that
  * go to the same addresses, and run one SMTP transaction per group. Never fails: every recipient ends with a
  * result (delivered, transient or permanent), which the messaging layer makes durable.
+ *
+ * <p>Before anything else, a recipient on the suppression list (docs/adr/0015) gets its permanent
+ * {@code 550 5.1.1 ... suppressed ...} result without a connection, on every route (MX, static, smarthost, the
+ * mailbox route alike).
  */
 @Singleton
 public class HopDeliverer {
 
     private final RouteResolver routes;
     private final SmtpClient smtp;
+    private final SuppressionCheck suppressions;
 
+    /** Without a suppression list (tests of routing and transport). */
     public HopDeliverer(RouteResolver routes, SmtpClient smtp) {
+        this(routes, smtp, SuppressionCheck.NONE);
+    }
+
+    @Inject
+    public HopDeliverer(RouteResolver routes, SmtpClient smtp, SuppressionCheck suppressions) {
         this.routes = routes;
         this.smtp = smtp;
+        this.suppressions = suppressions;
     }
 
     public Future<List<RecipientResult>> deliver(Envelope envelope, byte[] data) {
@@ -42,10 +59,14 @@ public class HopDeliverer {
             if (!(AddressParser.parse(rcpt, true) instanceof ParsedAddress.Valid valid)) {
                 results.add(new RecipientResult(rcpt, DeliveryStatus.PERMANENT,
                         Diagnostic.ours(Phase.ROUTE, 553, "5.1.3", "bad recipient address syntax"), null));
-            } else {
-                byDomain.computeIfAbsent(valid.address().domainLower(), d -> new ArrayList<>())
-                        .add(rcpt);
+                continue;
             }
+            Optional<SuppressionEntry> suppressed = suppressions.check(rcpt);
+            if (suppressed.isPresent()) {
+                results.add(SuppressionPolicy.suppressed(rcpt, suppressed.get()));
+                continue;
+            }
+            byDomain.computeIfAbsent(valid.address().domainLower(), d -> new ArrayList<>()).add(rcpt);
         }
         OutboundMessage message = new OutboundMessage(envelope.messageId(), envelope.mailFrom(), List.of(), data,
                 isEightBit(envelope.body()), envelope.smtputf8(), envelope.dsn());

@@ -58,6 +58,9 @@ class KafkaTest {
                 "relay.events.v1", "relay.dlq.v1");
         // README "Topics": the rules topic is compacted; deferred mail outlives the retry max-age on every tier
         assertThat(Topics.topic(r, "relay.rules.v1").getSpec().getConfig()).containsEntry("cleanup.policy", "compact");
+        // the suppression list is compacted: the latest entry (or tombstone) per address
+        assertThat(Topics.topic(r, "relay.suppression.v1").getSpec().getConfig())
+                .containsEntry("cleanup.policy", "compact");
         // rate limits: usage counts are compacted and outlive the longest window (a day) with a margin; held
         // messages carry whole messages and last as long as inbound ones
         Map<String, Object> usage = Topics.topic(r, "relay.usage.v1").getSpec().getConfig();
@@ -119,14 +122,15 @@ class KafkaTest {
                     "topic relay.outbound.v1 Write", "topic relay.events.v1 Write", "topic relay.dlq.v1 Write",
                     "topic relay.rules.v1 Read", "topic relay.rules.v1 Write",
                     "topic relay.usage.v1 Read", "topic relay.usage.v1 Write", "topic relay.held.v1 Read",
-                    "topic relay.held.v1 Write", "group relay-policy-held Read"),
+                    "topic relay.held.v1 Write", "group relay-policy-held Read",
+                    "topic relay.suppression.v1 Read", "topic relay.suppression.v1 Write"),
             "relay-delivery", deliveryGrants());
 
     /** Outbound read (and written: DSNs), the retry tiers read and written, events and dead letters written. */
     private static Set<String> deliveryGrants() {
         Set<String> grants = new HashSet<>(Set.of("topic relay.outbound.v1 Read", "topic relay.outbound.v1 Write",
                 "group relay-delivery Read", "group relay-delivery-retry Read", "topic relay.events.v1 Write",
-                "topic relay.dlq.v1 Write"));
+                "topic relay.dlq.v1 Write", "topic relay.suppression.v1 Read", "topic relay.suppression.v1 Write"));
         for (String tier : List.of("1m", "5m", "15m", "30m", "1h", "2h", "4h", "8h")) {
             grants.add("topic relay.retry.v1." + tier + " Read");
             grants.add("topic relay.retry.v1." + tier + " Write");

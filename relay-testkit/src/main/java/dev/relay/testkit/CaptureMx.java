@@ -62,6 +62,9 @@ public final class CaptureMx implements AutoCloseable {
     private volatile Supplier<String> dataReply;
     private volatile long replyDelayMillis;
     private volatile boolean closed;
+    private volatile boolean offerDsn;
+    private final AtomicLong accepted = new AtomicLong();
+    private final List<String> rcptArguments = new ArrayList<>();
 
     private CaptureMx(InetAddress bind, int port, Path mailDir, boolean keepInMemory) throws IOException {
         this.mailDir = mailDir == null ? null : mailDir.toAbsolutePath().normalize();
@@ -157,6 +160,23 @@ public final class CaptureMx implements AutoCloseable {
         this.replyDelayMillis = delay.toMillis();
     }
 
+    /** Offer DSN (RFC 3461) in the EHLO reply from now on; its parameters are accepted and ignored. */
+    public void setOfferDsn(boolean offer) {
+        this.offerDsn = offer;
+    }
+
+    /** TCP connections accepted since start. */
+    public long connectionsAccepted() {
+        return accepted.get();
+    }
+
+    /** The arguments of every RCPT command received since start (the first 10,000), e.g. to see NOTIFY. */
+    public List<String> rcptArguments() {
+        synchronized (rcptArguments) {
+            return List.copyOf(rcptArguments);
+        }
+    }
+
     @Override
     public void close() {
         closed = true;
@@ -181,6 +201,7 @@ public final class CaptureMx implements AutoCloseable {
         while (!closed) {
             try {
                 Socket socket = server.accept();
+                accepted.incrementAndGet();
                 open.add(socket);
                 connections.execute(() -> {
                     try (socket) {
@@ -240,7 +261,8 @@ public final class CaptureMx implements AutoCloseable {
                     mailFrom = null;
                     recipients.clear();
                     reply(out, "250-" + HOSTNAME + " greets " + arg + "\r\n250-PIPELINING\r\n250-8BITMIME\r\n"
-                            + "250-SMTPUTF8\r\n250-SIZE " + MAX_SIZE + "\r\n250 ENHANCEDSTATUSCODES");
+                            + "250-SMTPUTF8\r\n250-SIZE " + MAX_SIZE + "\r\n" + (offerDsn ? "250-DSN\r\n" : "")
+                            + "250 ENHANCEDSTATUSCODES");
                     break;
                 case "HELO":
                     if (arg.isEmpty()) {
@@ -267,6 +289,11 @@ public final class CaptureMx implements AutoCloseable {
                 }
                 case "RCPT": {
                     String path = path(arg, "TO:");
+                    synchronized (rcptArguments) {
+                        if (rcptArguments.size() < 10_000) {
+                            rcptArguments.add(arg);
+                        }
+                    }
                     if (mailFrom == null) {
                         reply(out, "503 5.5.1 need MAIL before RCPT");
                     } else if (path == null || path.isEmpty()) {

@@ -47,6 +47,8 @@ public final class KafkaBroker extends LocalServer {
     public static final String RELAY_RULES_TOPIC = "relay.rules.v1";
     /** Per-instance rate-limit counts: compacted, and old windows deleted after two days. */
     public static final String RELAY_USAGE_TOPIC = "relay.usage.v1";
+    /** The suppression list: compacted, key = lower-cased address (as {@code SuppressionTopic} creates it). */
+    public static final String RELAY_SUPPRESSION_TOPIC = "relay.suppression.v1";
 
     private static Map<String, Integer> relayTopics() {
         Map<String, Integer> topics = new java.util.LinkedHashMap<>();
@@ -339,7 +341,8 @@ public final class KafkaBroker extends LocalServer {
 
     /**
      * Creates the relay's topics on {@code bootstrap}: relay.inbound/outbound/events/dlq/held.v1 and the retry tiers
-     * relay.retry.v1.&lt;delay&gt; with 3 partitions, the compacted relay.rules.v1 with 1 and relay.usage.v1
+     * relay.retry.v1.&lt;delay&gt; with 3 partitions, the compacted relay.rules.v1 with 1, the compacted
+     * relay.suppression.v1 with 3 and relay.usage.v1
      * (compact,delete) with 3, all allowing 16 MiB records. Idempotent.
      */
     public static void createRelayTopics(String bootstrap) {
@@ -362,6 +365,7 @@ public final class KafkaBroker extends LocalServer {
         Map<String, String> rules = new java.util.HashMap<>(max);
         rules.put(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT);
         topics.add(new NewTopic(RELAY_RULES_TOPIC, 1, rf).configs(rules));
+        topics.add(new NewTopic(RELAY_SUPPRESSION_TOPIC, 3, rf).configs(rules));
         NewTopic usage = usageTopic(RELAY_USAGE_TOPIC, 3);
         Map<String, String> usageConfigs = new java.util.HashMap<>(usage.configs());
         usageConfigs.putAll(replication);

@@ -143,6 +143,33 @@ public interface DeliveryConfig {
         int testOnlyHttpsPort();
     }
 
+    Suppression suppression();
+
+    /**
+     * The suppression list (docs/adr/0015): a hard bounce from a remote server with one of {@code codes} stops
+     * further attempts to that address for {@code ttl}, cluster-wide (compacted topic).
+     */
+    interface Suppression {
+        /** How long an entry written after a hard bounce holds; {@code 0s} switches suppression off. */
+        @WithDefault("30d")
+        Duration ttl();
+
+        /** Enhanced status codes that suppress; each must be 5.1.x (5.7.x and 5.2.x are refused at start). */
+        @WithDefault("5.1.1,5.1.2,5.1.6,5.1.10")
+        List<String> codes();
+
+        /**
+         * Entries held per instance (about 300 bytes each with a short reply, at most about 900 bytes); when full the
+         * soonest-expiring is evicted ({@code relay.delivery.suppression.evicted}).
+         */
+        @WithDefault("100000")
+        int maxEntries();
+
+        /** The compacted topic (key = lower-cased address, tombstone = removal). */
+        @WithDefault("relay.suppression.v1")
+        String topic();
+    }
+
     /**
      * On shutdown (SIGTERM): stop taking records, let deliveries in flight finish for at most this long, then
      * leave the unfinished ones uncommitted for another instance. Below Kubernetes' default grace of 30 s.

@@ -33,8 +33,9 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * Tells the sender: at most one RFC 3464 DSN per delivery attempt of a record, covering its permanently failed
- * (5yz), expired (retries gave up after max-age) and — when delay notices are on — delayed recipients that asked
- * for it (NOTIFY), sent from {@code <>} to the envelope sender — never when the original sender is {@code <>}, and
+ * (5yz, suppressed ones included), expired (retries gave up after max-age), — when delay notices are on —
+ * delayed, and (NOTIFY=SUCCESS, see {@code retry.AttemptPlan}) delivered or relayed recipients that asked for it
+ * (NOTIFY), sent from {@code <>} to the envelope sender — never when the original sender is {@code <>}, and
  * never to a sender nobody vouched for: only when the message was submitted by an authenticated identity or from
  * a trusted network ({@link Envelope#vouchedSender()}). Mail received at the MX role from anyone else carries a
  * reverse path anyone could have forged; bouncing to it is backscatter. Its failures are recorded by the
@@ -112,18 +113,32 @@ public class BounceNotifier {
         }
         Notice n = notice.get();
         List<String> kinds = kinds(statuses, n.dsn().recipients());
+        List<String> successes = successes(statuses, n.dsn().recipients());
+        List<String> all = new java.util.ArrayList<>(kinds);
+        all.addAll(successes);
         LOG.infof("message %s: DSN %s (%s) for %d recipient(s) to the sender via %s", original.messageId(),
-                n.envelope().messageId(), String.join(",", kinds), n.dsn().recipients().size(),
+                n.envelope().messageId(), String.join(",", all), n.dsn().recipients().size(),
                 n.envelope().route().hopKey());
         return send(n.key(), n.dsn().bytes(), n.envelope())
-                .thenRun(() -> kinds.forEach(metrics::dsnSent));
+                .thenRun(() -> {
+                    kinds.forEach(metrics::dsnSent);
+                    successes.forEach(metrics::successDsnSent);
+                });
     }
 
     /** failed (5yz), expired (given up after max-age) and delayed, as far as the DSN reports them. */
     static List<String> kinds(List<RecipientStatus> statuses, List<String> reported) {
-        return statuses.stream().filter(s -> reported.contains(s.recipient()))
+        return statuses.stream().filter(s -> reported.contains(s.recipient()) && !s.action().success())
                 .map(s -> s.action() == RecipientStatus.Action.DELAYED ? DeliveryMetrics.DSN_DELAYED
                         : s.status().startsWith("4") ? DeliveryMetrics.DSN_EXPIRED : DeliveryMetrics.DSN_FAILED)
+                .distinct().toList();
+    }
+
+    /** delivered and relayed (NOTIFY=SUCCESS), as far as the DSN reports them. */
+    static List<String> successes(List<RecipientStatus> statuses, List<String> reported) {
+        return statuses.stream().filter(s -> reported.contains(s.recipient()) && s.action().success())
+                .map(s -> s.action() == RecipientStatus.Action.DELIVERED ? DeliveryMetrics.SUCCESS_DELIVERED
+                        : DeliveryMetrics.SUCCESS_RELAYED)
                 .distinct().toList();
     }
 

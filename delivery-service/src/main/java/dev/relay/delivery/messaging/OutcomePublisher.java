@@ -8,7 +8,9 @@ import dev.relay.delivery.retry.KafkaRetryPublisher;
 import dev.relay.delivery.retry.RetryPolicy;
 import dev.relay.delivery.retry.WaitingMessages;
 import dev.relay.delivery.outcome.DeliveryStatus;
+import dev.relay.delivery.outcome.Phase;
 import dev.relay.delivery.outcome.RecipientResult;
+import dev.relay.delivery.suppression.SuppressionWriter;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import java.time.Clock;
@@ -26,7 +28,9 @@ import java.util.concurrent.CompletionStage;
  * {@code deferred}, {@code bounced} or {@code expired} event per group of recipients that share result, remote
  * host and reply; a retry record for the deferred recipients on the tier of this attempt; one RFC 3464 DSN to
  * the envelope sender for the bounced, expired and (delay notices) delayed recipients ({@link BounceNotifier},
- * never for the null sender). Completes only when Kafka acknowledged all of it.
+ * never for the null sender); the suppression entries its hard bounces call for ({@link SuppressionWriter}). A
+ * recipient not attempted because it is suppressed gets the event {@code suppressed} (not {@code bounced}) and
+ * the usual DSN. Completes only when Kafka acknowledged all of it.
  */
 @ApplicationScoped
 public class OutcomePublisher {
@@ -37,11 +41,14 @@ public class OutcomePublisher {
     private final BounceNotifier bounces;
     private final RetryPolicy policy;
     private final WaitingMessages waiting;
+    private final SuppressionWriter suppressions;
     private final Clock clock = Clock.systemUTC();
 
     public OutcomePublisher(KafkaEventPublisher events, KafkaRetryPublisher retry, DeliveryMetrics metrics,
-                            BounceNotifier bounces, RetryPolicy policy, WaitingMessages waiting) {
+                            BounceNotifier bounces, RetryPolicy policy, WaitingMessages waiting,
+                            SuppressionWriter suppressions) {
         this.waiting = waiting;
+        this.suppressions = suppressions;
         this.events = events;
         this.retry = retry;
         this.metrics = metrics;
@@ -56,6 +63,7 @@ public class OutcomePublisher {
         plan.retry().ifPresent(r -> acks.add(retry.publish(record.key(), r, record.data(), record.headers())
                 .thenRun(() -> waiting.deferred(record.key(), r.envelope().receivedAt(), r.dueAt().toEpochMilli()))
                 .toCompletableFuture()));
+        acks.add(suppressions.record(results).toCompletableFuture());
         if (!plan.dsn().isEmpty()) {
             acks.add(bounces.publish(record.envelope(), record.data(), plan.dsn(), plan.willRetryUntil())
                     .toCompletableFuture());
@@ -79,8 +87,9 @@ public class OutcomePublisher {
             metrics.attempted(DeliveryStatus.DELIVERED, plan.delivered().size());
             plan.delivered().forEach(r -> metrics.delivered(receivedAt, now));
         }
-        if (!plan.bounced().isEmpty()) {
-            metrics.attempted(DeliveryStatus.PERMANENT, plan.bounced().size());
+        long attemptedBounces = plan.bounced().stream().filter(r -> !suppressed(r)).count();
+        if (attemptedBounces > 0) {
+            metrics.attempted(DeliveryStatus.PERMANENT, (int) attemptedBounces);
         }
         if (!plan.deferred().isEmpty()) {
             metrics.attempted(DeliveryStatus.TRANSIENT, plan.deferred().size());
@@ -106,9 +115,16 @@ public class OutcomePublisher {
         for (RecipientResult r : results) {
             RelayEvent.MtaSts sts = r.mtaSts() == null ? null
                     : new RelayEvent.MtaSts(r.mtaSts().mode(), r.mtaSts().result());
-            groups.computeIfAbsent(new Group(type, Objects.toString(r.remote(), null), r.detail(), tls(r), sts),
-                    g -> new ArrayList<>()).add(r.recipient());
+            groups.computeIfAbsent(new Group(suppressed(r) ? SUPPRESSED : type, Objects.toString(r.remote(), null),
+                    r.detail(), tls(r), sts), g -> new ArrayList<>()).add(r.recipient());
         }
+    }
+
+    /** The event type of a recipient not attempted because it is on the suppression list. */
+    public static final String SUPPRESSED = "suppressed";
+
+    private static boolean suppressed(RecipientResult r) {
+        return r.diagnostic().phase() == Phase.SUPPRESSED;
     }
 
     /** TLS protocol and cipher of the session that gave this result; null on plain text or without a session. */

@@ -36,6 +36,12 @@ import java.util.function.Supplier;
  *   <li>{@code relay.delivery.dsn.suppressed}: counter, DSNs not sent because nobody vouched for the sender
  *       (neither authenticated nor from a trusted network: mail received at the MX role); no backscatter.</li>
  *   <li>{@code relay.delivery.draining}: gauge, 1 while the instance drains for shutdown.</li>
+ *   <li>{@code relay.delivery.suppressed}: counter, recipients not attempted because they are on the
+ *       suppression list; {@code relay.delivery.suppressions.added}: entries this instance wrote after a hard
+ *       bounce; {@code relay.delivery.suppression.entries}: gauge, entries this instance holds;
+ *       {@code relay.delivery.suppression.evicted}: entries dropped because the list was full.</li>
+ *   <li>{@code relay.delivery.success.dsns{action=delivered|relayed}}: counter, success DSNs (NOTIFY=SUCCESS)
+ *       acknowledged by Kafka.</li>
  * </ul>
  */
 @Startup // registered at boot, so every series is scraped as 0 before the first record arrives
@@ -51,6 +57,13 @@ public class DeliveryMetrics {
     public static final String DSN = "relay.delivery.dsn";
     public static final String DSN_SUPPRESSED = "relay.delivery.dsn.suppressed";
     public static final String DRAINING = "relay.delivery.draining";
+    public static final String SUPPRESSED = "relay.delivery.suppressed";
+    public static final String SUPPRESSIONS_ADDED = "relay.delivery.suppressions.added";
+    public static final String SUPPRESSION_ENTRIES = "relay.delivery.suppression.entries";
+    public static final String SUPPRESSION_EVICTED = "relay.delivery.suppression.evicted";
+    public static final String SUCCESS_DSNS = "relay.delivery.success.dsns";
+    public static final String SUCCESS_DELIVERED = "delivered";
+    public static final String SUCCESS_RELAYED = "relayed";
 
     public static final String EXPIRED = "expired";
     public static final String DSN_FAILED = "failed";
@@ -65,6 +78,9 @@ public class DeliveryMetrics {
     private final Timer latency;
     private final Map<String, Counter> dsn = new ConcurrentHashMap<>();
     private final Counter dsnSuppressed;
+    private final Counter suppressed;
+    private final Counter suppressionsAdded;
+    private final Map<String, Counter> successDsns = new ConcurrentHashMap<>();
 
     public DeliveryMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -99,6 +115,18 @@ public class DeliveryMetrics {
         this.dsnSuppressed = Counter.builder(DSN_SUPPRESSED)
                 .description("DSNs not sent because the sender was neither authenticated nor trusted")
                 .register(registry);
+        this.suppressed = Counter.builder(SUPPRESSED)
+                .description("Recipients not attempted because they are on the suppression list")
+                .register(registry);
+        this.suppressionsAdded = Counter.builder(SUPPRESSIONS_ADDED)
+                .description("Suppression entries written after a hard bounce")
+                .register(registry);
+        for (String action : List.of(SUCCESS_DELIVERED, SUCCESS_RELAYED)) {
+            successDsns.put(action, Counter.builder(SUCCESS_DSNS)
+                    .description("Success DSNs (NOTIFY=SUCCESS) sent, by action")
+                    .tag("action", action)
+                    .register(registry));
+        }
     }
 
     /** The event and tag name of a status: delivered, deferred (transient) or bounced (permanent). */
@@ -147,6 +175,30 @@ public class DeliveryMetrics {
         if (c != null) {
             c.increment();
         }
+    }
+
+    public void suppressed(int recipients) {
+        suppressed.increment(recipients);
+    }
+
+    public void suppressionsAdded(int entries) {
+        suppressionsAdded.increment(entries);
+    }
+
+    public void successDsnSent(String action) {
+        Counter c = successDsns.get(action);
+        if (c != null) {
+            c.increment();
+        }
+    }
+
+    /** The suppression list's size and evictions, read at scrape time. */
+    public void suppressionList(Supplier<Number> entries, Supplier<Number> evicted) {
+        Gauge.builder(SUPPRESSION_ENTRIES, entries).description("Suppression entries held by this instance")
+                .register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder(SUPPRESSION_EVICTED, evicted,
+                        e -> e.get().doubleValue())
+                .description("Suppression entries evicted because the list was full").register(registry);
     }
 
     /** The backlog gauge of one retry tier; {@code tier} is the tier's delay label, bounded by configuration. */

@@ -39,6 +39,17 @@ public final class DsnReport {
                 mta(r), "smtp", r.detail());
     }
 
+    /**
+     * A success the sender asked for with NOTIFY=SUCCESS (RFC 3461 §5.2.2): {@code delivered} when the hop was the
+     * recipient's mailbox store, else {@code relayed} (the server took it but does not offer DSN, so nothing more
+     * will be reported). Status from the reply's 2.x.x code, else 2.0.0; Remote-MTA and the 250 reply as
+     * Diagnostic-Code.
+     */
+    public static RecipientStatus succeeded(RecipientResult r, boolean finalMailbox) {
+        return new RecipientStatus(r.recipient(), finalMailbox ? RecipientStatus.Action.DELIVERED
+                : RecipientStatus.Action.RELAYED, r.diagnostic().statusOfClass('2'), mta(r), "smtp", r.detail());
+    }
+
     private static String mta(RecipientResult r) {
         return r.peer() == null ? null : r.peer().mta();
     }

@@ -8,6 +8,8 @@ package dev.relay.delivery.outcome;
 public enum Phase {
     /** Decided before connecting: recipient syntax, routing, DNS, an unexpected error. */
     ROUTE,
+    /** Not attempted: the recipient is on the suppression list (a hard bounce earlier, or an administrator). */
+    SUPPRESSED,
     /** No host of the hop took a transaction: connect, greeting, EHLO, STARTTLS, held by our limits. */
     CONNECT,
     /** The server greeted us with our own name (mail would loop). */

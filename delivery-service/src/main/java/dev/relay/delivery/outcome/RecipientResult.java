@@ -14,37 +14,45 @@ import java.util.Objects;
  * @param tlsCipher   the cipher suite of that session, null likewise
  * @param peerCertificates the certificates that session's server presented (in memory only), none without TLS
  * @param mtaSts      what MTA-STS said about this attempt (event field), null when the domain has no policy
+ * @param dsnPassedOn the server that answered offered DSN, so the sender's NOTIFY (and ORCPT) went on with the
+ *                    recipient: a success is then that server's to report, not ours (RFC 3461 §4.1)
  */
 public record RecipientResult(String recipient, DeliveryStatus status, Diagnostic diagnostic, RemoteHost peer,
                               String tlsProtocol, String tlsCipher, PeerCertificates peerCertificates,
-                              MtaStsCheck mtaSts) {
+                              MtaStsCheck mtaSts, boolean dsnPassedOn) {
 
     public RecipientResult {
         Objects.requireNonNull(diagnostic, "diagnostic");
         peerCertificates = peerCertificates == null ? PeerCertificates.NONE : peerCertificates;
     }
 
-    /** A result with TLS details but no certificates and no MTA-STS check. */
+    /** A result with TLS details, from a server that did not offer DSN, without certificates or MTA-STS check. */
     public RecipientResult(String recipient, DeliveryStatus status, Diagnostic diagnostic, RemoteHost peer,
                            String tlsProtocol, String tlsCipher) {
-        this(recipient, status, diagnostic, peer, tlsProtocol, tlsCipher, PeerCertificates.NONE, null);
+        this(recipient, status, diagnostic, peer, tlsProtocol, tlsCipher, false);
+    }
+
+    /** A result with TLS details, without certificates or MTA-STS check. */
+    public RecipientResult(String recipient, DeliveryStatus status, Diagnostic diagnostic, RemoteHost peer,
+                           String tlsProtocol, String tlsCipher, boolean dsnPassedOn) {
+        this(recipient, status, diagnostic, peer, tlsProtocol, tlsCipher, PeerCertificates.NONE, null, dsnPassedOn);
     }
 
     /** A result without TLS details. */
     public RecipientResult(String recipient, DeliveryStatus status, Diagnostic diagnostic, RemoteHost peer) {
-        this(recipient, status, diagnostic, peer, null, null);
+        this(recipient, status, diagnostic, peer, null, null, false);
     }
 
     /** This result with what MTA-STS said about its attempt. */
     public RecipientResult withMtaSts(MtaStsCheck check) {
         return new RecipientResult(recipient, status, diagnostic, peer, tlsProtocol, tlsCipher, peerCertificates,
-                check);
+                check, dsnPassedOn);
     }
 
     /** This result with another reason (same status). */
     public RecipientResult withDiagnostic(Diagnostic reason) {
         return new RecipientResult(recipient, status, reason, peer, tlsProtocol, tlsCipher, peerCertificates,
-                mtaSts);
+                mtaSts, dsnPassedOn);
     }
 
     /** The reply or reason on one line ({@code 550 5.1.1 ...}), as events and the DSN show it. */

@@ -1,8 +1,10 @@
 package dev.relay.delivery.retry;
 
+import dev.relay.common.dsn.DsnComposer;
 import dev.relay.common.dsn.RecipientStatus;
 import dev.relay.common.envelope.DeliveryHistory;
 import dev.relay.common.envelope.Envelope;
+import dev.relay.common.envelope.Route;
 import dev.relay.delivery.outcome.DsnReport;
 import dev.relay.delivery.outcome.RecipientResult;
 
@@ -16,8 +18,14 @@ import java.util.Optional;
 /**
  * What one delivery attempt of one record leads to, decided without I/O: which recipients are delivered,
  * bounced (5yz), deferred to a retry tier or expired (4yz after max-age), whether a retry record is due (with
- * its tier, due time and history) and which recipients the DSN reports on (failed, expired, delayed). The
- * DSN statuses still pass the NOTIFY filter of the composer; the null sender never gets one.
+ * its tier, due time and history) and which recipients the DSN reports on (failed, expired, delayed, and the
+ * successes NOTIFY=SUCCESS asked for). The DSN statuses still pass the NOTIFY filter of the composer; the null
+ * sender never gets one.
+ *
+ * <p>Success (RFC 3461 §4.1, §5.2.2): a delivered recipient whose NOTIFY names SUCCESS is reported by us only when
+ * the server that took it did not offer DSN (its NOTIFY could not go on): {@code delivered} on a LOCAL route (the
+ * mailbox route is the recipient's mailbox store), {@code relayed} elsewhere. When the server offered DSN the
+ * NOTIFY went on with the recipient and reporting is that server's duty: nothing from us.
  *
  * @param retry          the retry record for the deferred recipients, empty when none are left
  * @param dsn            what a DSN to the sender would report, in recipient order
@@ -57,6 +65,12 @@ public record AttemptPlan(List<RecipientResult> delivered, List<RecipientResult>
         expired.forEach(r -> dsn.add(DsnReport.expired(r)));
         if (delayNotice) {
             deferred.forEach(r -> dsn.add(DsnReport.delayed(r)));
+        }
+        boolean finalMailbox = envelope.route() != null && envelope.route().kind() == Route.Kind.LOCAL;
+        for (RecipientResult r : delivered) {
+            if (!r.dsnPassedOn() && DsnComposer.notifies(envelope, r.recipient(), "SUCCESS")) {
+                dsn.add(DsnReport.succeeded(r, finalMailbox));
+            }
         }
 
         Optional<Retry> retry = Optional.empty();

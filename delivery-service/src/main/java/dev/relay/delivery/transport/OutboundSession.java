@@ -92,6 +92,7 @@ final class OutboundSession {
     Future<HopOutcome> send(OutboundMessage message) {
         return conn.onLoop(() -> {
             OutboundTransaction tx = new OutboundTransaction(message, conn.target().remote(), tls());
+            tx.dsnOffered(caps.has("DSN"));
             last = tx;
             transactions++;
             conn.clearThrottled();

@@ -27,12 +27,18 @@ final class OutboundTransaction {
     private boolean mailAccepted;
     private boolean completed;
     private Diagnostic closedBy;
+    private boolean dsnOffered;
 
     /** @param tls the session's TLS, null on plain text: reported with every result (events) */
     OutboundTransaction(OutboundMessage message, RemoteHost remote, SSLSession tls) {
         this.message = message;
         this.remote = remote;
         this.tls = tls;
+    }
+
+    /** The server offered DSN (EHLO): NOTIFY went on with the recipients, reported with every result. */
+    void dsnOffered(boolean offered) {
+        dsnOffered = offered;
     }
 
     OutboundMessage message() {
@@ -94,6 +100,6 @@ final class OutboundTransaction {
 
     private RecipientResult result(String recipient, DeliveryStatus status, Diagnostic detail) {
         return new RecipientResult(recipient, status, detail, remote, tls == null ? null : tls.getProtocol(),
-                tls == null ? null : tls.getCipherSuite(), PeerCertificates.of(tls), null);
+                tls == null ? null : tls.getCipherSuite(), PeerCertificates.of(tls), null, dsnOffered);
     }
 }

@@ -121,6 +121,38 @@ class AttemptPlanTest {
                 Optional.empty(), "bad prefix/")).isInstanceOf(IllegalArgumentException.class);
     }
 
+    @Test
+    void shouldReportSuccessOnlyWhereNotifyAsksAndTheServerCannotPassItOn() {
+        dev.relay.common.envelope.Dsn dsn = new dev.relay.common.envelope.Dsn(null, null, Map.of(
+                "a@example.org", new dev.relay.common.envelope.Dsn.Recipient(List.of("SUCCESS"), null),
+                "b@example.org", new dev.relay.common.envelope.Dsn.Recipient(List.of("SUCCESS", "FAILURE"), null),
+                "c@example.org", new dev.relay.common.envelope.Dsn.Recipient(List.of("NEVER"), null)));
+        Envelope mx = new Envelope(Envelope.VERSION, "M1", RECEIVED.toEpochMilli(), "192.0.2.1", "c", "submission",
+                true, null, "alice@relay.test", List.of("a@example.org", "b@example.org", "c@example.org",
+                "d@example.org"), false, "7BIT", 10, Route.mx("example.org"), 0, dsn, null);
+        RecipientResult a = result("a@example.org", DeliveryStatus.DELIVERED, "250 2.0.0 queued");
+        RecipientResult bPassedOn = new RecipientResult("b@example.org", DeliveryStatus.DELIVERED,
+                a.diagnostic(), MX, null, null, true);
+        AttemptPlan plan = AttemptPlan.decide(mx, List.of(a, bPassedOn,
+                result("c@example.org", DeliveryStatus.DELIVERED, "250 2.0.0 queued"),
+                result("d@example.org", DeliveryStatus.DELIVERED, "250 2.0.0 queued")), POLICY, RECEIVED);
+        // a: NOTIFY=SUCCESS, the server offered no DSN: relayed; b: the server took NOTIFY on: its duty;
+        // c: NEVER; d: no NOTIFY (FAILURE,DELAY)
+        assertThat(plan.dsn()).hasSize(1);
+        RecipientStatus relayed = plan.dsn().get(0);
+        assertThat(relayed.recipient()).isEqualTo("a@example.org");
+        assertThat(relayed.action()).isEqualTo(RecipientStatus.Action.RELAYED);
+        assertThat(relayed.status()).isEqualTo("2.0.0");
+        assertThat(relayed.remoteMta()).isEqualTo("mx.example.org");
+        assertThat(relayed.diagnostic()).isEqualTo("250 2.0.0 queued");
+
+        Envelope local = new Envelope(Envelope.VERSION, "M2", RECEIVED.toEpochMilli(), "192.0.2.1", "c",
+                "submission", true, null, "alice@relay.test", List.of("a@example.org"), false, "7BIT", 10,
+                Route.local("example.org"), 0, dsn, null);
+        assertThat(AttemptPlan.decide(local, List.of(a), POLICY, RECEIVED).dsn())
+                .extracting(RecipientStatus::action).containsExactly(RecipientStatus.Action.DELIVERED);
+    }
+
     private static RecipientResult result(String rcpt, DeliveryStatus status, String reply) {
         return new RecipientResult(rcpt, status, new SmtpReply(Integer.parseInt(reply.substring(0, 3)),
                 List.of(reply.substring(4))).diagnostic(Phase.RCPT), MX);

@@ -123,4 +123,25 @@ public interface PolicyConfig {
         @WithDefault("1m")
         java.time.Duration reloadPeriod();
     }
+
+    /** The suppression list as the admin API sees and edits it (docs/adr/0015). */
+    SuppressionSettings suppression();
+
+    interface SuppressionSettings {
+        /** The compacted topic shared with the delivery service. */
+        @WithDefault("relay.suppression.v1")
+        String topic();
+
+        /** Entries this instance holds for the API (about 300 bytes each, at most about 900 bytes). */
+        @WithDefault("100000")
+        int maxEntries();
+
+        /** The longest ttl an administrator may give an entry ({@code POST /api/suppressions}). */
+        @WithDefault("365d")
+        java.time.Duration maxTtl();
+
+        /** The largest page {@code GET /api/suppressions} answers. */
+        @WithDefault("100")
+        int maxPageSize();
+    }
 }

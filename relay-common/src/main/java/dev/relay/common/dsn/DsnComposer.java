@@ -25,7 +25,8 @@ import java.util.Optional;
  *
  * <p>Rules (guarantee 5 in docs/architecture.md, RFC 3461 §4, RFC 3834): nothing for a null-sender original (a DSN is never
  * answered by a DSN); a recipient with {@code NOTIFY=NEVER} is never reported; with a NOTIFY list, only the
- * conditions it names ({@code FAILURE} for failed, {@code DELAY} for delayed); without NOTIFY, both. The DSN
+ * conditions it names ({@code FAILURE} for failed, {@code DELAY} for delayed, {@code SUCCESS} for delivered and
+ * relayed); without NOTIFY, failed and delayed (never a success). The DSN
  * itself is sent from the null sender {@code <>} to the original envelope sender, with {@code Auto-Submitted:
  * auto-replied}.
  *
@@ -94,6 +95,7 @@ public final class DsnComposer {
         Instant now = clock.instant();
         String dsnId = dsnId(original);
         boolean anyFailed = reported.stream().anyMatch(s -> s.action() == RecipientStatus.Action.FAILED);
+        boolean onlySuccess = reported.stream().allMatch(s -> s.action().success());
         boolean global = !MimeLines.isAscii(original.mailFrom())
                 || reported.stream().anyMatch(s -> !MimeLines.isAscii(s.recipient())
                         || !MimeLines.isAscii(OriginalMessage.orcpt(original.dsn(), s.recipient())));
@@ -105,7 +107,8 @@ public final class DsnComposer {
         out.header("Date", RFC5322.format(now));
         out.header("From", "Mail Delivery System <MAILER-DAEMON@" + reportingDomain + ">");
         out.header("To", "<" + DsnText.clean(original.mailFrom()) + ">");
-        out.header("Subject", anyFailed ? "Undelivered Mail Returned to Sender" : "Delayed Mail (still being retried)");
+        out.header("Subject", anyFailed ? "Undelivered Mail Returned to Sender"
+                : onlySuccess ? "Successful Mail Delivery Report" : "Delayed Mail (still being retried)");
         out.header("Message-ID", "<" + dsnId.replaceAll("[^A-Za-z0-9._-]", "_") + "." + hex(6) + "@"
                 + reportingDomain + ">");
         out.header("Auto-Submitted", "auto-replied");
@@ -168,7 +171,8 @@ public final class DsnComposer {
         // 3: the original, or its headers
         out.line("");
         out.line("--" + boundary);
-        out.header("Content-Description", full ? "Undelivered Message" : "Undelivered Message Headers");
+        String returnedName = onlySuccess ? "Delivered Message" : "Undelivered Message";
+        out.header("Content-Description", full ? returnedName : returnedName + " Headers");
         out.header("Content-Type", full ? "message/rfc822" : "text/rfc822-headers");
         if (!MimeLines.isAscii(returned)) {
             out.header("Content-Transfer-Encoding", "8bit");
@@ -184,6 +188,14 @@ public final class DsnComposer {
                 false, null, "", List.of(sender), !MimeLines.isAscii(sender) || (original.smtputf8() && global),
                 MimeLines.isAscii(bytes) ? "7BIT" : "8BITMIME", bytes.length, null, 0, null);
         return Optional.of(new DsnMessage(envelope, bytes, reported.stream().map(RecipientStatus::recipient).toList()));
+    }
+
+    /**
+     * Whether the recipient asked for a DSN on {@code condition} ({@code SUCCESS}, {@code FAILURE},
+     * {@code DELAY}; RFC 3461 §4.1, no NOTIFY = FAILURE,DELAY, NEVER = nothing), case-insensitively by address.
+     */
+    public static boolean notifies(Envelope original, String recipient, String condition) {
+        return OriginalMessage.wanted(original.dsn(), recipient, condition.toUpperCase(Locale.ROOT));
     }
 
     /**

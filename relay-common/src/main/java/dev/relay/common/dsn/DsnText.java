@@ -19,15 +19,20 @@ final class DsnText {
                             boolean anyFailed) {
         StringBuilder t = new StringBuilder();
         t.append("This is the mail system at host ").append(reportingMta).append(".\n\n");
+        boolean onlySuccess = reported.stream().allMatch(s -> s.action().success());
         if (anyFailed) {
             t.append("Your message could not be delivered to one or more recipients. It is attached below.\n\n");
+        } else if (onlySuccess) {
+            t.append("Your message was successfully delivered to the destination(s) listed below, as you asked.\n")
+                    .append("\"relayed\" means it was handed to a system that does not send delivery notices:\n")
+                    .append("you will hear nothing more about it from there.\n\n");
         } else {
             t.append("Your message has not been delivered yet to one or more recipients. The mail system will\n")
                     .append("keep trying; you do not need to send it again.\n\n");
         }
         for (RecipientStatus s : reported) {
             t.append("<").append(clean(s.recipient())).append(">: ")
-                    .append(s.action() == RecipientStatus.Action.FAILED ? "failed" : "delayed");
+                    .append(s.action().field());
             if (s.remoteMta() != null) {
                 t.append(", host ").append(clean(s.remoteMta())).append(" said");
             }

@@ -16,18 +16,30 @@ final class OriginalMessage {
     private OriginalMessage() {
     }
 
-    /** Whether the recipient's NOTIFY asks for a DSN of this kind (RFC 3461 §4.1). */
+    /**
+     * Whether the recipient's NOTIFY asks for a DSN of this kind (RFC 3461 §4.1): NEVER never; no NOTIFY means
+     * FAILURE,DELAY (so never a success DSN); else the conditions named.
+     */
     static boolean wanted(Dsn dsn, RecipientStatus status) {
-        Dsn.Recipient params = params(dsn, status.recipient());
+        return wanted(dsn, status.recipient(), switch (status.action()) {
+            case FAILED -> "FAILURE";
+            case DELAYED -> "DELAY";
+            case DELIVERED, RELAYED -> "SUCCESS";
+        });
+    }
+
+    /** Whether the recipient's NOTIFY names {@code condition} (SUCCESS, FAILURE, DELAY), defaults applied. */
+    static boolean wanted(Dsn dsn, String recipient, String condition) {
+        Dsn.Recipient params = params(dsn, recipient);
         List<String> notify = params == null ? List.of()
                 : params.notifyOn().stream().map(n -> n.trim().toUpperCase(Locale.ROOT)).toList();
         if (notify.contains("NEVER")) {
             return false;
         }
         if (notify.isEmpty()) {
-            return true;
+            return !condition.equals("SUCCESS");
         }
-        return notify.contains(status.action() == RecipientStatus.Action.FAILED ? "FAILURE" : "DELAY");
+        return notify.contains(condition);
     }
 
     private static Dsn.Recipient params(Dsn dsn, String recipient) {

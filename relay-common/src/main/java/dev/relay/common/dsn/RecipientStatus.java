@@ -6,10 +6,11 @@ import java.util.Objects;
  * The per-recipient part of a delivery status notification (RFC 3464 §2.3).
  *
  * @param recipient      the forward path as the envelope has it (Final-Recipient)
- * @param action         failed or delayed
+ * @param action         failed, delayed, delivered or relayed (RFC 3464 §2.3.3)
  * @param status         the RFC 3463 status code {@code x.y.z}; its class must fit the action: 4 for delayed;
  *                       5 for failed, or 4 for a failed recipient whose retries expired (a "persistent
- *                       transient failure", RFC 3463 §3.1, e.g. 4.4.7 or the last 4yz reply's code)
+ *                       transient failure", RFC 3463 §3.1, e.g. 4.4.7 or the last 4yz reply's code); 2 for
+ *                       delivered and relayed (success DSNs, RFC 3461 §5.2.2)
  * @param remoteMta      the host that answered (Remote-MTA: dns; host), null when none did
  * @param diagnosticType the diagnostic type, {@code smtp} for an SMTP reply; null together with diagnostic
  * @param diagnostic     the reply or reason ({@code 550 5.1.1 no such user}), null when there is none
@@ -18,7 +19,16 @@ public record RecipientStatus(String recipient, Action action, String status, St
                               String diagnosticType, String diagnostic) {
 
     public enum Action {
-        FAILED, DELAYED;
+        FAILED, DELAYED,
+        /** Delivered to the recipient's mailbox (the final hop); only when NOTIFY asked for SUCCESS. */
+        DELIVERED,
+        /** Handed to a server that does not offer DSN: no further notifications will come (RFC 3461 §5.2.2). */
+        RELAYED;
+
+        /** Whether this reports a success (delivered, relayed), which only NOTIFY=SUCCESS asks for. */
+        public boolean success() {
+            return this == DELIVERED || this == RELAYED;
+        }
 
         String field() {
             return name().toLowerCase(java.util.Locale.ROOT);
@@ -31,8 +41,11 @@ public record RecipientStatus(String recipient, Action action, String status, St
         if (status == null || !DsnStatus.isValid(status)) {
             throw new IllegalArgumentException("not a status code: " + status);
         }
-        boolean fits = action == Action.FAILED ? status.charAt(0) == '5' || status.charAt(0) == '4'
-                : status.charAt(0) == '4';
+        boolean fits = switch (action) {
+            case FAILED -> status.charAt(0) == '5' || status.charAt(0) == '4';
+            case DELAYED -> status.charAt(0) == '4';
+            case DELIVERED, RELAYED -> status.charAt(0) == '2';
+        };
         if (!fits) {
             throw new IllegalArgumentException("status " + status + " does not fit action " + action.field());
         }

@@ -11,7 +11,7 @@ import java.util.List;
  * A lifecycle event on {@code relay.events.v1}, keyed by message id.
  *
  * @param type       received, rejected, routed, deferred, delivered, bounced, expired (deferred recipients given
- *                   up on after the retry max-age)
+ *                   up on after the retry max-age), suppressed (not attempted: on the suppression list)
  * @param messageId  Relay's queue id
  * @param at         epoch milliseconds
  * @param service    ingress, policy or delivery

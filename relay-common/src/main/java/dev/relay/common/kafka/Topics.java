@@ -18,6 +18,11 @@ public final class Topics {
     public static final String EVENTS = "relay.events.v1";
     public static final String RULES = "relay.rules.v1";
     public static final String DLQ = "relay.dlq.v1";
+    /**
+     * The suppression list: compacted, key = lower-cased recipient address, value = JSON entry, tombstone =
+     * removal ({@code dev.relay.common.suppression}).
+     */
+    public static final String SUPPRESSION = "relay.suppression.v1";
 
     /** Record header holding the {@link dev.relay.common.envelope.Envelope} as JSON. */
     public static final String ENVELOPE_HEADER = "relay-envelope";

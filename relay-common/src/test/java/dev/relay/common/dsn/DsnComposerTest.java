@@ -214,6 +214,65 @@ class DsnComposerTest {
         assertThat(DsnComposer.dsnId(third)).isEqualTo(DsnComposer.dsnId(first) + "-a2");
     }
 
+    @Test
+    void shouldComposeARelayedSuccessReportThatAParserReadsFieldByField() throws Exception {
+        Dsn dsn = new Dsn(null, "env-7", Map.of("bob@remote.example",
+                new Dsn.Recipient(List.of("SUCCESS", "FAILURE"), "rfc822;Bob@Remote.example")));
+        Envelope original = envelope("alice@example.test", List.of("bob@remote.example"), dsn,
+                Route.mx("remote.example"));
+        RecipientStatus relayed = new RecipientStatus("bob@remote.example", RecipientStatus.Action.RELAYED,
+                "2.0.0", "mx.remote.example", "smtp", "250 2.0.0 Ok: queued as 42");
+
+        MimeMessage message = parse(COMPOSER.compose(original, ORIGINAL, List.of(relayed)).orElseThrow().bytes());
+
+        assertThat(message.getSubject()).isEqualTo("Successful Mail Delivery Report");
+        assertThat(message.getHeader("To", null)).isEqualTo("<alice@example.test>");
+        MimeMultipart parts = parts(message);
+        assertThat((String) parts.getBodyPart(0).getContent()).contains("relayed");
+        List<InternetHeaders> fields = statusFields(parts.getBodyPart(1));
+        assertThat(fields.get(0).getHeader("Original-Envelope-Id", null)).isEqualTo("env-7");
+        InternetHeaders bob = fields.get(1);
+        assertThat(bob.getHeader("Action", null)).isEqualTo("relayed");
+        assertThat(bob.getHeader("Status", null)).isEqualTo("2.0.0");
+        assertThat(bob.getHeader("Original-Recipient", null)).isEqualTo("rfc822; Bob@Remote.example");
+        assertThat(bob.getHeader("Final-Recipient", null)).isEqualTo("rfc822; bob@remote.example");
+        assertThat(bob.getHeader("Remote-MTA", null)).isEqualTo("dns; mx.remote.example");
+        assertThat(bob.getHeader("Diagnostic-Code", null)).isEqualTo("smtp; 250 2.0.0 Ok: queued as 42");
+        // RET absent: headers only (HDRS is the default)
+        assertThat(parts.getBodyPart(2).getContentType()).isEqualTo("text/rfc822-headers");
+        assertThat(parts.getBodyPart(2).getDescription()).isEqualTo("Delivered Message Headers");
+    }
+
+    @Test
+    void shouldReportSuccessOnlyWhenNotifyNamesIt() {
+        RecipientStatus delivered = new RecipientStatus("bob@remote.example", RecipientStatus.Action.DELIVERED,
+                "2.0.0", "mailbox.example.test", "smtp", "250 2.0.0 Ok");
+        // no NOTIFY means FAILURE,DELAY (RFC 3461 §4.1): never a success
+        assertThat(COMPOSER.compose(envelope("alice@example.test", List.of("bob@remote.example"), null, null),
+                ORIGINAL, List.of(delivered))).isEmpty();
+        Dsn failureOnly = new Dsn(null, null, Map.of("bob@remote.example",
+                new Dsn.Recipient(List.of("FAILURE"), null)));
+        assertThat(COMPOSER.compose(envelope("alice@example.test", List.of("bob@remote.example"), failureOnly,
+                null), ORIGINAL, List.of(delivered))).isEmpty();
+        Dsn never = new Dsn(null, null, Map.of("bob@remote.example", new Dsn.Recipient(List.of("NEVER"), null)));
+        assertThat(COMPOSER.compose(envelope("alice@example.test", List.of("bob@remote.example"), never, null),
+                ORIGINAL, List.of(delivered))).isEmpty();
+        Dsn success = new Dsn(null, null, Map.of("bob@remote.example", new Dsn.Recipient(List.of("success"), null)));
+        assertThat(COMPOSER.compose(envelope("alice@example.test", List.of("bob@remote.example"), success, null),
+                ORIGINAL, List.of(delivered))).isPresent();
+        assertThat(COMPOSER.compose(envelope("", List.of("bob@remote.example"), success, null),
+                ORIGINAL, List.of(delivered))).isEmpty();
+        assertThat(DsnComposer.notifies(envelope("a@example.test", List.of("Bob@Remote.example"), success, null),
+                "BOB@remote.example", "SUCCESS")).isTrue();
+    }
+
+    @Test
+    void shouldRefuseASuccessStatusOfTheWrongClass() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new RecipientStatus("b@x.example",
+                RecipientStatus.Action.DELIVERED, "5.1.1", null, null, null))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
     private static RecipientStatus failedBob() {
         return RecipientStatus.failed("bob@remote.example", "mx.remote.example", "550 5.1.1 no such user");
     }
