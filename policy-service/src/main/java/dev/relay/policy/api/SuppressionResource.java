@@ -2,6 +2,7 @@ package dev.relay.policy.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.relay.common.rules.ShortDuration;
 import dev.relay.common.address.AddressParser;
 import dev.relay.common.address.ParsedAddress;
 import dev.relay.common.suppression.SuppressionCodec;
@@ -30,8 +31,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The admin API of the suppression list (docs/adr/0015), authorised exactly like the rules API: a Keycloak bearer
@@ -58,7 +57,6 @@ public class SuppressionResource {
 
     static final int DEFAULT_PAGE_SIZE = 50;
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Pattern SHORT_DURATION = Pattern.compile("(\\d{1,9})(s|m|h|d)");
 
     private final SuppressionStore store;
     private final Duration maxTtl;
@@ -169,15 +167,9 @@ public class SuppressionResource {
             throw new IllegalArgumentException("ttl is required (e.g. \"30d\")");
         }
         String v = value.strip().toLowerCase(Locale.ROOT);
-        Matcher m = SHORT_DURATION.matcher(v);
-        if (m.matches()) {
-            long n = Long.parseLong(m.group(1));
-            return switch (m.group(2)) {
-                case "s" -> Duration.ofSeconds(n);
-                case "m" -> Duration.ofMinutes(n);
-                case "h" -> Duration.ofHours(n);
-                default -> Duration.ofDays(n);
-            };
+        Optional<Duration> shortForm = ShortDuration.parse(v);
+        if (shortForm.isPresent()) {
+            return shortForm.get();
         }
         try {
             return Duration.parse(value.strip());

@@ -25,7 +25,6 @@ public final class DkimRules {
     /** A selector: DNS labels of letters, digits and hyphens, dot-separated (RFC 6376 §3.1); also a file name. */
     private static final Pattern SELECTOR = Pattern.compile("[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
             + "(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*");
-    private static final Pattern DURATION = Pattern.compile("([1-9][0-9]{0,6})([smhd])");
     /** Fields that must never be in a signature's h= list: the signature itself, and trace fields added later. */
     private static final Set<String> NEVER_SIGNED = Set.of("dkim-signature", "received", "return-path",
             "authentication-results", "arc-seal", "arc-message-signature", "arc-authentication-results");
@@ -66,17 +65,8 @@ public final class DkimRules {
 
     /** {@code 30s}, {@code 15m}, {@code 12h}, {@code 7d}. @throws IllegalArgumentException otherwise */
     public static Duration duration(String value) {
-        Matcher m = value == null ? null : DURATION.matcher(value);
-        if (m == null || !m.matches()) {
-            throw new IllegalArgumentException("a duration such as 7d, 12h, 30m or 90s: " + value);
-        }
-        long n = Long.parseLong(m.group(1));
-        return switch (m.group(2)) {
-            case "s" -> Duration.ofSeconds(n);
-            case "m" -> Duration.ofMinutes(n);
-            case "h" -> Duration.ofHours(n);
-            default -> Duration.ofDays(n);
-        };
+        return ShortDuration.parse(value).orElseThrow(() ->
+                new IllegalArgumentException("a duration such as 7d, 12h, 30m or 90s: " + value));
     }
 
     static void validate(List<RuleSet.DkimRule> rules, List<RuleProblem> problems) {
