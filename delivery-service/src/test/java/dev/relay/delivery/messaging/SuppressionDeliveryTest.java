@@ -55,7 +55,7 @@ import static org.awaitility.Awaitility.await;
  * could not take the NOTIFY on.
  */
 @QuarkusTest
-@QuarkusTestResource(IsolatedOutboundResource.class)
+@QuarkusTestResource(value = IsolatedOutboundResource.class, restrictToAnnotatedClass = true)
 class SuppressionDeliveryTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();

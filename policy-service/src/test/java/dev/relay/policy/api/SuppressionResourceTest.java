@@ -35,7 +35,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * real Kafka topic: what it answers, and what it writes (entries and tombstones) for the delivery workers.
  */
 @QuarkusTest
-@QuarkusTestResource(SuppressionTopicResource.class)
+@QuarkusTestResource(value = SuppressionTopicResource.class, restrictToAnnotatedClass = true)
 class SuppressionResourceTest {
 
     private static final HttpClient HTTP = HttpClient.newHttpClient();
