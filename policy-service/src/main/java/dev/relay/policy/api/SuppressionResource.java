@@ -8,7 +8,7 @@ import dev.relay.common.suppression.SuppressionCodec;
 import dev.relay.common.suppression.SuppressionEntry;
 import dev.relay.common.suppression.SuppressionList;
 import dev.relay.policy.config.PolicyConfig;
-import dev.relay.policy.suppression.SuppressionStore;
+import dev.relay.policy.rules.SuppressionStore;
 import io.quarkus.security.Authenticated;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.ws.rs.Consumes;

@@ -1,4 +1,4 @@
-package dev.relay.policy.suppression;
+package dev.relay.policy.rules;
 
 import dev.relay.common.kafka.KafkaClients;
 import dev.relay.common.suppression.SuppressionCodec;
