@@ -37,12 +37,16 @@ class LauncherIT {
         assumeTrue(PORTS.stream().noneMatch(p -> ManagedProcess.isListening("127.0.0.1", p)),
                 "a local Relay stack (./relay up) is running: LauncherIT leaves it alone");
         String marker = "launcher-" + UUID.randomUUID();
+        // a rules topic of this run: the policy seeds it from today's configuration (development DKIM rules
+        // included), whatever rule set an earlier stack left in .run's Kafka
+        Map<String, String> env = Map.of("RELAY_INGRESS_SERVER_NAME", "launcher.test",
+                "RELAY_RULES_TOPIC", marker + ".rules");
         try {
-            Result up = stack("up", Map.of("RELAY_INGRESS_SERVER_NAME", "launcher.test"));
+            Result up = stack("up", env);
             assertThat(up.exit).as(up.output).isZero();
             assertThat(up.output).contains("Relay is up.", "swaks --server 127.0.0.1:2587", "demo-password");
 
-            Result again = stack("up", Map.of());
+            Result again = stack("up", env);
             assertThat(again.exit).as(again.output).isZero();
             assertThat(again.output.lines().filter(l -> l.contains("already running")).count()).isEqualTo(6);
 
@@ -50,7 +54,7 @@ class LauncherIT {
             ProcessHandle.of(policyPid).ifPresent(ProcessHandle::destroyForcibly);
             await("policy killed").atMost(java.time.Duration.ofSeconds(20))
                     .until(() -> ProcessHandle.of(policyPid).map(h -> !h.isAlive()).orElse(true));
-            Result recovered = stack("up", Map.of());
+            Result recovered = stack("up", env);
             assertThat(recovered.exit).as(recovered.output).isZero();
             assertThat(recovered.output).containsPattern("policy\\s+started");
 

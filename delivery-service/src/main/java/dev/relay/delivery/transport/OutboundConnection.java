@@ -40,8 +40,10 @@ import java.util.function.Supplier;
  * stops reading), the reply to it (a server that sends one byte a second), and the TLS handshake. Whatever
  * breaks the connection ends the attempt as a transient failure of this host.
  *
- * <p>A little over 300 lines on purpose: the socket, the reply parser, the one pending reply and the timers
- * must be touched in one place only, so that no other class can read or write the socket around them.
+ * <p>About 380 lines on purpose: the socket, the reply parser, the one pending reply and the timers must be
+ * touched in one place only, so that no other class can read or write the socket around them; that includes the
+ * certificate check right after the TLS handshake (DANE, {@code match=} names), the lines that carry an AUTH secret
+ * (never logged) and BDAT's raw chunk writes.
  */
 final class OutboundConnection {
 
