@@ -23,6 +23,29 @@ class EnvelopeCodecTest {
     }
 
     @Test
+    void shouldCarryAnApplicationsClientAndOrganisationsAndReadIdentitiesWithout() {
+        Identity app = new Identity("service-account-demo-app", "sub", null, List.of("smtp-relay", "demo-app:sender"),
+                List.of(), List.of("@apps.example.test"), "demo-app",
+                java.util.Map.of("demo-team", List.of("Team.Example.Test")));
+        Envelope e = new Envelope(Envelope.VERSION, "01ABC", 1700000000000L, "127.0.0.1", "client.example",
+                "submission", true, app, "noreply@apps.example.test", List.of("a@b.example"), false, "7BIT", 42,
+                null, 0);
+        Envelope decoded = EnvelopeCodec.decode(EnvelopeCodec.encode(e));
+        assertThat(decoded).isEqualTo(e);
+        assertThat(decoded.identity().isApplication()).isTrue();
+        assertThat(decoded.identity().inOrganization("DEMO-TEAM")).isTrue();
+        assertThat(decoded.identity().organizations().get("demo-team")).containsExactly("team.example.test");
+
+        Envelope person = EnvelopeCodec.decode(("{\"version\":1,\"messageId\":\"x\",\"identity\":{\"username\":"
+                + "\"demo\",\"roles\":[\"smtp-relay\"]},\"mailFrom\":\"a@a.example\",\"recipients\":[\"b@b.example\"],"
+                + "\"attempts\":0}").getBytes(StandardCharsets.UTF_8));
+        assertThat(person.identity().isApplication()).isFalse();
+        assertThat(person.identity().organizations()).isEmpty();
+        assertThat(new String(EnvelopeCodec.encode(person), StandardCharsets.UTF_8))
+                .doesNotContain("organizations").doesNotContain("client");
+    }
+
+    @Test
     void shouldRoundTripTheDeliveryHistoryAndReadEnvelopesWithoutIt() {
         Envelope e = new Envelope(Envelope.VERSION, "01ABC", 1700000000000L, null, null, "submission", true, null,
                 "a@a.example", List.of("b@b.example"), false, "7BIT", 10, Route.mx("b.example"), 2, null,
