@@ -94,7 +94,8 @@ public class HopDeliverer {
     private Future<List<RecipientResult>> deliver(Resolution resolution, OutboundMessage message) {
         if (resolution instanceof Resolution.Unroutable unroutable) {
             return Future.succeededFuture(message.recipients().stream()
-                    .map(r -> new RecipientResult(r, unroutable.status(), unroutable.reason(), null)).toList());
+                    .map(r -> new RecipientResult(r, unroutable.status(), unroutable.reason(), null)
+                            .withTlsDecision(unroutable.tls())).toList());
         }
         Resolution.Targets found = (Resolution.Targets) resolution;
         return smtp.deliver(found.targets(), message).map(found.review()::review);

@@ -75,7 +75,7 @@ public class OutcomePublisher {
             Group g = group.getKey();
             RelayEvent event = RelayEvent.of(g.type(), record.envelope().messageId(), KafkaEventPublisher.SERVICE,
                     group.getValue(), g.detail(), g.remote()).withDelivery(attempt, g.tls(), latency)
-                    .withMtaSts(g.mtaSts());
+                    .withMtaSts(g.mtaSts()).withTlsPolicy(g.tlsPolicy());
             acks.add(events.publish(event).toCompletableFuture());
         }
         count(plan, record.envelope().receivedAt(), now.toEpochMilli());
@@ -99,7 +99,8 @@ public class OutcomePublisher {
         }
     }
 
-    private record Group(String type, String remote, String detail, RelayEvent.Tls tls, RelayEvent.MtaSts mtaSts) {
+    private record Group(String type, String remote, String detail, RelayEvent.Tls tls, RelayEvent.MtaSts mtaSts,
+                         RelayEvent.TlsPolicy tlsPolicy) {
     }
 
     private static Map<Group, List<String>> groups(AttemptPlan plan) {
@@ -116,7 +117,7 @@ public class OutcomePublisher {
             RelayEvent.MtaSts sts = r.mtaSts() == null ? null
                     : new RelayEvent.MtaSts(r.mtaSts().mode(), r.mtaSts().result());
             groups.computeIfAbsent(new Group(suppressed(r) ? SUPPRESSED : type, Objects.toString(r.remote(), null),
-                    r.detail(), tls(r), sts), g -> new ArrayList<>()).add(r.recipient());
+                    r.detail(), tls(r), sts, tlsPolicy(r)), g -> new ArrayList<>()).add(r.recipient());
         }
     }
 
@@ -125,6 +126,12 @@ public class OutcomePublisher {
 
     private static boolean suppressed(RecipientResult r) {
         return r.diagnostic().phase() == Phase.SUPPRESSED;
+    }
+
+    /** The outbound TLS decision of the attempt that gave this result; null when none was made. */
+    private static RelayEvent.TlsPolicy tlsPolicy(RecipientResult r) {
+        return r.tlsDecision() == null ? null
+                : new RelayEvent.TlsPolicy(r.tlsDecision().policy(), r.tlsDecision().source(), r.tlsDecision().dane());
     }
 
     /** TLS protocol and cipher of the session that gave this result; null on plain text or without a session. */

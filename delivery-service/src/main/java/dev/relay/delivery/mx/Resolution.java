@@ -3,6 +3,7 @@ package dev.relay.delivery.mx;
 import dev.relay.delivery.outcome.DeliveryStatus;
 import dev.relay.delivery.outcome.Diagnostic;
 import dev.relay.delivery.outcome.Phase;
+import dev.relay.delivery.outcome.TlsDecision;
 import dev.relay.delivery.transport.SmtpTarget;
 
 import java.util.List;
@@ -43,8 +44,19 @@ public sealed interface Resolution {
      * @param status TRANSIENT (DNS trouble: try again later) or PERMANENT (no such domain, null MX, refused
      *               private address)
      * @param reason with its code and enhanced status, e.g. {@code 556 5.1.10 domain accepts no mail (null MX)}
+     * @param tls    the TLS decision that left no host (DANE lookup failed, MTA-STS enforce matched none), null
+     *               when no TLS decision was made
      */
-    record Unroutable(DeliveryStatus status, Diagnostic reason) implements Resolution {
+    record Unroutable(DeliveryStatus status, Diagnostic reason, TlsDecision tls) implements Resolution {
+
+        public Unroutable(DeliveryStatus status, Diagnostic reason) {
+            this(status, reason, null);
+        }
+
+        /** The same refusal, made by the TLS decision {@code decision}. */
+        public Unroutable withTls(TlsDecision decision) {
+            return new Unroutable(status, reason, decision);
+        }
     }
 
     /** Why there is no address: transient for a 4yz code, permanent for a 5yz one. */

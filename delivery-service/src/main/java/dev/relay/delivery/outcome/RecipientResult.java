@@ -16,14 +16,24 @@ import java.util.Objects;
  * @param mtaSts      what MTA-STS said about this attempt (event field), null when the domain has no policy
  * @param dsnPassedOn the server that answered offered DSN, so the sender's NOTIFY (and ORCPT) went on with the
  *                    recipient: a success is then that server's to report, not ours (RFC 3461 §4.1)
+ * @param tlsDecision the outbound TLS decision of this attempt (event field, TLS-RPT), null when none was made
+ *                    (no host to connect to, a recipient never attempted)
  */
 public record RecipientResult(String recipient, DeliveryStatus status, Diagnostic diagnostic, RemoteHost peer,
                               String tlsProtocol, String tlsCipher, PeerCertificates peerCertificates,
-                              MtaStsCheck mtaSts, boolean dsnPassedOn) {
+                              MtaStsCheck mtaSts, boolean dsnPassedOn, TlsDecision tlsDecision) {
 
     public RecipientResult {
         Objects.requireNonNull(diagnostic, "diagnostic");
         peerCertificates = peerCertificates == null ? PeerCertificates.NONE : peerCertificates;
+    }
+
+    /** A result without a TLS decision (the delivery's TLS policy adds it afterwards). */
+    public RecipientResult(String recipient, DeliveryStatus status, Diagnostic diagnostic, RemoteHost peer,
+                           String tlsProtocol, String tlsCipher, PeerCertificates peerCertificates,
+                           MtaStsCheck mtaSts, boolean dsnPassedOn) {
+        this(recipient, status, diagnostic, peer, tlsProtocol, tlsCipher, peerCertificates, mtaSts, dsnPassedOn,
+                null);
     }
 
     /** A result with TLS details, from a server that did not offer DSN, without certificates or MTA-STS check. */
@@ -46,13 +56,19 @@ public record RecipientResult(String recipient, DeliveryStatus status, Diagnosti
     /** This result with what MTA-STS said about its attempt. */
     public RecipientResult withMtaSts(MtaStsCheck check) {
         return new RecipientResult(recipient, status, diagnostic, peer, tlsProtocol, tlsCipher, peerCertificates,
-                check, dsnPassedOn);
+                check, dsnPassedOn, tlsDecision);
+    }
+
+    /** This result with the TLS decision of its attempt. */
+    public RecipientResult withTlsDecision(TlsDecision decision) {
+        return new RecipientResult(recipient, status, diagnostic, peer, tlsProtocol, tlsCipher, peerCertificates,
+                mtaSts, dsnPassedOn, decision);
     }
 
     /** This result with another reason (same status). */
     public RecipientResult withDiagnostic(Diagnostic reason) {
         return new RecipientResult(recipient, status, reason, peer, tlsProtocol, tlsCipher, peerCertificates,
-                mtaSts, dsnPassedOn);
+                mtaSts, dsnPassedOn, tlsDecision);
     }
 
     /** The reply or reason on one line ({@code 550 5.1.1 ...}), as events and the DSN show it. */

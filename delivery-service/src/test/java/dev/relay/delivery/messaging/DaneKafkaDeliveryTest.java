@@ -74,6 +74,9 @@ class DaneKafkaDeliveryTest {
             JsonNode delivered = await().atMost(WAIT).until(() -> event(events, id, "delivered"), Optional::isPresent)
                     .get();
             assertThat(delivered.get("remote").asText()).startsWith("mx." + DaneMxResource.GOOD + "[127.0.0.1]");
+            assertThat(delivered.get("tlsPolicy").get("policy").asText()).isEqualTo("dane");
+            assertThat(delivered.get("tlsPolicy").get("source").asText()).isEqualTo("dane");
+            assertThat(delivered.get("tlsPolicy").get("dane").asText()).isEqualTo("verified");
         }
         assertThat(get(metrics)).contains("relay_delivery_dane_total{result=\"verified\"}")
                 .contains("relay_delivery_tls_policy_total{policy=\"dane\",source=\"dane\"}");
@@ -89,6 +92,8 @@ class DaneKafkaDeliveryTest {
                     .get();
             assertThat(deferred.get("reason").asText()).startsWith(
                     "451 4.7.5 DANE: no TLSA record matches the certificate of mx." + DaneMxResource.BAD);
+            assertThat(deferred.get("tlsPolicy").get("source").asText()).isEqualTo("dane");
+            assertThat(deferred.get("tlsPolicy").get("dane").asText()).isEqualTo("failed");
             assertThat(event(events, id, "delivered")).isEmpty();
         }
         assertThat(get(metrics)).contains("relay_delivery_dane_total{result=\"failed\"}");

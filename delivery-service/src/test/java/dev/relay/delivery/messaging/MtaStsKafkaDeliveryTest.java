@@ -30,7 +30,8 @@ import static org.awaitility.Awaitility.await;
 /**
  * MTA-STS through the running delivery service and the real Kafka broker: an outbound record for a domain with an
  * enforce policy is delivered over verified TLS and its {@code delivered} event says so; one for a domain whose MX
- * the policy does not name is deferred {@code 4.7.5} (a retry, never a bounce) without a connection.
+ * the policy does not name is deferred {@code 4.7.5} (a retry, never a bounce) without a connection. Both events
+ * carry the TLS decision of their attempt ({@code tlsPolicy}: verify, from mta-sts).
  */
 @QuarkusTest
 @QuarkusTestResource(value = RelayInfraResource.class, initArgs = @ResourceArg(name = "keycloak", value = "false"))
@@ -67,11 +68,16 @@ class MtaStsKafkaDeliveryTest {
             assertThat(delivered.get("tls").get("protocol").asText()).startsWith("TLSv1.");
             assertThat(delivered.get("mtaSts").get("mode").asText()).isEqualTo("enforce");
             assertThat(delivered.get("mtaSts").get("result").asText()).isEqualTo("pass");
+            assertThat(delivered.get("tlsPolicy").get("policy").asText()).isEqualTo("verify");
+            assertThat(delivered.get("tlsPolicy").get("source").asText()).isEqualTo("mta-sts");
+            assertThat(delivered.get("tlsPolicy").get("dane").isNull()).isTrue(); // DNSSEC off: DANE not considered
 
             JsonNode deferred = await().atMost(WAIT).until(() -> event(events, bad, "deferred"),
                     Optional::isPresent).get();
             assertThat(deferred.get("reason").asText())
                     .startsWith("451 4.7.5 MTA-STS policy of " + MtaStsWorld.MISMATCHED + ": no MX host matches");
+            assertThat(deferred.get("tlsPolicy").get("policy").asText()).isEqualTo("verify");
+            assertThat(deferred.get("tlsPolicy").get("source").asText()).isEqualTo("mta-sts");
             assertThat(event(events, bad, "bounced")).isEmpty();
         }
     }
