@@ -143,6 +143,54 @@ public interface DeliveryConfig {
         int testOnlyHttpsPort();
     }
 
+    /** TLS-RPT (RFC 8460): aggregate reports on the outbound TLS of this cluster to the domains that ask. */
+    Tlsrpt tlsrpt();
+
+    /**
+     * TLS-RPT (docs/adr/0016): every MX delivery attempt's TLS outcome goes to {@code topic}; the instance that owns
+     * a partition aggregates it per window and, when the window closes, sends each policy domain that publishes
+     * {@code _smtp._tls} its report.
+     */
+    interface Tlsrpt {
+        @WithDefault("false")
+        boolean enabled();
+
+        /** The report's {@code organization-name} and {@code TLS-Report-Submitter}. */
+        @WithDefault("Relay")
+        String organizationName();
+
+        /** The report's {@code contact-info}; unset: the sender address. */
+        Optional<String> contactInfo();
+
+        /** The envelope and header sender of reports sent by mail ({@code mailto:} rua). */
+        @WithDefault("tlsrpt-noreply@localhost")
+        String sender();
+
+        /** The aggregation window; RFC 8460 §4.1: a UTC day. Shorter only in tests. */
+        @WithDefault("1d")
+        Duration window();
+
+        /** Policy domains per window per instance at most; results for more are counted and not reported. */
+        @WithDefault("10000")
+        int maxDomains();
+
+        /** failure-details entries per policy at most; sessions beyond stay in the summary counts. */
+        @WithDefault("100")
+        int maxFailureDetails();
+
+        /** One report delivery (DNS of the rua, HTTPS POST, or the Kafka write of the mail) at most this long. */
+        @WithDefault("30s")
+        Duration sendTimeout();
+
+        /** The topic of results and sent markers (key = policy domain). */
+        @WithDefault("relay.tlsrpt.v1")
+        String topic();
+
+        /** The consumer group of the aggregators: each instance aggregates the partitions it is assigned. */
+        @WithDefault("relay-delivery-tlsrpt")
+        String groupId();
+    }
+
     Suppression suppression();
 
     /**

@@ -11,6 +11,7 @@ import dev.relay.delivery.outcome.DeliveryStatus;
 import dev.relay.delivery.outcome.Phase;
 import dev.relay.delivery.outcome.RecipientResult;
 import dev.relay.delivery.suppression.SuppressionWriter;
+import dev.relay.delivery.tlsrpt.TlsRptRecorder;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import java.time.Clock;
@@ -30,7 +31,8 @@ import java.util.concurrent.CompletionStage;
  * the envelope sender for the bounced, expired and (delay notices) delayed recipients ({@link BounceNotifier},
  * never for the null sender); the suppression entries its hard bounces call for ({@link SuppressionWriter}). A
  * recipient not attempted because it is suppressed gets the event {@code suppressed} (not {@code bounced}) and
- * the usual DSN. Completes only when Kafka acknowledged all of it.
+ * the usual DSN. Completes only when Kafka acknowledged all of it. With TLS-RPT on, the attempt's TLS outcome is
+ * also written to the TLS-RPT topic, best effort ({@link TlsRptRecorder}).
  */
 @ApplicationScoped
 public class OutcomePublisher {
@@ -42,11 +44,13 @@ public class OutcomePublisher {
     private final RetryPolicy policy;
     private final WaitingMessages waiting;
     private final SuppressionWriter suppressions;
+    private final TlsRptRecorder tlsrpt;
     private final Clock clock = Clock.systemUTC();
 
     public OutcomePublisher(KafkaEventPublisher events, KafkaRetryPublisher retry, DeliveryMetrics metrics,
                             BounceNotifier bounces, RetryPolicy policy, WaitingMessages waiting,
-                            SuppressionWriter suppressions) {
+                            SuppressionWriter suppressions, TlsRptRecorder tlsrpt) {
+        this.tlsrpt = tlsrpt;
         this.waiting = waiting;
         this.suppressions = suppressions;
         this.events = events;
@@ -58,6 +62,7 @@ public class OutcomePublisher {
 
     public CompletionStage<Void> publish(OutboundRecord record, List<RecipientResult> results) {
         Instant now = clock.instant();
+        tlsrpt.record(results); // best effort, not part of the outcome (docs/adr/0016)
         AttemptPlan plan = AttemptPlan.decide(record.envelope(), results, policy, now);
         List<CompletableFuture<Void>> acks = new ArrayList<>();
         plan.retry().ifPresent(r -> acks.add(retry.publish(record.key(), r, record.data(), record.headers())
