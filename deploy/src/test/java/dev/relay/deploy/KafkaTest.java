@@ -130,7 +130,8 @@ class KafkaTest {
     private static Set<String> deliveryGrants() {
         Set<String> grants = new HashSet<>(Set.of("topic relay.outbound.v1 Read", "topic relay.outbound.v1 Write",
                 "group relay-delivery Read", "group relay-delivery-retry Read", "topic relay.events.v1 Write",
-                "topic relay.dlq.v1 Write", "topic relay.suppression.v1 Read", "topic relay.suppression.v1 Write"));
+                "topic relay.dlq.v1 Write", "topic relay.suppression.v1 Read", "topic relay.suppression.v1 Write",
+                "topic relay.tlsrpt.v1 Read", "topic relay.tlsrpt.v1 Write", "group relay-delivery-tlsrpt Read"));
         for (String tier : List.of("1m", "5m", "15m", "30m", "1h", "2h", "4h", "8h")) {
             grants.add("topic relay.retry.v1." + tier + " Read");
             grants.add("topic relay.retry.v1." + tier + " Write");

@@ -13,13 +13,16 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * An HTTPS server on 127.0.0.1, port 0, that serves MTA-STS policies (RFC 8461 §3.3) at
@@ -27,6 +30,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code Host} header. Its certificate, issued by a {@link TestCa}, names every {@code mta-sts.<domain>} given at
  * start. Per domain the answer can be scripted to misbehave: another status, a redirect, another content type, a
  * huge body (streamed, so that only the client's bound stops it) or no answer at all. Counts requests per domain.
+ * It also records every POST (e.g. TLS-RPT reports, RFC 8460 §5.4) with its host, path, content type and body (at
+ * most {@value #MAX_POST} octets kept) and answers it {@code 200}.
  */
 public final class HttpsPolicyServer implements AutoCloseable {
 
@@ -39,6 +44,15 @@ public final class HttpsPolicyServer implements AutoCloseable {
     private final ExecutorService threads;
     private final Map<String, Answer> answers = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> requests = new ConcurrentHashMap<>();
+    private final List<Post> posts = new CopyOnWriteArrayList<>();
+    private volatile Consumer<Post> postListener = p -> { };
+
+    /** Octets of a POST body kept at most; the rest is read and dropped. */
+    public static final int MAX_POST = 1024 * 1024;
+
+    /** One POST received: the Host header (without port), the path, the Content-Type and the body. */
+    public record Post(String host, String path, String contentType, byte[] body) {
+    }
 
     private HttpsPolicyServer(SSLContext tls) throws IOException {
         server = HttpsServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 50);
@@ -106,6 +120,17 @@ public final class HttpsPolicyServer implements AutoCloseable {
         return answer(domain, new Answer(200, "text/plain", new byte[0], 0, hang, null));
     }
 
+    /** Also hands every POST to {@code listener} (e.g. to write it where a test in another class loader reads). */
+    public HttpsPolicyServer onPost(Consumer<Post> listener) {
+        this.postListener = listener;
+        return this;
+    }
+
+    /** The POSTs received so far, oldest first. */
+    public List<Post> posts() {
+        return List.copyOf(posts);
+    }
+
     /** Requests seen for {@code mta-sts.<domain>}. */
     public int requests(String domain) {
         AtomicInteger n = requests.get(domain.toLowerCase(Locale.ROOT));
@@ -123,6 +148,16 @@ public final class HttpsPolicyServer implements AutoCloseable {
             host = host.contains(":") ? host.substring(0, host.indexOf(':')) : host;
             String domain = host.startsWith("mta-sts.") ? host.substring("mta-sts.".length()) : host;
             requests.computeIfAbsent(domain, d -> new AtomicInteger()).incrementAndGet();
+            if (exchange.getRequestMethod().equals("POST")) {
+                byte[] body = exchange.getRequestBody().readNBytes(MAX_POST);
+                exchange.getRequestBody().transferTo(OutputStream.nullOutputStream());
+                Post post = new Post(host, exchange.getRequestURI().getPath(),
+                        exchange.getRequestHeaders().getFirst("Content-Type"), body);
+                posts.add(post);
+                postListener.accept(post);
+                exchange.sendResponseHeaders(200, -1);
+                return;
+            }
             Answer answer = answers.get(domain);
             if (answer == null || !exchange.getRequestURI().getPath().equals("/.well-known/mta-sts.txt")) {
                 exchange.sendResponseHeaders(404, -1);

@@ -23,6 +23,11 @@ public final class Topics {
      * removal ({@code dev.relay.common.suppression}).
      */
     public static final String SUPPRESSION = "relay.suppression.v1";
+    /**
+     * TLS-RPT (RFC 8460): each MX delivery attempt's TLS outcome and the "sent" markers of reports, key = policy
+     * domain, value = JSON; 2 days retention (delivery's {@code dev.relay.delivery.tlsrpt}).
+     */
+    public static final String TLSRPT = "relay.tlsrpt.v1";
 
     /** Record header holding the {@link dev.relay.common.envelope.Envelope} as JSON. */
     public static final String ENVELOPE_HEADER = "relay-envelope";
