@@ -6,7 +6,6 @@ import dev.relay.delivery.metrics.TransportMetrics;
 import dev.relay.delivery.mx.MxResolver;
 import dev.relay.delivery.mx.Resolution;
 import dev.relay.delivery.mx.ResultReview;
-import dev.relay.delivery.outcome.RecipientResult;
 import dev.relay.delivery.outcome.TlsDecision;
 import dev.relay.delivery.transport.SmtpTarget;
 import dev.relay.delivery.transport.TlsPolicy;
