@@ -73,7 +73,8 @@ class TlsRptKafkaDeliveryTest {
     @Test
     void reportsOfAPassAnMtaStsFailureAndADaneFailureReachTheirRuas() throws Exception {
         Path posts = Path.of(ConfigProvider.getConfig().getValue(TlsRptWorld.POSTS_KEY, String.class));
-        try (KafkaTestClient.Tail outbound = kafka.tail(TlsRptWorld.TOPIC)) {
+        try (KafkaTestClient.Tail outbound = kafka.tail(TlsRptWorld.TOPIC);
+             KafkaTestClient.Tail tlsrpt = kafka.tail(TlsRptWorld.TLSRPT_TOPIC)) {
             kafka.send(outbound(newId(), "bob@" + TlsRptWorld.ENFORCED));
             kafka.send(outbound(newId(), "bob@" + TlsRptWorld.MISMATCHED));
             kafka.send(outbound(newId(), "bob@" + TlsRptWorld.DANE_BAD));
@@ -122,6 +123,13 @@ class TlsRptKafkaDeliveryTest {
             JsonNode attached = JSON.readTree(gunzip(attachment(message)));
             assertThat(attached.get("policies").get(0).get("policy").get("policy-domain").asText())
                     .isEqualTo(TlsRptWorld.ENFORCED);
+
+            // the results went through the topic, keyed by domain, and each sent report left its marker there
+            for (String domain : List.of(TlsRptWorld.ENFORCED, TlsRptWorld.MISMATCHED, TlsRptWorld.DANE_BAD)) {
+                List<String> kinds = await().atMost(WAIT).until(() -> kinds(tlsrpt, domain),
+                        k -> k.contains("sent"));
+                assertThat(kinds).contains("result");
+            }
         }
         assertThat(get(metrics)).contains("relay_delivery_tlsrpt_reports_total{result=\"sent\"}")
                 .contains("relay_delivery_tlsrpt_results_total{result=\"tlsa-invalid\"}")
@@ -145,6 +153,14 @@ class TlsRptKafkaDeliveryTest {
             }
         }
         return null;
+    }
+
+    private static List<String> kinds(KafkaTestClient.Tail tlsrpt, String domain) throws IOException {
+        List<String> kinds = new java.util.ArrayList<>();
+        for (ConsumerRecord<String, byte[]> r : tlsrpt.withKey(domain)) {
+            kinds.add(JSON.readTree(r.value()).get("kind").asText());
+        }
+        return kinds;
     }
 
     private static ConsumerRecord<String, byte[]> reportMail(KafkaTestClient.Tail outbound) {
