@@ -44,7 +44,8 @@ class LauncherIT {
         try {
             Result up = stack("up", env);
             assertThat(up.exit).as(up.output).isZero();
-            assertThat(up.output).contains("Relay is up.", "swaks --server 127.0.0.1:2587", "demo-password");
+            assertThat(up.output).contains("Relay is up.", "swaks --server 127.0.0.1:2587", "demo-password",
+                    "demo-app-secret");
 
             Result again = stack("up", env);
             assertThat(again.exit).as(again.output).isZero();

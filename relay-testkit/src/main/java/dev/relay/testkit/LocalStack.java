@@ -365,9 +365,13 @@ public final class LocalStack {
                 + "  Logs             .run/logs/   (./relay logs [component])" + nl
                 + nl
                 + "Demo credentials: user demo / password demo-password (sends as demo@example.test)" + nl
+                + "Demo application: client demo-app / secret demo-app-secret (sends as *@apps.example.test)" + nl
                 + "Try:" + nl
                 + "  swaks --server 127.0.0.1:2587 --tls --auth PLAIN --auth-user demo --auth-password demo-password"
                 + " --from demo@example.test --to someone@example.net --header 'Subject: hello from Relay'" + nl
+                + "  swaks --server 127.0.0.1:2587 --tls --auth PLAIN --auth-user demo-app --auth-password demo-app-secret"
+                + " --from app@apps.example.test --to someone@example.net --header 'Subject: hello from an application'"
+                + nl
                 + "Stop everything with ./relay down");
     }
 

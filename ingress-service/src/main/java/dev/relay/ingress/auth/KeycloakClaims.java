@@ -11,9 +11,11 @@ import java.util.List;
 
 /**
  * Maps the claims of a Keycloak access token to an {@link Identity}: {@code preferred_username}, {@code sub},
- * {@code email}, {@code realm_access.roles}, {@code groups} and {@code smtp_senders} (the last two from the
- * relay-ingress client's protocol mappers, see deploy/keycloak/README.md). The one place that knows these names,
- * for password grants and bearer tokens alike.
+ * {@code email}, {@code realm_access.roles}, {@code resource_access.<client>.roles} (as {@code <client>:<role>}),
+ * {@code groups} and {@code smtp_senders} (the last two from protocol mappers: the relay-ingress client's for
+ * people, the application client's own for applications, see deploy/keycloak/README.md), and for an application's
+ * service account its client id ({@code azp}). The one place that knows these names, for password grants,
+ * client-credentials grants and bearer tokens alike.
  *
  * <p>Sender identities come only from data the user cannot change: {@code smtp_senders} is an admin-only
  * attribute of the realm's user profile, and {@code email} becomes {@link Identity#email()} only when
@@ -26,11 +28,48 @@ final class KeycloakClaims {
     private KeycloakClaims() {
     }
 
+    /** The prefix Keycloak gives the username of a client's service-account user. */
+    static final String SERVICE_ACCOUNT_PREFIX = "service-account-";
+
     static Identity identity(JsonObject claims) {
         JsonObject realmAccess = claims.getValue("realm_access") instanceof JsonObject access ? access : new JsonObject();
+        List<String> roles = strings(realmAccess.getValue("roles"));
+        roles.addAll(clientRoles(claims.getValue("resource_access")));
         return new Identity(text(claims.getValue("preferred_username")), text(claims.getValue("sub")),
-                verifiedEmail(claims), strings(realmAccess.getValue("roles")), strings(claims.getValue("groups")),
-                strings(claims.getValue("smtp_senders")));
+                verifiedEmail(claims), roles, strings(claims.getValue("groups")),
+                strings(claims.getValue("smtp_senders")), applicationClient(claims), null);
+    }
+
+    /**
+     * The client id when the token is a client's own (client-credentials grant of its service account), else null.
+     * Keycloak names the service-account user {@code service-account-<clientId>}, and its client-credentials tokens
+     * carry no login session ({@code sid}); the client the token was issued to ({@code azp}) must be the one named.
+     * A person's token always has a session, so that a person an admin named {@code service-account-x} who logs in
+     * through client {@code x} is still a person. When present, {@code client_id} must agree too.
+     */
+    static String applicationClient(JsonObject claims) {
+        String azp = text(claims.getValue("azp"));
+        String username = text(claims.getValue("preferred_username"));
+        Object clientId = claims.getValue("client_id");
+        if (azp == null || azp.isEmpty() || username == null || claims.containsKey("sid")
+                || !username.equals(SERVICE_ACCOUNT_PREFIX + azp.toLowerCase(java.util.Locale.ROOT))
+                || (clientId != null && !azp.equals(clientId))) {
+            return null;
+        }
+        return azp;
+    }
+
+    /** {@code resource_access: {client: {roles: [..]}}} as {@code client:role}. */
+    private static List<String> clientRoles(Object resourceAccess) {
+        List<String> out = new ArrayList<>();
+        if (resourceAccess instanceof JsonObject byClient) {
+            for (String client : byClient.fieldNames()) {
+                if (byClient.getValue(client) instanceof JsonObject access) {
+                    strings(access.getValue("roles")).forEach(role -> out.add(client + ":" + role));
+                }
+            }
+        }
+        return out;
     }
 
     /**

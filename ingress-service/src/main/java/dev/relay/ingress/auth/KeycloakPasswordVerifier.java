@@ -14,11 +14,20 @@ import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
 /**
- * Verifies AUTH PLAIN/LOGIN credentials with a Keycloak password grant on the ingress's confidential client.
- * The access token comes straight from Keycloak over this request, so its claims are read without a signature
- * check. Wrong password, unknown user and disabled user all become {@link AuthResult.Invalid}; anything that
- * is not Keycloak's verdict on the credentials (timeouts, 5xx, a rejected client) is {@link AuthResult.Unavailable}.
- * Never logs the password or the token.
+ * Verifies AUTH PLAIN/LOGIN credentials: first as an application's client id and client secret (a
+ * client-credentials grant of that client, which must be confidential with a service account), then, when Keycloak
+ * does not know such a client or refuses its secret, as a person's username and password (a password grant on the
+ * ingress's confidential client). The access token comes straight from Keycloak over this request, so its claims
+ * are read without a signature check.
+ *
+ * <p>Client first (ADR 0017): a failed client authentication costs Keycloak a secret comparison and touches no
+ * user's brute-force record, while a failed password grant for a name that happens to be a client id would count
+ * against a user of that name. A person's login therefore costs one cheap refused client authentication more.
+ * The two grants are one attempt for {@link CredentialVerifier}: one throttle count, one cache entry, one flight.
+ *
+ * <p>Wrong password, unknown user, disabled user, unknown or disabled client and wrong secret all become
+ * {@link AuthResult.Invalid}; anything that is not Keycloak's verdict on the credentials (timeouts, 5xx, a rejected
+ * ingress client) is {@link AuthResult.Unavailable}. Never logs the password, the secret or the token.
  */
 @ApplicationScoped
 public class KeycloakPasswordVerifier {
@@ -44,6 +53,48 @@ public class KeycloakPasswordVerifier {
     }
 
     public Future<AuthResult> verify(String username, String password) {
+        return clientCredentials(username, password)
+                .compose(application -> application != null ? Future.succeededFuture(application)
+                        : passwordGrant(username, password));
+    }
+
+    /**
+     * The client-credentials grant of client {@code clientId}: its identity, {@link AuthResult.Unavailable} when
+     * Keycloak could not be asked, or null when Keycloak refused the client (unknown, disabled, wrong secret, public,
+     * no service account): then the credentials may still be a person's.
+     */
+    Future<AuthResult> clientCredentials(String clientId, String secret) {
+        MultiMap form = MultiMap.caseInsensitiveMultiMap()
+                .add("grant_type", "client_credentials")
+                .add("client_id", clientId)
+                .add("client_secret", secret);
+        return client.postAbs(tokenEndpoint)
+                .timeout(config.timeout().toMillis())
+                .sendForm(form)
+                .map(response -> {
+                    int status = response.statusCode();
+                    if (status == 200) {
+                        Identity identity = identity(response.bodyAsJsonObject());
+                        // a service account's token names its client; anything else is not an application
+                        return identity.isApplication() && clientId.equals(identity.client())
+                                ? (AuthResult) new AuthResult.Success(identity) : null;
+                    }
+                    String error = safeJson(response.bodyAsString()).getString("error", "");
+                    if ((status == 400 || status == 401)
+                            && ("invalid_client".equals(error) || "unauthorized_client".equals(error))) {
+                        return null;
+                    }
+                    LOG.warnf("Keycloak token endpoint answered %d (%s) to a client-credentials grant; treating AUTH"
+                            + " as temporarily unavailable", status, error.isEmpty() ? "no error code" : error);
+                    return new AuthResult.Unavailable("keycloak status " + status);
+                })
+                .otherwise(failure -> {
+                    LOG.warnf("Keycloak unreachable for AUTH: %s", failure.toString());
+                    return new AuthResult.Unavailable(failure.getClass().getSimpleName());
+                });
+    }
+
+    private Future<AuthResult> passwordGrant(String username, String password) {
         MultiMap form = MultiMap.caseInsensitiveMultiMap()
                 .add("grant_type", "password")
                 .add("client_id", config.clientId())

@@ -39,7 +39,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code nbf} and {@code iat} with 30 s of clock skew, {@code typ} = {@code Bearer} (required: an ID token, which
  * also names this client as audience, is not an access token) and {@code azp} one of the configured authorized
  * parties (a token that some other client obtained, perhaps with our audience added by a mapper, was not issued
- * for mail submission).
+ * for mail submission). An application's own token (client-credentials grant: {@code azp} is the client and the
+ * subject its service account, see {@link KeycloakClaims#applicationClient}) needs no authorized party, since no
+ * other client could have obtained it, but must carry our audience and is accepted only for
+ * {@code relay.ingress.keycloak.application-token-max-age} after {@code iat} (a disabled client's tokens stop
+ * working by then, ADR 0017).
  *
  * <p>The JWKS is fetched with the Vert.x WebClient (nothing blocks an event loop) and cached. A token naming a key
  * the cache does not know triggers a refetch (key rotation), at most once per {@link #REFETCH_INTERVAL} so that
@@ -70,6 +74,7 @@ public class KeycloakTokenVerifier {
     private final String issuer;
     private final String audience;
     private final Set<String> authorizedParties;
+    private final Duration applicationTokenMaxAge;
     private final Clock clock;
     private final AtomicLong fetches = new AtomicLong();
 
@@ -94,6 +99,7 @@ public class KeycloakTokenVerifier {
         this.issuer = keycloak.issuer().filter(s -> !s.isBlank()).orElse(realmUrl);
         this.audience = keycloak.audience();
         this.authorizedParties = Set.copyOf(keycloak.authorizedParties());
+        this.applicationTokenMaxAge = keycloak.applicationTokenMaxAge();
         this.clock = clock;
     }
 
@@ -207,14 +213,26 @@ public class KeycloakTokenVerifier {
             if (issuedAt != null && issuedAt.getValueInMillis() > now + CLOCK_SKEW_SECONDS * 1000L) {
                 return new AuthResult.Invalid();
             }
-            if (!"Bearer".equals(claims.getClaimValue("typ"))
-                    || !(claims.getClaimValue("azp") instanceof String azp && authorizedParties.contains(azp))) {
+            if (!"Bearer".equals(claims.getClaimValue("typ")) || !(claims.getClaimValue("azp") instanceof String azp)) {
                 return new AuthResult.Invalid();
             }
             Identity identity = KeycloakClaims.identity(new JsonObject(claims.getRawJson()));
+            if (identity.username() == null) {
+                return new AuthResult.Invalid();
+            }
             // the session holds the identity until the token expires, then asks for AUTH again
-            return identity.username() == null ? new AuthResult.Invalid()
-                    : new AuthResult.Success(identity, claims.getExpirationTime().getValueInMillis());
+            long validUntil = claims.getExpirationTime().getValueInMillis();
+            if (identity.isApplication()) {
+                // an application's own token (azp is the client, the subject its service account): no other party
+                // could have obtained it for the client, so the audience check suffices; its age is bounded
+                if (issuedAt == null || now - issuedAt.getValueInMillis() > applicationTokenMaxAge.toMillis()) {
+                    return new AuthResult.Invalid();
+                }
+                validUntil = Math.min(validUntil, issuedAt.getValueInMillis() + applicationTokenMaxAge.toMillis());
+            } else if (!authorizedParties.contains(azp)) {
+                return new AuthResult.Invalid();
+            }
+            return new AuthResult.Success(identity, validUntil);
         } catch (InvalidJwtException | MalformedClaimException | RuntimeException e) {
             LOG.debugf("token refused: %s", e.getClass().getSimpleName());
             return new AuthResult.Invalid();

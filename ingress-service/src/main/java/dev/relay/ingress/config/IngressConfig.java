@@ -186,6 +186,14 @@ public interface IngressConfig {
          */
         @WithDefault("relay-ingress")
         java.util.List<String> authorizedParties();
+
+        /**
+         * How long after it was issued ({@code iat}) an application's own access token (client-credentials grant)
+         * is accepted for XOAUTH2/OAUTHBEARER, whatever its {@code exp}: tokens are verified locally, so this bounds
+         * how long a token of a client disabled in Keycloak keeps working (ADR 0017). A session ends then too.
+         */
+        @WithDefault("5m")
+        Duration applicationTokenMaxAge();
     }
 
     interface Auth {

@@ -6,18 +6,23 @@ import java.time.Duration;
 import java.util.Optional;
 
 /** {@link IngressConfig.Keycloak} for verifiers built by hand: the relay realm at {@code url}. */
-record KeycloakSettings(String url, Duration timeout, Optional<String> issuer) implements IngressConfig.Keycloak {
+record KeycloakSettings(String url, Duration timeout, Optional<String> issuer, Duration applicationTokenMaxAge)
+        implements IngressConfig.Keycloak {
 
     static KeycloakSettings at(String url) {
-        return new KeycloakSettings(url, Duration.ofSeconds(2), Optional.empty());
+        return new KeycloakSettings(url, Duration.ofSeconds(2), Optional.empty(), Duration.ofMinutes(5));
     }
 
     KeycloakSettings withIssuer(String expected) {
-        return new KeycloakSettings(url, timeout, Optional.of(expected));
+        return new KeycloakSettings(url, timeout, Optional.of(expected), applicationTokenMaxAge);
     }
 
     KeycloakSettings withTimeout(Duration value) {
-        return new KeycloakSettings(url, value, issuer);
+        return new KeycloakSettings(url, value, issuer, applicationTokenMaxAge);
+    }
+
+    KeycloakSettings withApplicationTokenMaxAge(Duration value) {
+        return new KeycloakSettings(url, timeout, issuer, value);
     }
 
     @Override
