@@ -32,6 +32,7 @@ final class SmtpConnection {
     private final SmtpSession session;
     private final Listener listener;
     private final ConnectionServices services;
+    private final ConnectionEvents events;
     private final String client;
     private final Runnable onClose;
     private final Context context = Vertx.currentContext();
@@ -46,7 +47,8 @@ final class SmtpConnection {
 
     /** @param onClose called once when the socket is closed, whoever closed it */
     SmtpConnection(NetSocket socket, SmtpSession session, Listener listener, String client,
-                   ConnectionServices services, Runnable onClose) {
+                   ConnectionServices services, ConnectionEvents events, Runnable onClose) {
+        this.events = events;
         this.socket = socket;
         this.session = session;
         this.listener = listener;
@@ -220,7 +222,7 @@ final class SmtpConnection {
             services.verify(session, client, verify.credentials(), this::release);
         } else if (action instanceof Action.Publish publish) {
             hold();
-            services.publish(session, publish, this::release);
+            services.publish(session, publish, events, this::release);
         }
     }
 
@@ -295,6 +297,7 @@ final class SmtpConnection {
         mode = InputMode.CLOSED;
         session.onClosed(); // gives back the message being received, if any (the one release path)
         onClose.run();
+        events.closed();
         services.sessionClosed(listener, client, session, openedAt);
     }
 }
