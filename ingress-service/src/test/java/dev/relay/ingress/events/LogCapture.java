@@ -14,7 +14,7 @@ import java.util.logging.Logger;
 /**
  * Captures every log record of the running application as it is published (on the logging thread, so the MDC read
  * is the one the line would be printed with), formatted message and {@code messageId} from the MDC. Installed on
- * the root logger for the duration of a test; bounded to the last 20,000 records.
+ * the root logger for the duration of a test; bounded: records beyond the first 20,000 are not kept.
  */
 final class LogCapture extends Handler implements AutoCloseable {
 
@@ -28,25 +28,16 @@ final class LogCapture extends Handler implements AutoCloseable {
     private static final int MAX = 20_000;
     private final List<Line> lines = new CopyOnWriteArrayList<>();
     private final Logger root = Logger.getLogger("");
-    private final Level previous;
     private final Formatter json = jsonFormatter(Logger.getLogger("").getHandlers());
 
-    private LogCapture(Level level) {
+    private LogCapture() {
         setLevel(Level.ALL);
-        previous = level == null ? null : root.getLevel();
-        if (level != null) {
-            root.setLevel(level);
-        }
         root.addHandler(this);
     }
 
+    /** Captures at the levels the application's configuration enables, until closed. */
     static LogCapture start() {
-        return new LogCapture(null);
-    }
-
-    /** Captures with the root logger at {@code level} (e.g. FINE for DEBUG) until closed. */
-    static LogCapture atLevel(Level level) {
-        return new LogCapture(level);
+        return new LogCapture();
     }
 
     @Override
@@ -97,8 +88,5 @@ final class LogCapture extends Handler implements AutoCloseable {
     @Override
     public void close() {
         root.removeHandler(this);
-        if (previous != null) {
-            root.setLevel(previous);
-        }
     }
 }

@@ -25,7 +25,8 @@ import java.util.function.Consumer;
  * until then. Also the log line that sums up a session.
  */
 record ConnectionServices(Vertx vertx, CredentialVerifier credentials, KafkaInboundPublisher publisher,
-                          IngressEvents events, IngressMetrics metrics, ConnectionTimeouts timeouts, int maxPipelinedBytes) {
+                          IngressEvents events, IngressMetrics metrics, ConnectionTimeouts timeouts,
+                          int maxPipelinedBytes) {
 
     /** The connection's logger: the "accepted" and "session" lines keep their category. */
     private static final Logger LOG = Logger.getLogger(SmtpConnection.class);

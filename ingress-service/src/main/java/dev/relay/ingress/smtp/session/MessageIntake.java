@@ -19,8 +19,8 @@ final class MessageIntake {
 
     private final SessionState s;
 
-    /** The rule path reported for a header From: the identity may not use (the policy's check of the same name). */
-    static final String HEADER_FROM_RULE = "headerFrom";
+    /** The rule reported for a header From: the identity may not use, as the shared checks name it. */
+    static final String HEADER_FROM_RULE = "header-from-not-owned";
 
     MessageIntake(SessionState s) {
         this.s = s;
