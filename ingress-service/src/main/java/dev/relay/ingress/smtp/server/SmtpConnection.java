@@ -22,6 +22,9 @@ import org.jboss.logging.Logger;
  * held while commands wait (an action in progress, or replies the client does not read) up to
  * {@code maxPipelinedBytes}, then 421 4.7.0 and close. Also enforces the command and data timeouts, the minimum data
  * rate over a sliding window and the longest message transfer (421 4.4.2).
+ *
+ * <p>It is a little longer than 300 lines because the order of input, holds and replies of one connection lives
+ * here alone; the events of the connection (its refusals and accepted messages) are {@link ConnectionEvents}'.
  */
 final class SmtpConnection {
 
@@ -297,7 +300,6 @@ final class SmtpConnection {
         mode = InputMode.CLOSED;
         session.onClosed(); // gives back the message being received, if any (the one release path)
         onClose.run();
-        events.closed();
         services.sessionClosed(listener, client, session, openedAt);
     }
 }

@@ -169,6 +169,7 @@ public class SmtpServer {
                 services, events, () -> {
                     connections.remove(self[0]);
                     limiter.release(client);
+                    events.closed();
                 });
         connections.add(self[0]);
         self[0].start(early);
