@@ -26,6 +26,8 @@ public interface IngressConfig {
 
     Publish publish();
 
+    Events events();
+
     Auth auth();
 
     ProxyProtocol proxyProtocol();
@@ -239,6 +241,38 @@ public interface IngressConfig {
         /** Load-balancer networks allowed to send PROXY headers; connections from elsewhere are refused. */
         @WithDefault("none")
         java.util.List<String> trustedNetworks();
+    }
+
+    /**
+     * Lifecycle events of the ingress ({@code received}, {@code rejected}) on the events topic: best effort, after
+     * the reply, never delaying or failing it (ADR 0019).
+     */
+    interface Events {
+        /** Where they go; the policy and the delivery write to the same topic. */
+        @WithDefault("relay.events.v1")
+        String topic();
+
+        /**
+         * Events waiting for the events producer's thread; beyond it an event is dropped and counted
+         * ({@code relay_ingress_events_dropped_total}), never queued without bound.
+         */
+        @WithDefault("1000")
+        int queueCapacity();
+
+        /** How long the events thread waits for Kafka (metadata, producer buffer) before it drops an event. */
+        @WithDefault("5s")
+        Duration maxBlock();
+
+        /** Bytes the events producer may buffer (Kafka's {@code buffer.memory}); an event beyond is dropped. */
+        @WithDefault("4194304")
+        long bufferBytes();
+
+        /**
+         * Refusals reported per SMTP session; the ones beyond are counted and reported as one summary event when
+         * the session ends, so that a client sending thousands of refused RCPTs cannot flood the topic.
+         */
+        @WithDefault("10")
+        int maxRefusalsPerSession();
     }
 
     interface Publish {

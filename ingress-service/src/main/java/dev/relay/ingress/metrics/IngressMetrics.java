@@ -101,6 +101,22 @@ public class IngressMetrics {
         counter("relay.ingress.tls.reloads", "result", success ? "success" : "failure").increment();
     }
 
+    /** Every reason at zero from the start, so that an alert on the dropped events has a series to read. */
+    public void eventsRegistered() {
+        for (String reason : new String[] {"queue-full", "kafka-unavailable", "send-failed"}) {
+            counter("relay.ingress.events.dropped", "reason", reason);
+        }
+    }
+
+    /**
+     * An ingress event was not written (Prometheus {@code relay_ingress_events_dropped_total}): {@code queue-full}
+     * (the events thread did not keep up), {@code kafka-unavailable} (no metadata or producer buffer in time),
+     * {@code send-failed} (the broker did not acknowledge it). The message itself is unaffected.
+     */
+    public void eventDropped(String reason) {
+        counter("relay.ingress.events.dropped", "reason", reason).increment();
+    }
+
     public Timer.Sample startPublish() {
         return Timer.start(registry);
     }

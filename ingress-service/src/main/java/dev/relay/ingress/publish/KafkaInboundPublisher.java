@@ -5,6 +5,7 @@ import dev.relay.common.envelope.EnvelopeCodec;
 import dev.relay.common.kafka.KafkaClients;
 import dev.relay.common.kafka.Topics;
 import dev.relay.ingress.config.IngressConfig;
+import dev.relay.ingress.events.MessageMdc;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -117,8 +118,8 @@ public class KafkaInboundPublisher {
             promise.tryFail(e);
             settled.tryComplete();
         }
-        Future<Void> acknowledged = promise.future().onFailure(e -> LOG.warnf(
-                "message %s not acknowledged by Kafka: %s", envelope.messageId(), e.toString()));
+        Future<Void> acknowledged = promise.future().onFailure(e -> MessageMdc.run(envelope.messageId(),
+                () -> LOG.warnf("message %s not acknowledged by Kafka: %s", envelope.messageId(), e.toString())));
         return new Publication(acknowledged, settled.future());
     }
 

@@ -3,6 +3,8 @@ package dev.relay.ingress.smtp.server;
 import dev.relay.ingress.auth.AuthResult;
 import dev.relay.ingress.auth.CredentialVerifier;
 import dev.relay.ingress.auth.sasl.Credentials;
+import dev.relay.ingress.events.IngressEvents;
+import dev.relay.ingress.events.MessageMdc;
 import dev.relay.ingress.metrics.IngressMetrics;
 import dev.relay.ingress.publish.KafkaInboundPublisher;
 import dev.relay.ingress.smtp.protocol.Printable;
@@ -13,7 +15,6 @@ import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import org.jboss.logging.Logger;
-import org.jboss.logging.MDC;
 
 import java.util.function.Consumer;
 
@@ -24,7 +25,8 @@ import java.util.function.Consumer;
  * until then. Also the log line that sums up a session.
  */
 record ConnectionServices(Vertx vertx, CredentialVerifier credentials, KafkaInboundPublisher publisher,
-                          IngressMetrics metrics, ConnectionTimeouts timeouts, int maxPipelinedBytes) {
+                          IngressEvents events, IngressMetrics metrics, ConnectionTimeouts timeouts,
+                          int maxPipelinedBytes) {
 
     /** The connection's logger: the "accepted" and "session" lines keep their category. */
     private static final Logger LOG = Logger.getLogger(SmtpConnection.class);
@@ -40,7 +42,12 @@ record ConnectionServices(Vertx vertx, CredentialVerifier credentials, KafkaInbo
         });
     }
 
-    void publish(SmtpSession session, Action.Publish publish, Consumer<Action> then) {
+    /**
+     * Publishes the message; once Kafka acknowledged it the client is answered {@code 250} and then the
+     * {@code received} event is handed over (best effort, never delaying or failing the reply). Every log line
+     * about the message, here and in the publisher, carries its queue id in the MDC.
+     */
+    void publish(SmtpSession session, Action.Publish publish, ConnectionEvents connection, Consumer<Action> then) {
         String id = publish.envelope().messageId();
         Timer.Sample sample = metrics.startPublish();
         KafkaInboundPublisher.Publication publication = publisher.publish(publish.envelope(), publish.message());
@@ -50,15 +57,14 @@ record ConnectionServices(Vertx vertx, CredentialVerifier credentials, KafkaInbo
             metrics.publishDone(sample, done.succeeded());
             metrics.message(done.succeeded() ? "accepted" : "temp_failed");
             if (done.succeeded()) {
-                MDC.put("messageId", id);
-                try {
-                    LOG.infof("accepted %s from=<%s> nrcpt=%d size=%d", id, publish.envelope().mailFrom(),
-                            publish.envelope().recipients().size(), publish.message().length);
-                } finally {
-                    MDC.remove("messageId");
-                }
+                MessageMdc.run(id, () -> LOG.infof("accepted %s from=<%s> nrcpt=%d size=%d", id,
+                        publish.envelope().mailFrom(), publish.envelope().recipients().size(),
+                        publish.message().length));
             }
             then.accept(session.onPublished(publish, done.succeeded()));
+            if (done.succeeded()) {
+                connection.received(publish.envelope(), publish.message().length);
+            }
         });
     }
 

@@ -22,6 +22,9 @@ import org.jboss.logging.Logger;
  * held while commands wait (an action in progress, or replies the client does not read) up to
  * {@code maxPipelinedBytes}, then 421 4.7.0 and close. Also enforces the command and data timeouts, the minimum data
  * rate over a sliding window and the longest message transfer (421 4.4.2).
+ *
+ * <p>It is a little longer than 300 lines because the order of input, holds and replies of one connection lives
+ * here alone; the events of the connection (its refusals and accepted messages) are {@link ConnectionEvents}'.
  */
 final class SmtpConnection {
 
@@ -32,6 +35,7 @@ final class SmtpConnection {
     private final SmtpSession session;
     private final Listener listener;
     private final ConnectionServices services;
+    private final ConnectionEvents events;
     private final String client;
     private final Runnable onClose;
     private final Context context = Vertx.currentContext();
@@ -46,7 +50,8 @@ final class SmtpConnection {
 
     /** @param onClose called once when the socket is closed, whoever closed it */
     SmtpConnection(NetSocket socket, SmtpSession session, Listener listener, String client,
-                   ConnectionServices services, Runnable onClose) {
+                   ConnectionServices services, ConnectionEvents events, Runnable onClose) {
+        this.events = events;
         this.socket = socket;
         this.session = session;
         this.listener = listener;
@@ -220,7 +225,7 @@ final class SmtpConnection {
             services.verify(session, client, verify.credentials(), this::release);
         } else if (action instanceof Action.Publish publish) {
             hold();
-            services.publish(session, publish, this::release);
+            services.publish(session, publish, events, this::release);
         }
     }
 

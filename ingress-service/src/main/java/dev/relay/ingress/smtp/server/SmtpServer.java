@@ -4,6 +4,7 @@ import dev.relay.common.lifecycle.Drain;
 import dev.relay.common.net.Cidr;
 import dev.relay.ingress.auth.CredentialVerifier;
 import dev.relay.ingress.config.IngressConfig;
+import dev.relay.ingress.events.IngressEvents;
 import dev.relay.ingress.metrics.IngressMetrics;
 import dev.relay.ingress.publish.KafkaInboundPublisher;
 import dev.relay.ingress.publish.KafkaReadiness;
@@ -73,7 +74,7 @@ public class SmtpServer {
     public SmtpServer(Vertx vertx, IngressConfig config, LiveRules rules, LiveUsage usage,
                       CredentialVerifier credentials,
                       KafkaInboundPublisher publisher, IngressMetrics metrics, KafkaReadiness readiness,
-                      ListenerCertificates certificates) {
+                      ListenerCertificates certificates, IngressEvents events) {
         this.vertx = vertx;
         this.config = config;
         this.readiness = readiness;
@@ -82,7 +83,7 @@ public class SmtpServer {
         config.proxyProtocol().trustedNetworks().stream().filter(n -> !n.equals("none"))
                 .forEach(n -> proxyNetworks.add(Cidr.parse(n)));
         IngressConfig.Smtp smtp = config.smtp();
-        this.services = new ConnectionServices(vertx, credentials, publisher, metrics,
+        this.services = new ConnectionServices(vertx, credentials, publisher, events, metrics,
                 new ConnectionTimeouts(smtp.commandTimeout(), smtp.dataTimeout(), smtp.minDataRate(),
                         smtp.minDataRateWindow(), smtp.maxMessageDuration()), smtp.maxPipelinedBytes());
         this.limiter = new ConnectionLimiter(smtp.maxConnections(), smtp.maxConnectionsPerClient(),
@@ -162,13 +163,25 @@ public class SmtpServer {
             return;
         }
         SmtpConnection[] self = new SmtpConnection[1];
-        self[0] = new SmtpConnection(socket, new SmtpSession(settings, listener, client), listener, client,
-                services, () -> {
+        ConnectionEvents events = new ConnectionEvents(services.events()::emit, listener, client,
+                () -> tlsProtocol(socket), config.events().maxRefusalsPerSession());
+        self[0] = new SmtpConnection(socket, new SmtpSession(settings, listener, client, events), listener, client,
+                services, events, () -> {
                     connections.remove(self[0]);
                     limiter.release(client);
+                    events.closed();
                 });
         connections.add(self[0]);
         self[0].start(early);
+    }
+
+    /** The negotiated TLS protocol of the connection (e.g. TLSv1.3), null in plain text or mid-handshake. */
+    private static String tlsProtocol(NetSocket socket) {
+        if (!socket.isSsl()) {
+            return null;
+        }
+        javax.net.ssl.SSLSession tls = socket.sslSession();
+        return tls == null ? null : tls.getProtocol();
     }
 
     /** Message bytes held in memory across all sessions now (reserved in the shared budget). */

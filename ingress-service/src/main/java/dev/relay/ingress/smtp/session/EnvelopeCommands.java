@@ -10,6 +10,7 @@ import dev.relay.ingress.smtp.protocol.EnvelopeParameters;
 import dev.relay.ingress.smtp.protocol.Replies;
 import dev.relay.ingress.smtp.protocol.Reply;
 
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -38,10 +39,12 @@ final class EnvelopeCommands {
         RelayChecks.Outcome<MailAddress> checked = RelayChecks.sender(RelayChecks.Stage.SESSION,
                 context(params.value().smtputf8()), mail.path(), null, -1, rateView());
         if (!checked.passed()) {
-            return mailRefusal(checked.failure());
+            return mailRefusal(checked.failure(), mail.path());
         }
         String from = checked.value() == null ? "" : checked.value().toString();
         s.transaction = new Transaction(from, params.value());
+        // the queue id from the start of the transaction: its refusals and its message share one id in the events
+        s.transaction.messageId = QueueIds.next();
         return s.send(Replies.SENDER_OK);
     }
 
@@ -59,7 +62,7 @@ final class EnvelopeCommands {
                 transaction.recipients.size(), Optional.of(new RelayRules.Limit(s.maxRecipients(), SESSION_LIMIT)),
                 rateView());
         if (!checked.passed()) {
-            return rcptRefusal(checked.failure());
+            return rcptRefusal(checked.failure(), rcpt.path());
         }
         MailAddress recipient = checked.value().address();
         transaction.recipients.add(recipient);
@@ -86,28 +89,40 @@ final class EnvelopeCommands {
         return new RelayChecks.RateView(gate.usage(), gate.now());
     }
 
-    /** The reply to a sender check that failed (5xx counted as an error; a rate limit 4xx). */
-    private Action mailRefusal(RelayChecks.Failure failure) {
-        return switch (failure.step()) {
-            case NULL_SENDER -> s.error(Replies.NULL_SENDER_NOT_ALLOWED);
-            case SENDER_SYNTAX -> s.error(addressRefusal(((RelayChecks.Failure.BadAddress) failure).invalid()));
-            case SENDER_OWNED -> s.error(Replies.SENDER_NOT_OWNED);
-            case MESSAGE_RATE -> s.send(Replies.messageRateLimited(
-                    ((RelayChecks.Failure.RateLimited) failure).exceeded().describe()));
+    /**
+     * The reply to a sender check that failed (5xx counted as an error; a rate limit 4xx), reported as a refusal
+     * with the sender as the client gave it.
+     */
+    private Action mailRefusal(RelayChecks.Failure failure, String sender) {
+        Reply reply = switch (failure.step()) {
+            case NULL_SENDER -> Replies.NULL_SENDER_NOT_ALLOWED;
+            case SENDER_SYNTAX -> addressRefusal(((RelayChecks.Failure.BadAddress) failure).invalid());
+            case SENDER_OWNED -> Replies.SENDER_NOT_OWNED;
+            case MESSAGE_RATE -> Replies.messageRateLimited(
+                    ((RelayChecks.Failure.RateLimited) failure).exceeded().describe());
             default -> throw new IllegalStateException("not a session check at MAIL: " + failure);
         };
+        s.refused(reply, failure.rule(), sender, null);
+        return failure.step() == RelayChecks.Step.MESSAGE_RATE ? s.send(reply) : s.error(reply);
     }
 
-    /** The reply to a recipient check that failed (count and rate 4xx; address and decision 5xx, errors). */
-    private Action rcptRefusal(RelayChecks.Failure failure) {
-        return switch (failure.step()) {
-            case RECIPIENT_COUNT -> s.send(Replies.TOO_MANY_RECIPIENTS);
-            case RECIPIENT_SYNTAX -> s.error(addressRefusal(((RelayChecks.Failure.BadAddress) failure).invalid()));
-            case RECIPIENT_DECISION -> s.error(Replies.recipientRefused(((RelayChecks.Failure.Denied) failure).deny()));
-            case RECIPIENT_RATE -> s.send(Replies.recipientRateLimited(
-                    ((RelayChecks.Failure.RateLimited) failure).exceeded().describe()));
+    /**
+     * The reply to a recipient check that failed (count and rate 4xx; address and decision 5xx, errors), reported
+     * as a refusal of that recipient.
+     */
+    private Action rcptRefusal(RelayChecks.Failure failure, String recipient) {
+        Reply reply = switch (failure.step()) {
+            case RECIPIENT_COUNT -> Replies.TOO_MANY_RECIPIENTS;
+            case RECIPIENT_SYNTAX -> addressRefusal(((RelayChecks.Failure.BadAddress) failure).invalid());
+            case RECIPIENT_DECISION -> Replies.recipientRefused(((RelayChecks.Failure.Denied) failure).deny());
+            case RECIPIENT_RATE -> Replies.recipientRateLimited(
+                    ((RelayChecks.Failure.RateLimited) failure).exceeded().describe());
             default -> throw new IllegalStateException("not a session check at RCPT: " + failure);
         };
+        s.refused(reply, failure.rule(), null, List.of(recipient));
+        boolean temporary = failure.step() == RelayChecks.Step.RECIPIENT_COUNT
+                || failure.step() == RelayChecks.Step.RECIPIENT_RATE;
+        return temporary ? s.send(reply) : s.error(reply);
     }
 
     private static Reply addressRefusal(ParsedAddress.Invalid invalid) {

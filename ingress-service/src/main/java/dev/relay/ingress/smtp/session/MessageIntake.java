@@ -19,6 +19,9 @@ final class MessageIntake {
 
     private final SessionState s;
 
+    /** The rule reported for a header From: the identity may not use, as the shared checks name it. */
+    static final String HEADER_FROM_RULE = "header-from-not-owned";
+
     MessageIntake(SessionState s) {
         this.s = s;
     }
@@ -65,7 +68,6 @@ final class MessageIntake {
 
     private MessageBuffer newBuffer() {
         Transaction transaction = s.transaction;
-        transaction.messageId = QueueIds.next();
         byte[] received = ReceivedHeader.build(s.heloName, s.clientAddress, s.settings.serverName(), s.protocol(),
                 transaction.messageId, transaction.recipients);
         return new MessageBuffer(s.settings.maxMessageSize(), s.settings.maxLineLength(), s.memory, received);
@@ -80,6 +82,7 @@ final class MessageIntake {
         if (!chunk.last()) {
             if (chunk.buffer().failed()) { // RFC 3030 §2: after a refused chunk the transaction has failed
                 Reply refusal = MessageChecks.refusal(chunk.buffer(), s.settings);
+                s.refused(refusal, null, null, null);
                 s.resetTransaction();
                 return s.send(refusal);
             }
@@ -95,6 +98,7 @@ final class MessageIntake {
         Reply refusal = buffer.size() > s.maxMessageSize() ? Replies.MESSAGE_TOO_BIG
                 : MessageChecks.refusal(buffer, s.settings);
         if (refusal != null) {
+            s.refused(refusal, null, null, null);
             s.resetTransaction();
             return s.send(refusal);
         }
@@ -104,6 +108,7 @@ final class MessageIntake {
         byte[] message = buffer.bytes();
         Reply fromRefusal = MessageChecks.fromRefusal(message, s.settings.rules(), s.identity);
         if (fromRefusal != null) {
+            s.refused(tx, fromRefusal, HEADER_FROM_RULE, null, null);
             buffer.release();
             return s.send(fromRefusal);
         }

@@ -25,6 +25,8 @@ final class SessionState {
     final String clientAddress;
     /** This client's share of the process-wide memory budget (its address, or its IPv6 /64). */
     final MemoryAccount memory;
+    /** Where refusals are reported (the events topic, through the connection). */
+    final SessionEvents events;
     final List<String> queuedIds = new ArrayList<>();
     State state = State.CONNECTED;
     boolean tls;
@@ -34,8 +36,9 @@ final class SessionState {
     Transaction transaction;
     int errors;
 
-    SessionState(SessionSettings settings, Listener listener, String clientAddress) {
+    SessionState(SessionSettings settings, Listener listener, String clientAddress, SessionEvents events) {
         this.settings = settings;
+        this.events = events;
         this.listener = listener;
         this.clientAddress = clientAddress;
         this.memory = settings.memory().forClient(ClientKey.of(clientAddress));
@@ -51,6 +54,23 @@ final class SessionState {
             transaction.release();
             transaction = null;
         }
+    }
+
+    /**
+     * Reports a refusal of the dialogue (sender, recipient, message) with the open transaction's queue id, if any.
+     *
+     * @param sender     the sender as given, or null to take the open transaction's
+     * @param recipients the refused recipient(s), or null for the open transaction's
+     */
+    void refused(Reply reply, String rule, String sender, List<String> recipients) {
+        refused(transaction, reply, rule, sender, recipients);
+    }
+
+    /** The same for a transaction that has already left the session (its message was refused after the fact). */
+    void refused(Transaction open, Reply reply, String rule, String sender, List<String> recipients) {
+        events.refused(open == null ? null : open.messageId, sender != null ? sender : open == null ? null
+                        : open.mailFrom, recipients != null ? recipients : open == null ? List.of()
+                        : open.recipients.stream().map(Object::toString).toList(), reply, rule, identity);
     }
 
     Action send(Reply reply) {

@@ -42,7 +42,12 @@ public final class SmtpSession {
     private AuthExchange auth;
 
     public SmtpSession(SessionSettings settings, Listener listener, String clientAddress) {
-        this.s = new SessionState(settings, listener, clientAddress);
+        this(settings, listener, clientAddress, SessionEvents.NONE);
+    }
+
+    /** @param events where the session reports what it refuses (see {@link SessionEvents}) */
+    public SmtpSession(SessionSettings settings, Listener listener, String clientAddress, SessionEvents events) {
+        this.s = new SessionState(settings, listener, clientAddress, events);
         this.envelope = new EnvelopeCommands(s);
         this.intake = new MessageIntake(s);
     }
