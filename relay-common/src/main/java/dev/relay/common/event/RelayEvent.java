@@ -52,6 +52,7 @@ public record RelayEvent(String type, String messageId, long at, String service,
      * the client's address, the listener (submission, smtps, relay), the size in bytes, the number of recipients
      * and the TLS protocol of the session (null when plain text).
      */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Submission(String identity, String client, String listener, Long size, Integer recipientCount,
                              String tls) {
     }
@@ -61,6 +62,7 @@ public record RelayEvent(String type, String messageId, long at, String service,
      * {@code source} table|dane|mta-sts|default|route, {@code dane} verified|failed|no-tlsa|insecure|lookup-failed
      * (null when DANE was not considered).
      */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
     public record TlsPolicy(String policy, String source, String dane) {
     }
 
