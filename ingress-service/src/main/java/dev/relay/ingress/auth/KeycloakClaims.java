@@ -7,13 +7,17 @@ import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Maps the claims of a Keycloak access token to an {@link Identity}: {@code preferred_username}, {@code sub},
  * {@code email}, {@code realm_access.roles}, {@code groups} and {@code smtp_senders} (the last two from the
- * relay-ingress client's protocol mappers, see deploy/keycloak/README.md). The one place that knows these names,
- * for password grants and bearer tokens alike.
+ * relay-ingress client's protocol mappers, see deploy/keycloak/README.md) and {@code organization} (the aliases of
+ * the user's Keycloak organisations, from the realm's {@code organization} client scope: a list of aliases, or an
+ * object keyed by alias when the mapper is set to JSON). The one place that knows these names, for password grants
+ * and bearer tokens alike. Organisations get their verified domains later, from {@link OrganizationDomains}.
  *
  * <p>Sender identities come only from data the user cannot change: {@code smtp_senders} is an admin-only
  * attribute of the realm's user profile, and {@code email} becomes {@link Identity#email()} only when
@@ -23,6 +27,9 @@ import java.util.List;
  */
 final class KeycloakClaims {
 
+    /** Bound on the organisations taken from one token (a user in more is a configuration problem). */
+    static final int MAX_ORGANIZATIONS = 50;
+
     private KeycloakClaims() {
     }
 
@@ -30,7 +37,16 @@ final class KeycloakClaims {
         JsonObject realmAccess = claims.getValue("realm_access") instanceof JsonObject access ? access : new JsonObject();
         return new Identity(text(claims.getValue("preferred_username")), text(claims.getValue("sub")),
                 verifiedEmail(claims), strings(realmAccess.getValue("roles")), strings(claims.getValue("groups")),
-                strings(claims.getValue("smtp_senders")));
+                strings(claims.getValue("smtp_senders")), null, organizations(claims.getValue("organization")));
+    }
+
+    /** Organisation aliases (at most {@link #MAX_ORGANIZATIONS}), each without domains yet. */
+    static Map<String, List<String>> organizations(Object claim) {
+        List<String> aliases = claim instanceof JsonObject object ? new ArrayList<>(object.fieldNames())
+                : strings(claim);
+        Map<String, List<String>> out = new LinkedHashMap<>();
+        aliases.stream().filter(a -> !a.isBlank()).limit(MAX_ORGANIZATIONS).forEach(a -> out.put(a, List.of()));
+        return out;
     }
 
     /**
