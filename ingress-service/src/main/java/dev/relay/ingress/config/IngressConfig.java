@@ -184,9 +184,10 @@ public interface IngressConfig {
 
         /**
          * The clients ({@code azp}) whose access tokens XOAUTH2/OAUTHBEARER accept: a token another client obtained
-         * (which may carry our audience through a mapper) is refused.
+         * (which may carry our audience through a mapper) is refused. {@code relay-mail} is the realm's public
+         * client for people who get their token with the device flow (MFA, federated logins).
          */
-        @WithDefault("relay-ingress")
+        @WithDefault("relay-ingress,relay-mail")
         java.util.List<String> authorizedParties();
     }
 
