@@ -4,10 +4,10 @@
     python3 deploy/kubernetes/generate-realm-import.py      # from the repository root, after editing the realm
 
 Writes
-  base/keycloak/realm-import.yaml          the realm WITHOUT users, display name "Relay"; client secrets become ${<CLIENT>_CLIENT_SECRET}
+  base/keycloak/realm-import.yaml          the realm WITHOUT people (service accounts only) and organisations, display name "Relay"; client secrets become ${<CLIENT>_CLIENT_SECRET}
                                            placeholders that the Keycloak operator fills from the Secret
                                            relay-keycloak-clients (key = client id)
-  overlays/dev/realm-import-demo-users.yaml   a patch adding the demo users and the JSON's display name (dev only)
+  overlays/dev/realm-import-demo-users.yaml   a patch adding the demo users, the demo organisation and the JSON's display name (dev only)
 
 JSON is valid YAML, so the realm is embedded as indented JSON: no YAML library needed, and the result is
 deterministic. RealmImportTest (deploy module) fails when these files no longer match the realm JSON.
@@ -36,6 +36,12 @@ def indented_json(value, spaces):
 def main():
     realm = json.loads(REALM_JSON.read_text(encoding="utf-8"))
     users = realm.pop("users", [])
+    # service-account users carry the roles of their clients (e.g. relay-organizations' manage-realm): production
+    # needs them; people are demo data. The demo organisation (its member is a demo user) is demo data too.
+    service_accounts = [u for u in users if "serviceAccountClientId" in u]
+    if service_accounts:
+        realm["users"] = service_accounts
+    organizations = realm.pop("organizations", None)
     # the JSON's display name warns that it is a development realm; that stays true only for the dev overlay
     dev_display_name = realm.get("displayName")
     realm["displayName"] = PRODUCTION_DISPLAY_NAME
@@ -68,7 +74,8 @@ def main():
         + "spec:\n"
         + "  realm:\n"
         + "    displayName: " + json.dumps(dev_display_name) + "\n"
-        + "    users:\n" + indented_json(users, 6) + "\n",
+        + "    users:\n" + indented_json(users, 6) + "\n"
+        + ("    organizations:\n" + indented_json(organizations, 6) + "\n" if organizations else ""),
         encoding="utf-8")
 
 
