@@ -19,7 +19,10 @@ final class Grants {
         if (grant.role() != null) {
             return identity.hasRole(grant.role());
         }
-        return grant.group() != null ? identity.inGroup(grant.group()) : identity.inOrganization(grant.organization());
+        if (grant.group() != null) {
+            return identity.inGroup(grant.group());
+        }
+        return grant.organization() != null && identity.inOrganization(grant.organization());
     }
 
     /**
