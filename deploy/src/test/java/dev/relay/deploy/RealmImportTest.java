@@ -29,7 +29,17 @@ class RealmImportTest {
         ObjectNode realm = (ObjectNode) new ObjectMapper().readTree(REALM.toFile());
         JsonNode imported = new YAMLMapper().readTree(BASE.toFile()).path("spec").path("realm");
         ObjectNode expected = realm.deepCopy();
+        ArrayNode serviceAccounts = expected.arrayNode();
+        expected.get("users").forEach(u -> {
+            if (u.has("serviceAccountClientId")) {
+                serviceAccounts.add(u); // the roles of a client's service account: production needs them
+            }
+        });
         expected.remove("users");
+        if (!serviceAccounts.isEmpty()) {
+            expected.set("users", serviceAccounts);
+        }
+        expected.remove("organizations"); // the demo organisation: its member is a demo user
         expected.put("displayName", "Relay");
         for (JsonNode client : (ArrayNode) expected.get("clients")) {
             if (client.has("secret")) {
@@ -46,5 +56,6 @@ class RealmImportTest {
         JsonNode patch = new YAMLMapper().readTree(DEV.toFile()).path("spec").path("realm");
         assertThat(patch.get("users")).as("overlays/dev/realm-import-demo-users.yaml" + HINT).isEqualTo(realm.get("users"));
         assertThat(patch.get("displayName")).isEqualTo(realm.get("displayName"));
+        assertThat(patch.get("organizations")).isEqualTo(realm.get("organizations"));
     }
 }
