@@ -4,12 +4,13 @@
     python3 deploy/kubernetes/generate-realm-import.py      # from the repository root, after editing the realm
 
 Writes
-  base/keycloak/realm-import.yaml          the realm WITHOUT users and demo clients (client id "demo-..."), display name
-                                           "Relay"; client secrets become ${<CLIENT>_CLIENT_SECRET} placeholders that the
-                                           Keycloak operator fills from the Secret relay-keycloak-clients (key = client id)
+  base/keycloak/realm-import.yaml          the realm WITHOUT people (service accounts of its own clients only), demo
+                                           clients (client id "demo-...") and organisations, display name "Relay"; client
+                                           secrets become ${<CLIENT>_CLIENT_SECRET} placeholders that the Keycloak
+                                           operator fills from the Secret relay-keycloak-clients (key = client id)
   overlays/dev/realm-import-demo-users.yaml   a patch adding the demo users, the demo clients (the patch replaces the
                                            whole client list; their secrets are placeholders too, with keys in the dev
-                                           Secret) and the JSON's display name (dev only)
+                                           Secret), the demo organisation and the JSON's display name (dev only)
 
 JSON is valid YAML, so the realm is embedded as indented JSON: no YAML library needed, and the result is
 deterministic. RealmImportTest (deploy module) fails when these files no longer match the realm JSON.
@@ -39,6 +40,14 @@ def indented_json(value, spaces):
 def main():
     realm = json.loads(REALM_JSON.read_text(encoding="utf-8"))
     users = realm.pop("users", [])
+    # service-account users carry the roles of their clients (e.g. relay-organizations' manage-realm): production
+    # needs them; people are demo data. The demo organisation (its member is a demo user) is demo data too.
+    # (the demo applications' service accounts stay with their clients, in the dev overlay)
+    service_accounts = [u for u in users if "serviceAccountClientId" in u
+                        and not u["serviceAccountClientId"].startswith(DEMO_CLIENT_PREFIX)]
+    if service_accounts:
+        realm["users"] = service_accounts
+    organizations = realm.pop("organizations", None)
     # the JSON's display name warns that it is a development realm; that stays true only for the dev overlay
     dev_display_name = realm.get("displayName")
     realm["displayName"] = PRODUCTION_DISPLAY_NAME
@@ -82,7 +91,8 @@ def main():
         + "  realm:\n"
         + "    displayName: " + json.dumps(dev_display_name) + "\n"
         + "    users:\n" + indented_json(users, 6) + "\n"
-        + ("    clients:\n" + indented_json(dev_clients, 6) + "\n" if len(dev_clients) > len(realm["clients"]) else ""),
+        + ("    clients:\n" + indented_json(dev_clients, 6) + "\n" if len(dev_clients) > len(realm["clients"]) else "")
+        + ("    organizations:\n" + indented_json(organizations, 6) + "\n" if organizations else ""),
         encoding="utf-8")
 
 

@@ -84,7 +84,10 @@ class SecretsTest {
         }
         List<Object> users = realmImport.get("spec", "realm", "users");
         if (r.isProduction()) {
-            assertThat(users).as("no demo users in production").isNullOrEmpty();
+            // service accounts only (they hold their clients' roles), no people
+            assertThat(users == null ? List.of() : users).as("no demo users in production")
+                    .allSatisfy(u -> assertThat(((Map<?, ?>) u).containsKey("serviceAccountClientId")).isTrue());
+            assertThat(realmImport.<Object>get("spec", "realm", "organizations")).as("no demo organisation").isNull();
         } else {
             assertThat(users).isNotEmpty();
         }

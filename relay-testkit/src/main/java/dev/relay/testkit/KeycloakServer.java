@@ -199,6 +199,15 @@ public final class KeycloakServer extends LocalServer {
                     .header("Content-Type", "application/x-www-form-urlencoded").header("Cookie", cookies)
                     .POST(HttpRequest.BodyPublishers.ofString("username=" + enc(username) + "&password="
                             + enc(password) + "&credentialId=")).build(), HttpResponse.BodyHandlers.ofString());
+            // a realm with organisations asks for the username first, then for the password on a second page
+            java.util.regex.Matcher second = java.util.regex.Pattern
+                    .compile("id=\"kc-form-login\"[^>]*action=\"([^\"]+)\"").matcher(login.body());
+            if (login.statusCode() == 200 && login.body().contains("name=\"password\"") && second.find()) {
+                login = client.send(HttpRequest.newBuilder(URI.create(second.group(1).replace("&amp;", "&")))
+                        .header("Content-Type", "application/x-www-form-urlencoded").header("Cookie", cookies)
+                        .POST(HttpRequest.BodyPublishers.ofString("username=" + enc(username) + "&password="
+                                + enc(password) + "&credentialId=")).build(), HttpResponse.BodyHandlers.ofString());
+            }
             String location = login.headers().firstValue("Location").orElse("");
             java.util.regex.Matcher code = java.util.regex.Pattern.compile("[?&]code=([^&]+)").matcher(location);
             if (!location.startsWith(redirect) || !code.find()) {

@@ -366,6 +366,8 @@ public final class LocalStack {
                 + nl
                 + "Demo credentials: user demo / password demo-password (sends as demo@example.test)" + nl
                 + "Demo application: client demo-app / secret demo-app-secret (sends as *@apps.example.test)" + nl
+                + "Demo team: organisation demo-team (verified domain team.example.test), member team-member /"
+                + " password team-member-password (sends as any address @team.example.test)" + nl
                 + "Try:" + nl
                 + "  swaks --server 127.0.0.1:2587 --tls --auth PLAIN --auth-user demo --auth-password demo-password"
                 + " --from demo@example.test --to someone@example.net --header 'Subject: hello from Relay'" + nl

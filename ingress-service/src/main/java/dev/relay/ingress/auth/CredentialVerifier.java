@@ -33,18 +33,28 @@ public class CredentialVerifier {
     private final CredentialCache cache;
     private final KeycloakPasswordVerifier passwords;
     private final KeycloakTokenVerifier tokens;
+    private final OrganizationDomains organizations;
     private final java.time.Duration sessionLifetime;
     private final java.util.concurrent.ConcurrentHashMap<String, Future<AuthResult>> inFlight =
             new java.util.concurrent.ConcurrentHashMap<>();
 
     @Inject
     public CredentialVerifier(AuthThrottle throttle, CredentialCache cache, KeycloakPasswordVerifier passwords,
-                              KeycloakTokenVerifier tokens, dev.relay.ingress.config.IngressConfig config) {
-        this(throttle, cache, passwords, tokens, config.auth().sessionLifetime());
+                              KeycloakTokenVerifier tokens, OrganizationDomains organizations,
+                              dev.relay.ingress.config.IngressConfig config) {
+        this(throttle, cache, passwords, tokens, organizations, config.auth().sessionLifetime());
+    }
+
+    /** Without organisation domains (identities keep their organisations' aliases only). */
+    CredentialVerifier(AuthThrottle throttle, CredentialCache cache, KeycloakPasswordVerifier passwords,
+                       KeycloakTokenVerifier tokens, java.time.Duration sessionLifetime) {
+        this(throttle, cache, passwords, tokens, null, sessionLifetime);
     }
 
     CredentialVerifier(AuthThrottle throttle, CredentialCache cache, KeycloakPasswordVerifier passwords,
-                       KeycloakTokenVerifier tokens, java.time.Duration sessionLifetime) {
+                       KeycloakTokenVerifier tokens, OrganizationDomains organizations,
+                       java.time.Duration sessionLifetime) {
+        this.organizations = organizations;
         this.sessionLifetime = sessionLifetime;
         this.throttle = throttle;
         this.cache = cache;
@@ -78,7 +88,7 @@ public class CredentialVerifier {
             return Future.succeededFuture(new AuthResult.Unavailable(THROTTLED));
         }
         // map, not onSuccess: the outcome is recorded before the caller sees it
-        Future<AuthResult> grant = passwords.verify(username, password).map(result -> {
+        Future<AuthResult> grant = passwords.verify(username, password).compose(this::withOrganizations).map(result -> {
             resolve(attempt, result);
             if (result instanceof AuthResult.Success success) {
                 cache.store(username, password, success.identity());
@@ -119,9 +129,14 @@ public class CredentialVerifier {
         if (attempt == null) {
             return Future.succeededFuture(new AuthResult.Unavailable(THROTTLED));
         }
-        return tokens.verify(accessToken).map(result -> {
+        return tokens.verify(accessToken).compose(this::withOrganizations).map(result -> {
             resolve(attempt, result);
             return result;
         });
+    }
+
+    /** The verified domains of the identity's organisations (a success of Keycloak's, before it is cached). */
+    private Future<AuthResult> withOrganizations(AuthResult result) {
+        return organizations == null ? Future.succeededFuture(result) : organizations.complete(result);
     }
 }

@@ -7,15 +7,19 @@ import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Maps the claims of a Keycloak access token to an {@link Identity}: {@code preferred_username}, {@code sub},
  * {@code email}, {@code realm_access.roles}, {@code resource_access.<client>.roles} (as {@code <client>:<role>}),
  * {@code groups} and {@code smtp_senders} (the last two from protocol mappers: the relay-ingress client's for
- * people, the application client's own for applications, see deploy/keycloak/README.md), and for an application's
- * service account its client id ({@code azp}). The one place that knows these names, for password grants,
- * client-credentials grants and bearer tokens alike.
+ * people, the application client's own for applications, see deploy/keycloak/README.md), for an application's
+ * service account its client id ({@code azp}), and {@code organization} (the aliases of the user's Keycloak
+ * organisations, from the realm's {@code organization} client scope: a list of aliases, or an object keyed by alias
+ * when the mapper is set to JSON). The one place that knows these names, for password grants, client-credentials
+ * grants and bearer tokens alike. Organisations get their verified domains later, from {@link OrganizationDomains}.
  *
  * <p>Sender identities come only from data the user cannot change: {@code smtp_senders} is an admin-only
  * attribute of the realm's user profile, and {@code email} becomes {@link Identity#email()} only when
@@ -24,6 +28,9 @@ import java.util.List;
  * so neither the ingress nor the policy service (which reads the identity from the envelope) can bind to it.
  */
 final class KeycloakClaims {
+
+    /** Bound on the organisations taken from one token (a user in more is a configuration problem). */
+    static final int MAX_ORGANIZATIONS = 50;
 
     private KeycloakClaims() {
     }
@@ -37,7 +44,8 @@ final class KeycloakClaims {
         roles.addAll(clientRoles(claims.getValue("resource_access")));
         return new Identity(text(claims.getValue("preferred_username")), text(claims.getValue("sub")),
                 verifiedEmail(claims), roles, strings(claims.getValue("groups")),
-                strings(claims.getValue("smtp_senders")), applicationClient(claims), null);
+                strings(claims.getValue("smtp_senders")), applicationClient(claims),
+                organizations(claims.getValue("organization")));
     }
 
     /**
@@ -69,6 +77,15 @@ final class KeycloakClaims {
                 }
             }
         }
+        return out;
+    }
+
+    /** Organisation aliases (at most {@link #MAX_ORGANIZATIONS}), each without domains yet. */
+    static Map<String, List<String>> organizations(Object claim) {
+        List<String> aliases = claim instanceof JsonObject object ? new ArrayList<>(object.fieldNames())
+                : strings(claim);
+        Map<String, List<String>> out = new LinkedHashMap<>();
+        aliases.stream().filter(a -> !a.isBlank()).limit(MAX_ORGANIZATIONS).forEach(a -> out.put(a, List.of()));
         return out;
     }
 

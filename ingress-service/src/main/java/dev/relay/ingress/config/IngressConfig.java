@@ -32,6 +32,8 @@ public interface IngressConfig {
 
     ProxyProtocol proxyProtocol();
 
+    Organizations organizations();
+
     interface Smtp {
         /** Relay/MX listener (STARTTLS offered, AUTH after TLS). 0 picks a free port (tests). */
         @WithDefault("2525")
@@ -184,9 +186,10 @@ public interface IngressConfig {
 
         /**
          * The clients ({@code azp}) whose access tokens XOAUTH2/OAUTHBEARER accept: a token another client obtained
-         * (which may carry our audience through a mapper) is refused.
+         * (which may carry our audience through a mapper) is refused. {@code relay-mail} is the realm's public
+         * client for people who get their token with the device flow (MFA, federated logins).
          */
-        @WithDefault("relay-ingress")
+        @WithDefault("relay-ingress,relay-mail")
         java.util.List<String> authorizedParties();
 
         /**
@@ -231,6 +234,32 @@ public interface IngressConfig {
          */
         @WithDefault("15m")
         Duration sessionLifetime();
+    }
+
+    /**
+     * Keycloak organisations: their verified domains, read with the admin API by a service account of its own
+     * (ADR 0018) and shared by all AUTHs until {@link #refresh()}.
+     */
+    interface Organizations {
+        /** false: organisations from tokens carry no domains (membership only, for rules naming organisations). */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** Confidential client whose service account may read organisations (realm-management manage-realm). */
+        @WithDefault("relay-organizations")
+        String clientId();
+
+        /** Its secret; set it from the environment (RELAY_INGRESS_ORGANIZATIONS_CLIENT_SECRET). */
+        @WithDefault("relay-organizations-dev-secret")
+        String clientSecret();
+
+        /** How long the organisations and their verified domains are used before they are read again. */
+        @WithDefault("5m")
+        Duration refresh();
+
+        /** At most this many organisations are read (one admin API page); more are logged and ignored. */
+        @WithDefault("1000")
+        int maxOrganizations();
     }
 
     interface ProxyProtocol {

@@ -158,9 +158,12 @@ public class RulesResource {
                          Long size, Boolean smtputf8) {
     }
 
-    /** The identity as Keycloak would vouch for it; null in the request for an unauthenticated client. */
+    /**
+     * The identity as Keycloak would vouch for it; null in the request for an unauthenticated client.
+     * {@code organizations}: Keycloak organisation alias to its verified domains, as the ingress fills them in.
+     */
     public record DryRunIdentity(String username, String email, List<String> roles, List<String> groups,
-                                 List<String> senders) {
+                                 List<String> senders, Map<String, List<String>> organizations) {
     }
 
     public record Verdict(String recipient, String verdict, String rule, String reason, String route) {
@@ -177,7 +180,7 @@ public class RulesResource {
         }
         DryRunIdentity who = request.identity();
         Identity identity = who == null ? null : new Identity(who.username(), "dry-run", who.email(), who.roles(),
-                who.groups(), who.senders());
+                who.groups(), who.senders(), null, who.organizations());
         Envelope envelope = new Envelope(Envelope.VERSION, "dry-run", 0, request.clientAddress(), "dry-run",
                 "dry-run", true, identity, request.mailFrom(), request.recipients(),
                 Boolean.TRUE.equals(request.smtputf8()), "8BITMIME", request.size() == null ? 0 : request.size(),

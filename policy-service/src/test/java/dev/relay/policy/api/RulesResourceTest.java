@@ -239,5 +239,16 @@ class RulesResourceTest {
         HttpResponse<String> anonymous = call("POST", "/dry-run", token, """
                 {"clientAddress":"192.0.2.1","mailFrom":"","recipients":["c@elsewhere.example"]}""");
         assertThat(anonymous.body()).contains("\"rule\":\"default-deny\"");
+
+        // a member of a Keycloak organisation sends as its verified domains, and not as others
+        String member = """
+                {"clientAddress":"192.0.2.1","mailFrom":"%s",
+                 "identity":{"username":"team-member","roles":["smtp-relay"],
+                             "organizations":{"demo-team":["team.example.test"]}},
+                 "recipients":["c@elsewhere.example"]}""";
+        assertThat(call("POST", "/dry-run", token, member.formatted("x@team.example.test")).body())
+                .contains("\"rule\":\"relayRoles[0]\"");
+        assertThat(call("POST", "/dry-run", token, member.formatted("x@other.example.test")).body())
+                .contains("\"rule\":\"sender-not-owned\"");
     }
 }

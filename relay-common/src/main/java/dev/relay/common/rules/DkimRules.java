@@ -38,7 +38,7 @@ public final class DkimRules {
 
     /**
      * The first rule for this message, or empty: one whose domain is the header From's (or a parent of it, with
-     * {@code subdomains}) and whose role or group the identity holds. Rules without role and group apply to every
+     * {@code subdomains}) and whose role, group or organisation the identity holds. Rules without any apply to every
      * sender Relay vouches for; {@code vouched} false (mail received as an MX) never matches.
      */
     public static Optional<Applied> match(List<RuleSet.DkimRule> rules, Identity identity, boolean vouched,
@@ -54,8 +54,8 @@ public final class DkimRules {
             if (!domainMatches) {
                 continue;
             }
-            boolean holder = rule.role() != null ? identity != null && identity.hasRole(rule.role())
-                    : rule.group() == null || (identity != null && identity.inGroup(rule.group()));
+            boolean anyone = rule.role() == null && rule.group() == null && rule.organization() == null;
+            boolean holder = anyone || Grants.selects(identity, rule.role(), rule.group(), rule.organization());
             if (holder) {
                 return Optional.of(new Applied("dkim[" + i + "]", rule));
             }
@@ -81,6 +81,14 @@ public final class DkimRules {
             selectors(rule, at, problems);
             if (rule.role() != null && rule.group() != null) {
                 problems.add(new RuleProblem(at + ".group", "a signing rule names at most one role or one group"));
+            }
+            if (rule.organization() != null && (rule.role() != null || rule.group() != null)) {
+                problems.add(new RuleProblem(at + ".organization",
+                        "a signing rule names at most one role, one group or one organization"));
+            }
+            if (rule.organization() != null
+                    && (rule.organization().isBlank() || !rule.organization().equals(rule.organization().trim()))) {
+                problems.add(new RuleProblem(at + ".organization", "must not be empty or start or end with spaces"));
             }
             if (rule.role() != null && (rule.role().isBlank() || !rule.role().equals(rule.role().trim()))) {
                 problems.add(new RuleProblem(at + ".role", "must not be empty or start or end with spaces"));

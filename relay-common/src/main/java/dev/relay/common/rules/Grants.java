@@ -16,7 +16,30 @@ final class Grants {
         if (identity == null) {
             return false;
         }
-        return grant.role() != null ? identity.hasRole(grant.role()) : identity.inGroup(grant.group());
+        if (grant.role() != null) {
+            return identity.hasRole(grant.role());
+        }
+        if (grant.group() != null) {
+            return identity.inGroup(grant.group());
+        }
+        return grant.organization() != null && identity.inOrganization(grant.organization());
+    }
+
+    /**
+     * Whether the identity is selected by a rule's optional role, group and organisation (at most one set, checked
+     * by the validator): a rule naming none selects every authenticated identity.
+     */
+    static boolean selects(Identity identity, String role, String group, String organization) {
+        if (identity == null) {
+            return false;
+        }
+        if (role != null) {
+            return identity.hasRole(role);
+        }
+        if (group != null) {
+            return identity.inGroup(group);
+        }
+        return organization == null || identity.inOrganization(organization);
     }
 
     /** First pattern ({@code local@domain}, {@code @domain} or {@code domain}) matching, as its rule path. */

@@ -33,6 +33,7 @@ public final class RateLimitValidator {
             }
             names(rule.roles(), at + ".roles", problems);
             names(rule.groups(), at + ".groups", problems);
+            names(rule.organizations(), at + ".organizations", problems);
             quota(rule.messages(), at + ".messages", problems);
             quota(rule.recipients(), at + ".recipients", problems);
             if (rule.messages().isEmpty() && rule.recipients().isEmpty()) {

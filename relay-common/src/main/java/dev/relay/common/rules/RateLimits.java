@@ -106,13 +106,14 @@ public final class RateLimits {
     }
 
     private static boolean inScope(RateLimitRule rule, Identity identity) {
-        if (rule.roles().isEmpty() && rule.groups().isEmpty()) {
+        if (rule.roles().isEmpty() && rule.groups().isEmpty() && rule.organizations().isEmpty()) {
             return true;
         }
         if (identity == null) {
             return false;
         }
         return rule.roles().stream().anyMatch(identity::hasRole)
-                || rule.groups().stream().anyMatch(g -> identity.inGroup(g));
+                || rule.groups().stream().anyMatch(g -> identity.inGroup(g))
+                || rule.organizations().stream().anyMatch(identity::inOrganization);
     }
 }

@@ -25,7 +25,7 @@ import java.util.Map;
  *   "grants": [ {"role": "apps", "senders": ["@apps.example.test"],
  *                "headerFrom": "free", "nullSender": true,     // default: header From bound, no MAIL FROM:<>
  *                "recipients": {"allow": ["@partner.example"], "deny": []},
- *                "limits": {"maxRecipients": 500}} ],               // or "group": "/path" instead of "role"
+ *                "limits": {"maxRecipients": 500}} ],  // or "group": "/path", "organization": "alias"
  *   "routes": [ {"domain": "partner.example", "nextHop": "mx.partner.example:25", "tls": "required"},
  *               {"domain": "*.corp.example", "nextHop": "gw.corp.example:25", "tls": "verify"} ],
  *   "smarthost": {"nextHop": "smarthost.example:587", "tls": "verify", "auth": "provider"},  // credential name
@@ -139,7 +139,8 @@ public record RuleSet(Integer version, List<String> localDomains, List<String> t
     }
 
     /**
-     * What holders of one realm role or one group (exactly one of the two) may additionally do.
+     * What holders of one realm role, members of one group or members of one Keycloak organisation (by alias;
+     * exactly one of the three) may additionally do.
      *
      * @param headerFrom {@code bound} (absent: the default) or {@code free}: whether every address of the header
      *                   {@code From:} of their authenticated submissions must be one they may use as MAIL FROM
@@ -150,7 +151,7 @@ public record RuleSet(Integer version, List<String> localDomains, List<String> t
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Grant(String role, String group, List<String> senders, RecipientLists recipients, Limits limits,
-                        String headerFrom, Boolean nullSender) {
+                        String headerFrom, Boolean nullSender, String organization) {
         public static final String HEADER_FROM_BOUND = "bound";
         public static final String HEADER_FROM_FREE = "free";
 
@@ -158,6 +159,12 @@ public record RuleSet(Integer version, List<String> localDomains, List<String> t
             senders = list(senders);
             recipients = recipients == null ? RecipientLists.EMPTY : recipients;
             limits = limits == null ? Limits.NONE : limits;
+        }
+
+        /** A grant for a role or group. */
+        public Grant(String role, String group, List<String> senders, RecipientLists recipients, Limits limits,
+                     String headerFrom, Boolean nullSender) {
+            this(role, group, senders, recipients, limits, headerFrom, nullSender, null);
         }
 
         /** A grant without sender-binding settings (header From bound, no null sender). */
@@ -266,8 +273,9 @@ public record RuleSet(Integer version, List<String> localDomains, List<String> t
      * @param subdomains       true: also a From in a subdomain of {@code domain} (still signed as {@code domain})
      * @param selector         the selector to sign with (key file {@code <keys-dir>/<domain>/<selector>.pem})
      * @param selectors        instead of {@code selector}: two selectors, one signature each (e.g. RSA and Ed25519)
-     * @param role             only for holders of this realm role (at most one of role and group)
+     * @param role             only for holders of this realm role (at most one of role, group and organization)
      * @param group            only for members of this group
+     * @param organization     only for members of this Keycloak organisation (alias): DKIM keys per organisation
      * @param headers          the header fields to sign instead of the default list (must contain From)
      * @param canonicalization {@code relaxed/relaxed} (default), {@code relaxed/simple}, {@code simple/relaxed} or
      *                         {@code simple/simple}
@@ -275,10 +283,17 @@ public record RuleSet(Integer version, List<String> localDomains, List<String> t
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record DkimRule(String domain, Boolean subdomains, String selector, List<String> selectors, String role,
-                           String group, List<String> headers, String canonicalization, String expire) {
+                           String group, List<String> headers, String canonicalization, String expire,
+                           String organization) {
         public DkimRule {
             selectors = selectors == null ? null : Collections.unmodifiableList(new ArrayList<>(selectors));
             headers = headers == null ? null : Collections.unmodifiableList(new ArrayList<>(headers));
+        }
+
+        /** A rule selecting by role or group only. */
+        public DkimRule(String domain, Boolean subdomains, String selector, List<String> selectors, String role,
+                        String group, List<String> headers, String canonicalization, String expire) {
+            this(domain, subdomains, selector, selectors, role, group, headers, canonicalization, expire, null);
         }
 
         /** The selectors to sign with: {@code selector}, or the {@code selectors} list. */

@@ -88,7 +88,11 @@ public final class RuleSetValidator {
         }
         boolean role = grant.role() != null && !grant.role().isBlank();
         boolean group = grant.group() != null && !grant.group().isBlank();
-        if (role == group) {
+        boolean organization = grant.organization() != null && !grant.organization().isBlank();
+        if (organization && (role || group)) {
+            problems.add(new RuleProblem(at + ".organization",
+                    "a grant names exactly one role, one group or one organization"));
+        } else if (!organization && role == group) {
             problems.add(new RuleProblem(at + (role ? ".group" : ".role"),
                     "a grant names exactly one role or one group"));
         }
