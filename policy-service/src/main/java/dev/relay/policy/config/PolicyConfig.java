@@ -169,8 +169,11 @@ public interface PolicyConfig {
         @WithDefault("5s")
         java.time.Duration peerTimeout();
 
-        /** Where the store's RocksDB files live (a writable volume; rebuilt from the changelog when lost). */
-        @WithDefault("/tmp/relay-trace")
-        String stateDir();
+        /**
+         * Where the store's RocksDB files live: a writable volume of this instance alone; kept across restarts it
+         * spares most of the changelog restore. Absent: a new directory under the temporary directory per process
+         * (every start restores the store from its changelog).
+         */
+        Optional<String> stateDir();
     }
 }

@@ -4,6 +4,7 @@ import dev.relay.policy.config.PolicyConfig;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Singleton;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
@@ -22,8 +23,9 @@ public class TraceTopology {
     /** The store's name (and part of its changelog topic's name). */
     public static final String STORE = "relay-trace-store";
 
+    /** Not a normal-scoped bean: Kafka Streams reads the topology's fields, which a client proxy would not have. */
     @Produces
-    @ApplicationScoped
+    @Singleton
     Topology topology(PolicyConfig config, MeterRegistry metrics) {
         PolicyConfig.TraceSettings trace = config.trace();
         TraceProcessor.TraceSettingsView view = new TraceProcessor.TraceSettingsView(trace.retention(),
