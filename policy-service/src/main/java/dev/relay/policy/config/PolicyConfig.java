@@ -170,6 +170,13 @@ public interface PolicyConfig {
         java.time.Duration peerTimeout();
 
         /**
+         * {@code host:port} at which the other policy instances reach this one's HTTP API (Kafka Streams'
+         * {@code application.server}; in Kubernetes the pod IP from the downward API). Absent: this instance is
+         * taken to be alone and answers every trace question from its own part of the store.
+         */
+        Optional<String> endpoint();
+
+        /**
          * Where the store's RocksDB files live: a writable volume of this instance alone; kept across restarts it
          * spares most of the changelog restore. Absent: a new directory under the temporary directory per process
          * (every start restores the store from its changelog).

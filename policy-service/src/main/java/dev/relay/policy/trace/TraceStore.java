@@ -1,5 +1,6 @@
 package dev.relay.policy.trace;
 
+import dev.relay.policy.config.PolicyConfig;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyQueryMetadata;
@@ -10,7 +11,6 @@ import org.apache.kafka.streams.state.HostInfo;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import java.util.ArrayList;
@@ -21,7 +21,7 @@ import java.util.PriorityQueue;
 /**
  * Interactive queries of the trace store: this instance's part of it, and where the rest lives. Each policy
  * instance holds the traces of the events-topic partitions Kafka Streams assigned to it; an instance names itself
- * with {@code quarkus.kafka-streams.application-server} ({@code host:port} of its HTTP API, in Kubernetes the pod
+ * with {@code relay.policy.trace.endpoint} (Kafka Streams' {@code application.server}) ({@code host:port} of its HTTP API, in Kubernetes the pod
  * IP), and Kafka Streams tells every instance which one holds which key. Without that setting the instance is
  * taken to be alone (development, tests): everything is answered locally.
  */
@@ -38,10 +38,9 @@ public class TraceStore {
     private final KafkaStreams streams;
     private final Optional<HostInfo> self;
 
-    public TraceStore(KafkaStreams streams,
-                      @ConfigProperty(name = "quarkus.kafka-streams.application-server") Optional<String> server) {
+    public TraceStore(KafkaStreams streams, PolicyConfig config) {
         this.streams = streams;
-        this.self = server.filter(s -> !s.isBlank()).map(HostInfo::buildFromEndpoint);
+        this.self = config.trace().endpoint().filter(s -> !s.isBlank()).map(HostInfo::buildFromEndpoint);
     }
 
     /** The trace of a message in this instance's part of the store. */
