@@ -92,9 +92,23 @@ class TraceIT {
                     awaitStatus(port, id, "delivered", token);
                 }
             }
-            // each search through either instance finds every message (it asks the other instance for its part)
+            // each trace is held by exactly one instance (scope=local), and each instance holds some: the other
+            // instance's answers above came from it
             Set<String> all = new HashSet<>(more);
             all.addAll(List.of(delivered, retried, bounced));
+            Map<Integer, Integer> held = new java.util.HashMap<>();
+            for (String id : all) {
+                int holders = 0;
+                for (int port : policyPorts) {
+                    if (get(port, "/" + id + "?scope=local", token).statusCode() == 200) {
+                        holders++;
+                        held.merge(port, 1, Integer::sum);
+                    }
+                }
+                assertThat(holders).as("instances holding " + id).isEqualTo(1);
+            }
+            assertThat(held).as("traces held per instance").hasSize(2);
+            // each search through either instance finds every message (it asks the other instance for its part)
             for (int port : policyPorts) {
                 List<String> found = new ArrayList<>();
                 String cursor = null;
