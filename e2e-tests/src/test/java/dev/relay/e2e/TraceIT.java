@@ -45,10 +45,10 @@ class TraceIT {
             relay.createTopics();
             AtomicInteger retriedRcpts = new AtomicInteger();
             capture.setRcptReply(recipient -> {
-                if (recipient.contains("gone@")) {
+                if (recipient.contains("gone-")) {
                     return "550 5.1.1 no such user";
                 }
-                if (recipient.contains("later@") && retriedRcpts.getAndIncrement() == 0) {
+                if (recipient.contains("later-") && retriedRcpts.getAndIncrement() == 0) {
                     return "451 4.3.0 try again later";
                 }
                 return null;
@@ -69,9 +69,10 @@ class TraceIT {
                 instance.awaitReady(Duration.ofSeconds(120));
             }
 
-            String delivered = send(relayPort, "ok@remote.example");
-            String retried = send(relayPort, "later@remote.example");
-            String bounced = send(relayPort, "gone@remote.example");
+            // addresses of this run: the suppression list of the shared broker remembers earlier runs' bounces
+            String delivered = send(relayPort, "ok-" + relay.run + "@remote.example");
+            String retried = send(relayPort, "later-" + relay.run + "@remote.example");
+            String bounced = send(relayPort, "gone-" + relay.run + "@remote.example");
             // more messages, so that both instances hold some
             List<String> more = new ArrayList<>();
             for (int i = 0; i < 6; i++) {
