@@ -41,6 +41,10 @@ class EnvironmentKeysTest {
         SemanticChecksTest.assertNewProblem(dev, SemanticChecks::envKeys,
                 m -> SemanticChecksTest.container(m, "relay-policy").putArray("envFrom").addObject().putObject("configMapRef")
                         .put("name", "x"), "envFrom hides which keys are set");
+        // a helper variable counts only when another variable of the container references it as $(NAME)
+        SemanticChecksTest.assertNewProblem(dev, SemanticChecks::envKeys,
+                m -> SemanticChecksTest.setEnv(m, "relay-policy", "POD_NAME", "x"),
+                "Deployment relay-policy env POD_NAME: sets no configuration key that policy-service reads");
         List<String> before = SemanticChecks.envKeys(dev);
         assertThat(SemanticChecks.envKeys(dev.doctored(m -> {
             SemanticChecksTest.setEnv(m, "relay-delivery", "JAVA_OPTS_APPEND", "-XX:MaxRAMPercentage=70");

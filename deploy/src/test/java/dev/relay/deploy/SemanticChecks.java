@@ -458,9 +458,14 @@ final class SemanticChecks {
                 if (!c.path("envFrom").isEmpty()) {
                     problems.add("Deployment " + deployment + " container " + c.path("name").asText() + ": envFrom hides which keys are set");
                 }
+                // a variable that only feeds others of the container through Kubernetes' $(NAME) expansion (e.g. the
+                // pod IP from the downward API) is read by Kubernetes, not by the service
+                String values = java.util.stream.StreamSupport.stream(c.path("env").spliterator(), false)
+                        .map(e -> e.path("value").asText("")).collect(java.util.stream.Collectors.joining("\n"));
                 for (JsonNode e : c.path("env")) {
                     String name = e.path("name").asText();
-                    if (module.keyOf(name).isEmpty() && !module.imageEnvironment().contains(name)) {
+                    boolean referenced = values.contains("$(" + name + ")");
+                    if (!referenced && module.keyOf(name).isEmpty() && !module.imageEnvironment().contains(name)) {
                         problems.add("Deployment " + deployment + " env " + name + ": sets no configuration key that "
                                 + module.dir.getFileName() + " reads, and no variable of its image");
                     }

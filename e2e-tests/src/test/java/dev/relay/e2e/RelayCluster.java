@@ -42,6 +42,8 @@ final class RelayCluster implements AutoCloseable {
     final String policyGroup = run + "-policy";
     final String deliveryGroup = run + "-delivery";
     final String retryGroup = run + "-delivery-retry";
+    /** The policy's trace store (docs/adr/0020): Kafka Streams application id of this run. */
+    final String traceApplication = run + "-trace";
 
     private final String bootstrap;
     private final String keycloakUrl;
@@ -122,6 +124,8 @@ final class RelayCluster implements AutoCloseable {
         env.put("RELAY_LIMITS_USAGE_TOPIC", usage);
         env.put("RELAY_POLICY_TOPICS_HELD", held);
         env.put("RELAY_POLICY_LIMITS_HELD_GROUP", heldGroup);
+        // the message trace's Kafka Streams application of this run (its group and changelog topic)
+        env.put("QUARKUS_KAFKA_STREAMS_APPLICATION_ID", traceApplication);
         return env;
     }
 

@@ -144,4 +144,43 @@ public interface PolicyConfig {
         @WithDefault("100")
         int maxPageSize();
     }
+
+    /** The message trace ({@code /api/messages}, docs/adr/0020): a Kafka Streams state store fed by the events. */
+    TraceSettings trace();
+
+    interface TraceSettings {
+        /** How long a trace is kept after its latest event; older events are not taken in at all. */
+        @WithDefault("7d")
+        java.time.Duration retention();
+
+        /** How often each instance removes its traces older than the retention. */
+        @WithDefault("1m")
+        java.time.Duration purgeInterval();
+
+        /** Events kept per message; later ones are counted (the trace says how many) but not kept. */
+        @WithDefault("100")
+        int maxEvents();
+
+        /** The largest page {@code GET /api/messages} answers. */
+        @WithDefault("100")
+        int maxPageSize();
+
+        /** How long a request waits for another policy instance that owns a trace or takes part in a search. */
+        @WithDefault("5s")
+        java.time.Duration peerTimeout();
+
+        /**
+         * {@code host:port} at which the other policy instances reach this one's HTTP API (Kafka Streams'
+         * {@code application.server}; in Kubernetes the pod IP from the downward API). Absent: this instance is
+         * taken to be alone and answers every trace question from its own part of the store.
+         */
+        Optional<String> endpoint();
+
+        /**
+         * Where the store's RocksDB files live: a writable volume of this instance alone; kept across restarts it
+         * spares most of the changelog restore. Absent: a new directory under the temporary directory per process
+         * (every start restores the store from its changelog).
+         */
+        Optional<String> stateDir();
+    }
 }

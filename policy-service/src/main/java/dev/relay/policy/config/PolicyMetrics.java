@@ -43,15 +43,26 @@ public class PolicyMetrics {
 
     /** The held backlog: records on the held topic the releasers have not committed (cluster-wide). */
     public void heldBacklog(java.util.function.Supplier<Number> backlog) {
+        removeStale("relay.policy.held.messages");
         io.micrometer.core.instrument.Gauge.builder("relay.policy.held.messages", backlog)
                 .description("messages held by a rate limit, not yet released").register(registry);
     }
 
     /** The revision (rules-topic offset; -1 = the configured seed) of the rule set in force on this instance. */
     public void rulesRevision(java.util.function.LongSupplier revision) {
+        removeStale("relay.rules.revision");
         io.micrometer.core.instrument.Gauge.builder("relay.rules.revision", revision::getAsLong)
                 .description("offset in the rules topic of the rule set in force; -1 while the configured seed is")
                 .register(registry);
+    }
+
+    /**
+     * Removes a gauge an earlier start registered under this name: a registry can outlive the beans whose values a
+     * gauge reads (an application restarted in the same JVM, as the tests do once Kafka Streams runs beside it),
+     * and Micrometer would keep the first gauge, reading a stopped instance, and ignore the new one.
+     */
+    private void removeStale(String name) {
+        registry.find(name).meters().forEach(registry::remove);
     }
 
     /** Time to evaluate one message against the rules (the engine only, not the Kafka round trips). */

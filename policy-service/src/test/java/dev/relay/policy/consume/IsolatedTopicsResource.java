@@ -41,7 +41,11 @@ public class IsolatedTopicsResource implements QuarkusTestResourceLifecycleManag
                 Map.entry("relay.policy.limits.held-group", PREFIX + "held-group"),
                 Map.entry("relay.policy.limits.recheck", "1s"),
                 // DKIM keys of this run (tests write them and call DkimKeys.reload())
-                Map.entry("relay.policy.dkim.keys-dir", KEYS_DIR.toString()));
+                Map.entry("relay.policy.dkim.keys-dir", KEYS_DIR.toString()),
+                // the trace's Kafka Streams application of this run: its own group, changelog and state
+                Map.entry("quarkus.kafka-streams.application-id", PREFIX + "trace"),
+                Map.entry("relay.policy.trace.state-dir", java.nio.file.Path.of("target", PREFIX + "trace-state")
+                        .toAbsolutePath().toString()));
     }
 
     @Override
