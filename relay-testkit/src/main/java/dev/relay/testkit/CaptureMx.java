@@ -31,6 +31,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
 
 /**
  * The "capture MX": an SMTP server that accepts every message and keeps it, for tests and local runs. It speaks what a
@@ -39,7 +41,8 @@ import java.util.function.Supplier;
  * dot-unstuffing, in memory and (if a mail directory is given) as {@code <dir>/<timestamp>-<n>.eml}.
  *
  * <p>Lines end with CRLF only; DATA ends only at CRLF.CRLF. Replies can be overridden per recipient and for the end
- * of data, to script failures.
+ * of data, to script failures. Optionally ({@link #requireStartTlsAndAuthPlain}) it acts as a provider's submission
+ * server: STARTTLS offered, AUTH PLAIN offered only after TLS, MAIL refused until AUTH succeeded.
  */
 public final class CaptureMx implements AutoCloseable {
 
@@ -65,6 +68,11 @@ public final class CaptureMx implements AutoCloseable {
     private volatile boolean offerDsn;
     private final AtomicLong accepted = new AtomicLong();
     private final List<String> rcptArguments = new ArrayList<>();
+    private volatile SSLContext startTls;
+    private volatile String authUser;
+    private volatile String authPassword;
+    private final AtomicLong authSuccesses = new AtomicLong();
+    private final AtomicLong authFailures = new AtomicLong();
 
     private CaptureMx(InetAddress bind, int port, Path mailDir, boolean keepInMemory) throws IOException {
         this.mailDir = mailDir == null ? null : mailDir.toAbsolutePath().normalize();
@@ -165,6 +173,27 @@ public final class CaptureMx implements AutoCloseable {
         this.offerDsn = offer;
     }
 
+    /**
+     * From now on act as a submission server: offer STARTTLS (with {@code tls}), offer AUTH PLAIN only after it, and
+     * refuse MAIL ({@code 530 5.7.0}) until AUTH PLAIN succeeded with exactly this user and password (a wrong one
+     * gets {@code 535 5.7.8}). Messages received therefore all came through an authenticated session.
+     */
+    public void requireStartTlsAndAuthPlain(SSLContext tls, String user, String password) {
+        this.authUser = user;
+        this.authPassword = password;
+        this.startTls = tls;
+    }
+
+    /** Successful AUTH commands since start. */
+    public long authSuccesses() {
+        return authSuccesses.get();
+    }
+
+    /** Refused AUTH commands since start (wrong credentials). */
+    public long authFailures() {
+        return authFailures.get();
+    }
+
     /** TCP connections accepted since start. */
     public long connectionsAccepted() {
         return accepted.get();
@@ -227,6 +256,9 @@ public final class CaptureMx implements AutoCloseable {
         InputStream in = new BufferedInputStream(socket.getInputStream(), 64 * 1024);
         OutputStream out = new BufferedOutputStream(socket.getOutputStream(), 8 * 1024);
         reply(out, "220 " + HOSTNAME + " ESMTP Relay capture MX");
+        SSLContext tls = startTls;
+        boolean secure = false;
+        boolean authenticated = false;
         String helo = null;
         String mailFrom = null;
         List<String> recipients = new ArrayList<>();
@@ -262,6 +294,8 @@ public final class CaptureMx implements AutoCloseable {
                     recipients.clear();
                     reply(out, "250-" + HOSTNAME + " greets " + arg + "\r\n250-PIPELINING\r\n250-8BITMIME\r\n"
                             + "250-SMTPUTF8\r\n250-SIZE " + MAX_SIZE + "\r\n" + (offerDsn ? "250-DSN\r\n" : "")
+                            + (tls != null && !secure ? "250-STARTTLS\r\n" : "")
+                            + (tls != null && secure && !authenticated ? "250-AUTH PLAIN\r\n" : "")
                             + "250 ENHANCEDSTATUSCODES");
                     break;
                 case "HELO":
@@ -274,9 +308,69 @@ public final class CaptureMx implements AutoCloseable {
                     recipients.clear();
                     reply(out, "250 " + HOSTNAME);
                     break;
+                case "STARTTLS":
+                    if (tls == null || secure) {
+                        reply(out, "502 5.5.1 STARTTLS not offered");
+                        break;
+                    }
+                    reply(out, "220 2.0.0 Ready to start TLS");
+                    SSLSocket tlsSocket = (SSLSocket) tls.getSocketFactory().createSocket(socket,
+                            socket.getInetAddress().getHostAddress(), socket.getPort(), true);
+                    tlsSocket.setUseClientMode(false);
+                    tlsSocket.startHandshake();
+                    in = new BufferedInputStream(tlsSocket.getInputStream(), 64 * 1024);
+                    out = new BufferedOutputStream(tlsSocket.getOutputStream(), 8 * 1024);
+                    secure = true;
+                    helo = null;
+                    mailFrom = null;
+                    recipients.clear();
+                    break;
+                case "AUTH": {
+                    if (tls == null || !secure) {
+                        reply(out, tls == null ? "502 5.5.1 AUTH not offered" : "530 5.7.0 Must issue STARTTLS first");
+                        break;
+                    }
+                    if (authenticated) {
+                        reply(out, "503 5.5.1 already authenticated");
+                        break;
+                    }
+                    String[] words = arg.split(" ");
+                    if (!words[0].equalsIgnoreCase("PLAIN")) {
+                        reply(out, "504 5.5.4 only AUTH PLAIN");
+                        break;
+                    }
+                    String response = words.length > 1 ? words[1] : null;
+                    if (response == null) {
+                        reply(out, "334 ");
+                        byte[] next = readLine(in, MAX_COMMAND_LINE);
+                        if (next == null) {
+                            return;
+                        }
+                        response = new String(next, StandardCharsets.US_ASCII).strip();
+                    }
+                    String expected = "\0" + authUser + "\0" + authPassword;
+                    String given;
+                    try {
+                        given = new String(java.util.Base64.getDecoder().decode(response), StandardCharsets.UTF_8);
+                    } catch (IllegalArgumentException e) {
+                        reply(out, "501 5.5.2 not base64");
+                        break;
+                    }
+                    if (given.equals(expected)) {
+                        authenticated = true;
+                        authSuccesses.incrementAndGet();
+                        reply(out, "235 2.7.0 Authentication successful");
+                    } else {
+                        authFailures.incrementAndGet();
+                        reply(out, "535 5.7.8 Error: authentication failed");
+                    }
+                    break;
+                }
                 case "MAIL": {
                     String path = path(arg, "FROM:");
-                    if (path == null) {
+                    if (tls != null && !authenticated) {
+                        reply(out, "530 5.7.0 Authentication required");
+                    } else if (path == null) {
                         reply(out, "501 5.5.4 syntax: MAIL FROM:<address>");
                     } else if (mailFrom != null) {
                         reply(out, "503 5.5.1 nested MAIL command");

@@ -216,6 +216,14 @@ public interface DeliveryConfig {
         /** The compacted topic (key = lower-cased address, tombstone = removal). */
         @WithDefault("relay.suppression.v1")
         String topic();
+
+        /** How often this instance writes tombstones for the expired entries it holds (idempotent across instances). */
+        @WithDefault("1m")
+        Duration sweepPeriod();
+
+        /** Tombstones written per sweep at most (the rest wait for the next sweep). */
+        @WithDefault("1000")
+        int sweepMax();
     }
 
     /**

@@ -39,7 +39,8 @@ import java.util.function.Supplier;
  *   <li>{@code relay.delivery.suppressed}: counter, recipients not attempted because they are on the
  *       suppression list; {@code relay.delivery.suppressions.added}: entries this instance wrote after a hard
  *       bounce; {@code relay.delivery.suppression.entries}: gauge, entries this instance holds;
- *       {@code relay.delivery.suppression.evicted}: entries dropped because the list was full.</li>
+ *       {@code relay.delivery.suppression.evicted}: entries dropped because the list was full;
+ *       {@code relay.delivery.suppression.tombstoned}: tombstones this instance wrote for expired entries.</li>
  *   <li>{@code relay.delivery.success.dsns{action=delivered|relayed}}: counter, success DSNs (NOTIFY=SUCCESS)
  *       acknowledged by Kafka.</li>
  * </ul>
@@ -61,6 +62,7 @@ public class DeliveryMetrics {
     public static final String SUPPRESSIONS_ADDED = "relay.delivery.suppressions.added";
     public static final String SUPPRESSION_ENTRIES = "relay.delivery.suppression.entries";
     public static final String SUPPRESSION_EVICTED = "relay.delivery.suppression.evicted";
+    public static final String SUPPRESSION_TOMBSTONED = "relay.delivery.suppression.tombstoned";
     public static final String SUCCESS_DSNS = "relay.delivery.success.dsns";
     public static final String SUCCESS_DELIVERED = "delivered";
     public static final String SUCCESS_RELAYED = "relayed";
@@ -80,6 +82,7 @@ public class DeliveryMetrics {
     private final Counter dsnSuppressed;
     private final Counter suppressed;
     private final Counter suppressionsAdded;
+    private final Counter suppressionsTombstoned;
     private final Map<String, Counter> successDsns = new ConcurrentHashMap<>();
 
     public DeliveryMetrics(MeterRegistry registry) {
@@ -120,6 +123,9 @@ public class DeliveryMetrics {
                 .register(registry);
         this.suppressionsAdded = Counter.builder(SUPPRESSIONS_ADDED)
                 .description("Suppression entries written after a hard bounce")
+                .register(registry);
+        this.suppressionsTombstoned = Counter.builder(SUPPRESSION_TOMBSTONED)
+                .description("Tombstones written for expired suppression entries")
                 .register(registry);
         for (String action : List.of(SUCCESS_DELIVERED, SUCCESS_RELAYED)) {
             successDsns.put(action, Counter.builder(SUCCESS_DSNS)
@@ -183,6 +189,10 @@ public class DeliveryMetrics {
 
     public void suppressionsAdded(int entries) {
         suppressionsAdded.increment(entries);
+    }
+
+    public void suppressionsTombstoned(int entries) {
+        suppressionsTombstoned.increment(entries);
     }
 
     public void successDsnSent(String action) {

@@ -16,11 +16,22 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
+import dev.relay.common.kafka.KafkaClients;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The suppression list as this delivery worker sees it (docs/adr/0015): it follows the whole compacted topic
@@ -28,7 +39,9 @@ import java.util.Optional;
  * and answers before each attempt whether a recipient is suppressed ({@link #check}). The entries a hard bounce
  * calls for are written by {@link SuppressionWriter} (the emitter cannot be wired this early at start); once
  * acknowledged they are put into this instance's list at once ({@link #added}), so the next message here is
- * checked against them without waiting for the follower.
+ * checked against them without waiting for the follower. Expired entries are held until a
+ * {@link SuppressionSweeper} on this instance has written their tombstones ({@code sweep-period}, at most
+ * {@code sweep-max} per sweep, on its own thread with its own producer, never on an event loop).
  */
 @ApplicationScoped
 public class Suppressions implements SuppressionCheck {
@@ -41,7 +54,11 @@ public class Suppressions implements SuppressionCheck {
     private final Map<String, Object> kafka;
     private final String topic;
     private final Clock clock = Clock.systemUTC();
+    private final Duration sweepPeriod;
+    private final int sweepMax;
     private SuppressionFollower follower;
+    private KafkaProducer<String, byte[]> tombstones;
+    private ScheduledExecutorService sweeps;
 
     @Inject
     public Suppressions(DeliveryConfig config, DeliveryMetrics metrics,
@@ -52,6 +69,8 @@ public class Suppressions implements SuppressionCheck {
         this.metrics = metrics;
         this.kafka = kafka;
         this.topic = s.topic();
+        this.sweepPeriod = s.sweepPeriod();
+        this.sweepMax = s.sweepMax();
         metrics.suppressionList(list::size, list::evicted);
     }
 
@@ -62,15 +81,50 @@ public class Suppressions implements SuppressionCheck {
             return;
         }
         SuppressionTopic.ensure(kafka, topic);
-        follower = new SuppressionFollower(kafka, topic, list, clock).start();
+        follower = new SuppressionFollower(kafka, topic, list, clock, true).start();
         if (!follower.awaitCaughtUp(Duration.ofSeconds(10))) {
             LOG.warnf("suppression topic %s not read within 10s: checking against what is read so far", topic);
         }
         LOG.infof("suppression list: %d entries from %s, hard bounces with %s suppress for %s, at most %d entries",
                 list.size(), topic, policy, policy.ttl(), list.maxEntries());
+        tombstones = new KafkaProducer<>(KafkaClients.durableProducer(kafka), new StringSerializer(),
+                new ByteArraySerializer());
+        SuppressionSweeper sweeper = new SuppressionSweeper(list, this::tombstone, sweepMax, clock);
+        sweeps = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "relay-suppression-sweep");
+            t.setDaemon(true);
+            return t;
+        });
+        long period = Math.max(1, sweepPeriod.toMillis());
+        sweeps.scheduleWithFixedDelay(() -> {
+            try {
+                metrics.suppressionsTombstoned(sweeper.sweep().toCompletableFuture().join());
+            } catch (RuntimeException e) {
+                LOG.warnf("suppression sweep failed (next one in %s): %s", sweepPeriod, e.toString());
+            }
+        }, period, period, TimeUnit.MILLISECONDS);
+    }
+
+    /** One tombstone (null value) for the key, acknowledged by every in-sync replica. */
+    private CompletionStage<Void> tombstone(String key) {
+        CompletableFuture<Void> acked = new CompletableFuture<>();
+        tombstones.send(new ProducerRecord<>(topic, key, null), (meta, failure) -> {
+            if (failure != null) {
+                acked.completeExceptionally(failure);
+            } else {
+                acked.complete(null);
+            }
+        });
+        return acked;
     }
 
     void onStop(@Observes ShutdownEvent event) {
+        if (sweeps != null) {
+            sweeps.shutdownNow();
+        }
+        if (tombstones != null) {
+            tombstones.close(Duration.ofSeconds(5));
+        }
         if (follower != null) {
             follower.close();
         }

@@ -11,7 +11,8 @@ import java.util.Map;
 /**
  * Follows the whole compacted suppression topic ({@link WholeTopic}: every partition from the beginning, no
  * consumer group) into a {@link SuppressionList}: a value adds or replaces its address, a tombstone removes it,
- * expired entries are skipped and pruned. Used by every delivery worker (to check before an attempt) and every
+ * expired entries are skipped and pruned (or, for the
+ * instance that tombstones them, held until it has). Used by every delivery worker (to check before an attempt) and every
  * policy instance (for the admin API). A record that does not decode is logged and skipped: a bad record must not
  * stop the follower.
  */
@@ -24,10 +25,22 @@ public final class SuppressionFollower implements AutoCloseable {
     private final Clock clock;
     private final String topic;
     private final WholeTopic follower;
+    private final boolean keepExpired;
     private Instant lastPrune = Instant.EPOCH;
 
     /** @param kafka client properties (bootstrap servers, security); group and commit settings are overridden */
     public SuppressionFollower(Map<String, Object> kafka, String topic, SuppressionList list, Clock clock) {
+        this(kafka, topic, list, clock, false);
+    }
+
+    /**
+     * @param keepExpired true: expired entries read are held (never pruned here) until the caller removes them,
+     *                    so that it can write their tombstones ({@link SuppressionList#expired},
+     *                    {@link SuppressionList#removeIfSame}); they never suppress ({@link SuppressionList#active})
+     */
+    public SuppressionFollower(Map<String, Object> kafka, String topic, SuppressionList list, Clock clock,
+                               boolean keepExpired) {
+        this.keepExpired = keepExpired;
         this.list = list;
         this.clock = clock;
         this.topic = topic;
@@ -65,7 +78,7 @@ public final class SuppressionFollower implements AutoCloseable {
                 LOG.log(System.Logger.Level.WARNING, "ignoring " + where + ": key and address differ");
                 return;
             }
-            if (entry.activeAt(clock.instant())) {
+            if (keepExpired || entry.activeAt(clock.instant())) {
                 list.put(entry);
             } else {
                 list.remove(key);
@@ -76,6 +89,9 @@ public final class SuppressionFollower implements AutoCloseable {
     }
 
     private void prune() {
+        if (keepExpired) {
+            return;
+        }
         Instant now = clock.instant();
         if (now.isBefore(lastPrune.plus(PRUNE_EVERY))) {
             return;

@@ -72,6 +72,34 @@ public final class SuppressionList {
         return old != null;
     }
 
+    /**
+     * Removes this very entry if it is still the one held for its address (a newer entry for the address stays):
+     * the release of an expired entry once its tombstone is acknowledged. @return whether it was removed
+     */
+    public synchronized boolean removeIfSame(SuppressionEntry entry) {
+        if (!entry.equals(entries.get(entry.address()))) {
+            return false;
+        }
+        entries.remove(entry.address());
+        byUntil.remove(entry);
+        return true;
+    }
+
+    /**
+     * At most {@code max} entries that expired before {@code now}, soonest-expired first, left in place: the ones
+     * a sweep writes tombstones for (bounded work per sweep).
+     */
+    public synchronized List<SuppressionEntry> expired(Instant now, int max) {
+        List<SuppressionEntry> out = new ArrayList<>();
+        for (SuppressionEntry e : byUntil) {
+            if (out.size() >= max || e.activeAt(now)) {
+                break;
+            }
+            out.add(e);
+        }
+        return out;
+    }
+
     /** Forgets every entry that expired before {@code now}. @return how many */
     public synchronized int prune(Instant now) {
         int n = 0;
