@@ -104,6 +104,7 @@ final class RelayCluster implements AutoCloseable {
         env.put("RELAY_INGRESS_SMTP_SUBMISSIONS_PORT", String.valueOf(submissionsPort));
         env.put("RELAY_INGRESS_SMTP_INSTANCES", "1");
         env.put("RELAY_INGRESS_PUBLISH_TOPIC", inbound);
+        env.put("RELAY_INGRESS_EVENTS_TOPIC", events);
         env.put("RELAY_RULES_TRUSTED_NETWORKS", "127.0.0.0/8");
         env.put("RELAY_RULES_TOPIC", rules);
         env.put("RELAY_LIMITS_USAGE_TOPIC", usage);
