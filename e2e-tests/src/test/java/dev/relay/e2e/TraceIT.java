@@ -82,7 +82,9 @@ class TraceIT {
 
             for (int port : policyPorts) {
                 JsonNode one = awaitStatus(port, delivered, "delivered", token);
-                assertThat(types(one)).as(one.toString()).containsSubsequence("routed", "delivered");
+                assertThat(types(one)).as(one.toString()).containsSubsequence("received", "routed", "delivered");
+                assertThat(one.get("sender").asText()).as("from the ingress's received event")
+                        .isEqualTo("app@example.test");
                 JsonNode two = awaitStatus(port, retried, "delivered", token);
                 assertThat(types(two)).as(two.toString()).containsSubsequence("routed", "deferred", "delivered");
                 JsonNode three = awaitStatus(port, bounced, "bounced", token);
