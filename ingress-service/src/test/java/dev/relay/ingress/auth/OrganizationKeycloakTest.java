@@ -166,5 +166,10 @@ class OrganizationKeycloakTest {
         public List<String> authorizedParties() {
             return List.of("relay-ingress", "relay-mail");
         }
+
+        @Override
+        public Duration applicationTokenMaxAge() {
+            return base.applicationTokenMaxAge();
+        }
     }
 }
