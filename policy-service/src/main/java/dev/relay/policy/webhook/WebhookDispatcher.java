@@ -10,6 +10,7 @@ import io.smallrye.common.annotation.Identifier;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -23,6 +24,8 @@ import org.jboss.logging.Logger;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -75,7 +78,7 @@ public class WebhookDispatcher {
         int batch = 20;
         long interval = settings.timeout().toMillis() * 2 * batch + 60_000;
         KafkaConsumer<String, byte[]> events = consumer(settings.group(), "latest", batch, interval);
-        events.subscribe(List.of(config.topics().events()));
+        events.subscribe(List.of(config.topics().events()), new PinStart(events));
         KafkaConsumer<String, byte[]> retries = consumer(settings.retryGroup(), "earliest", batch, interval);
         retries.subscribe(List.of(settings.retryTopic()));
         start("webhook-events", () -> dispatchEvents(events));
@@ -241,6 +244,31 @@ public class WebhookDispatcher {
                 throw new IllegalStateException("interrupted while writing webhook retries", e);
             } catch (Exception e) {
                 throw new IllegalStateException("webhook retries or dead letters not written: " + e, e);
+            }
+        }
+    }
+
+    /**
+     * A group new to a partition starts at its end (a new deployment does not replay a week of events); the start
+     * is committed at once, so that events written before the first one this instance dispatches are not skipped
+     * after a restart.
+     */
+    private record PinStart(KafkaConsumer<String, byte[]> consumer) implements ConsumerRebalanceListener {
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+        }
+
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(new HashSet<>(partitions));
+            Map<TopicPartition, OffsetAndMetadata> start = new HashMap<>();
+            for (TopicPartition partition : partitions) {
+                if (committed.get(partition) == null) {
+                    start.put(partition, new OffsetAndMetadata(consumer.position(partition)));
+                }
+            }
+            if (!start.isEmpty()) {
+                consumer.commitSync(start);
             }
         }
     }
