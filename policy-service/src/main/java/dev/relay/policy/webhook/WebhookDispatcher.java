@@ -144,7 +144,10 @@ public class WebhookDispatcher {
                     }
                     CompletableFuture.allOf(posts.toArray(CompletableFuture[]::new)).join();
                 }
-                awaitAll(written);
+                if (!awaitAll(written)) {
+                    rewind(consumer);
+                    continue;
+                }
                 if (!records.isEmpty()) {
                     consumer.commitSync();
                 }
@@ -182,7 +185,12 @@ public class WebhookDispatcher {
                     }
                     done.put(partition, new OffsetAndMetadata(record.offset() + 1));
                 }
-                awaitAll(written);
+                if (!awaitAll(written)) {
+                    rewind(consumer);
+                    pausedUntil.clear();
+                    consumer.resume(consumer.paused());
+                    continue;
+                }
                 if (!done.isEmpty()) {
                     consumer.commitSync(done);
                 }
@@ -230,8 +238,11 @@ public class WebhookDispatcher {
         }
     }
 
-    /** Waits for the retries and dead letters to be acknowledged; a failure stops the loop before its commit. */
-    private static void awaitAll(List<Future<?>> written) {
+    /**
+     * Waits for the retries and dead letters to be acknowledged; false when one was not written (Kafka down, not
+     * authorised): the caller then commits nothing and takes the batch again.
+     */
+    private static boolean awaitAll(List<Future<?>> written) {
         List<Future<?>> copy;
         synchronized (written) {
             copy = List.copyOf(written);
@@ -241,10 +252,31 @@ public class WebhookDispatcher {
                 sent.get(60, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while writing webhook retries", e);
+                return false;
             } catch (Exception e) {
-                throw new IllegalStateException("webhook retries or dead letters not written: " + e, e);
+                LOG.errorf("webhook retries or dead letters not written (%s): the batch is taken again", e.toString());
+                return false;
             }
+        }
+        return true;
+    }
+
+    /** Back to the committed offsets of every assigned partition, after a pause, so that nothing is skipped. */
+    private void rewind(KafkaConsumer<String, byte[]> consumer) {
+        Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(consumer.assignment());
+        consumer.assignment().forEach(partition -> {
+            OffsetAndMetadata offset = committed.get(partition);
+            if (offset != null) {
+                consumer.seek(partition, offset.offset());
+            } else {
+                consumer.seekToBeginning(List.of(partition));
+            }
+        });
+        try {
+            Thread.sleep(1000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            running = false;
         }
     }
 
