@@ -61,6 +61,9 @@ class KafkaTest {
         // the suppression list is compacted: the latest entry (or tombstone) per address
         assertThat(Topics.topic(r, "relay.suppression.v1").getSpec().getConfig())
                 .containsEntry("cleanup.policy", "compact");
+        // webhook subscriptions are compacted: the latest version (or tombstone) per id
+        assertThat(Topics.topic(r, "relay.webhooks.v1").getSpec().getConfig())
+                .containsEntry("cleanup.policy", "compact");
         // rate limits: usage counts are compacted and outlive the longest window (a day) with a margin; held
         // messages carry whole messages and last as long as inbound ones
         Map<String, Object> usage = Topics.topic(r, "relay.usage.v1").getSpec().getConfig();
@@ -127,7 +130,11 @@ class KafkaTest {
                     "topic relay.rules.v1 Read", "topic relay.rules.v1 Write",
                     "topic relay.usage.v1 Read", "topic relay.usage.v1 Write", "topic relay.held.v1 Read",
                     "topic relay.held.v1 Write", "group relay-policy-held Read",
-                    "topic relay.suppression.v1 Read", "topic relay.suppression.v1 Write"),
+                    "topic relay.suppression.v1 Read", "topic relay.suppression.v1 Write",
+                    "topic relay.webhooks.v1 Read", "topic relay.webhooks.v1 Write",
+                    "topic relay.webhooks.retry.v1 Read", "topic relay.webhooks.retry.v1 Write",
+                    "topic relay.webhooks.dead.v1 Read", "topic relay.webhooks.dead.v1 Write",
+                    "group relay-policy-webhooks Read", "group relay-policy-webhooks-retry Read"),
             "relay-delivery", deliveryGrants());
 
     /** Outbound read (and written: DSNs), the retry tiers read and written, events and dead letters written. */

@@ -183,4 +183,57 @@ public interface PolicyConfig {
          */
         Optional<String> stateDir();
     }
+
+    /** Webhooks (docs/adr/0021): subscriptions on a compacted topic, events POSTed signed, retries through Kafka. */
+    WebhookSettings webhooks();
+
+    interface WebhookSettings {
+        /** Whether this instance dispatches events to the subscriptions (the API works either way). */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** The compacted topic of the subscriptions (key = id, tombstone = deleted); it holds the secrets. */
+        @WithDefault("relay.webhooks.v1")
+        String topic();
+
+        /** Failed POSTs waiting for their next attempt, with attempt count and due time. */
+        @WithDefault("relay.webhooks.retry.v1")
+        String retryTopic();
+
+        /** Events given up on (after max-attempts, or at once on a 4xx other than 429), per subscription. */
+        @WithDefault("relay.webhooks.dead.v1")
+        String deadTopic();
+
+        /** Consumer group of the dispatchers of the events topic (all policy instances share the work). */
+        @WithDefault("relay-policy-webhooks")
+        String group();
+
+        /** Consumer group of the retriers of the retry topic. */
+        @WithDefault("relay-policy-webhooks-retry")
+        String retryGroup();
+
+        /** Subscriptions the cluster may hold; {@code POST /api/webhooks} answers 400 beyond. */
+        @WithDefault("50")
+        int maxSubscriptions();
+
+        /** The longest one POST may take (connect, send, answer), whatever the receiver does. */
+        @WithDefault("10s")
+        java.time.Duration timeout();
+
+        /** Waits before the 2nd, 3rd, ... attempt; the last one repeats for later attempts. */
+        @WithDefault("10s,1m,10m,1h")
+        java.util.List<java.time.Duration> backoff();
+
+        /** Attempts of one event to one subscription (the first included) before it is dead-lettered. */
+        @WithDefault("5")
+        int maxAttempts();
+
+        /** Dead letters kept (and shown by the API) per subscription: the latest ones. */
+        @WithDefault("100")
+        int maxDeadLetters();
+
+        /** Whether http:// URLs are accepted (tests only); otherwise only https://. */
+        @WithDefault("false")
+        boolean allowHttp();
+    }
 }

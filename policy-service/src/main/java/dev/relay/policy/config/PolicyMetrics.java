@@ -107,4 +107,12 @@ public class PolicyMetrics {
         return io.micrometer.core.instrument.MultiGauge.builder("relay.policy.dkim.keys")
                 .description("DKIM signing keys loaded (1 per domain and selector)").register(registry);
     }
+
+    /**
+     * One webhook POST's outcome: {@code delivered}, {@code retry} (failed, scheduled again), {@code dead} (given
+     * up on), {@code dropped} (its subscription was deleted meanwhile).
+     */
+    public void webhookDelivery(String result) {
+        registry.counter("relay.policy.webhook.deliveries", "result", result).increment();
+    }
 }

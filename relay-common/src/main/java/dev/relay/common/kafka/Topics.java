@@ -28,6 +28,12 @@ public final class Topics {
      * domain, value = JSON; 2 days retention (delivery's {@code dev.relay.delivery.tlsrpt}).
      */
     public static final String TLSRPT = "relay.tlsrpt.v1";
+    /** Webhook subscriptions: compacted, key = subscription id, value = JSON with its secret, tombstone = deleted. */
+    public static final String WEBHOOKS = "relay.webhooks.v1";
+    /** Webhook POSTs waiting for another attempt (policy's {@code dev.relay.policy.webhook}). */
+    public static final String WEBHOOKS_RETRY = "relay.webhooks.retry.v1";
+    /** Webhook events given up on, key = subscription id; 7 days retention. */
+    public static final String WEBHOOKS_DEAD = "relay.webhooks.dead.v1";
 
     /** Record header holding the {@link dev.relay.common.envelope.Envelope} as JSON. */
     public static final String ENVELOPE_HEADER = "relay-envelope";
