@@ -3,6 +3,7 @@ package dev.relay.delivery;
 import dev.relay.common.address.AddressParser;
 import dev.relay.common.address.ParsedAddress;
 import dev.relay.common.envelope.Envelope;
+import dev.relay.common.envelope.Route;
 import dev.relay.common.suppression.SuppressionEntry;
 import dev.relay.delivery.mx.Resolution;
 import dev.relay.delivery.mx.RouteResolver;
@@ -32,6 +33,9 @@ import java.util.Optional;
  * <p>Before anything else, a recipient on the suppression list (docs/adr/0015) gets its permanent
  * {@code 550 5.1.1 ... suppressed ...} result without a connection, on every route (MX, static, smarthost, the
  * mailbox route alike).
+ *
+ * <p>A record on the built-in DISCARD route (the synthetic probe's mail, docs/adr/0022) is acknowledged as
+ * delivered ({@code 250 2.0.0}) without any network I/O: no DNS, no connection, nothing left behind.
  */
 @Singleton
 public class HopDeliverer {
@@ -70,6 +74,12 @@ public class HopDeliverer {
         }
         OutboundMessage message = new OutboundMessage(envelope.messageId(), envelope.mailFrom(), List.of(), data,
                 isEightBit(envelope.body()), envelope.smtputf8(), envelope.dsn());
+        if (envelope.route() != null && envelope.route().kind() == Route.Kind.DISCARD) {
+            Diagnostic discarded = Diagnostic.ours(Phase.ROUTE, 250, "2.0.0", "discarded (built-in discard route)");
+            byDomain.values().forEach(rcpts -> rcpts.forEach(r -> results.add(
+                    new RecipientResult(r, DeliveryStatus.DELIVERED, discarded, null))));
+            return Future.succeededFuture(results);
+        }
         List<Future<List<RecipientResult>>> hops = new ArrayList<>();
         for (Map.Entry<String, List<String>> domain : byDomain.entrySet()) {
             hops.add(routes.resolve(domain.getKey(), envelope.route())

@@ -12,7 +12,8 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * Chooses the next hop for a recipient domain: an exact static route, then the closest {@code *.parent} wildcard
+ * Chooses the next hop for a recipient domain: the built-in discard route for {@link Route#DISCARD_DOMAIN} (the
+ * synthetic probe's recipients, docs/adr/0022; nothing overrides it), then an exact static route, then the closest {@code *.parent} wildcard
  * route, then {@link Route.Kind#LOCAL} for a local domain, then the smarthost, otherwise the domain's MX (resolved
  * by the delivery service).
  *
@@ -76,6 +77,9 @@ public final class Router {
 
     public Route route(String domain) {
         String d = domain.toLowerCase(Locale.ROOT);
+        if (d.equals(Route.DISCARD_DOMAIN)) {
+            return Route.discard(d);
+        }
         Hop hop = routes.get(d);
         String parent = d;
         while (hop == null && parent.contains(".")) {

@@ -105,4 +105,15 @@ class RouterTest {
         assertThat(Route.local("example.test").hopKey()).isEqualTo("local:example.test");
         assertThat(Route.local("example.test").hopKey()).isNotEqualTo(Route.mx("example.test").hopKey());
     }
+
+    @Test
+    void shouldRouteTheDiscardDomainToTheBuiltInDiscardRouteWhateverTheRoutesSay() {
+        Router router = new Router(Map.of(Route.DISCARD_DOMAIN, "gw.example:25", "*.invalid", "gw.example:25"),
+                Optional.of("smarthost.example:587"), "required");
+
+        assertThat(router.route("Discard.Relay.INVALID")).isEqualTo(Route.discard(Route.DISCARD_DOMAIN));
+        assertThat(router.route(Route.DISCARD_DOMAIN).hopKey()).isEqualTo("discard:discard.relay.invalid");
+        assertThat(router.route("other.invalid").kind()).as("only the one built-in domain")
+                .isEqualTo(Route.Kind.STATIC);
+    }
 }

@@ -7,11 +7,11 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  *
  * <p>Compatibility: a delivery service that does not know a {@link Kind} cannot decode the envelope and
  * dead-letters the record (it never crash-loops on it). A new kind therefore needs the delivery service upgraded
- * before the policy service that emits it ({@link Kind#LOCAL} since issue 13).
+ * before the policy service that emits it ({@link Kind#LOCAL} since issue 13, {@link Kind#DISCARD} since issue 17).
  *
  * @param domain    the recipient domain this hop serves
  * @param kind      how the delivery service finds the host
- * @param host      for STATIC / SMARTHOST: the host name or address; for MX and LOCAL: null
+ * @param host      for STATIC / SMARTHOST: the host name or address; for MX, LOCAL and DISCARD: null
  * @param port      for STATIC / SMARTHOST: the port; 0 means the delivery default
  * @param tlsPolicy none, opportunistic, required or verify (for LOCAL the delivery's mailbox route decides)
  * @param auth      for STATIC / SMARTHOST: the NAME of the credential the delivery service authenticates with
@@ -30,9 +30,17 @@ public record Route(String domain, Kind kind, String host, int port, String tlsP
     /**
      * MX: the domain's DNS MX. STATIC: a route for the domain. SMARTHOST: the rule set's next hop for all other
      * domains. LOCAL: a local domain of the rule set: the mailbox backend the delivery service is configured with
-     * ({@code relay.delivery.mailbox-route}), never the domain's MX (which is Relay itself).
+     * ({@code relay.delivery.mailbox-route}), never the domain's MX (which is Relay itself). DISCARD: the built-in
+     * {@link #DISCARD_DOMAIN}: the delivery service acknowledges the recipients as delivered without any network
+     * I/O, so that the synthetic probe's mail (docs/adr/0022) leaves nothing behind.
      */
-    public enum Kind { MX, STATIC, SMARTHOST, LOCAL }
+    public enum Kind { MX, STATIC, SMARTHOST, LOCAL, DISCARD }
+
+    /**
+     * The recipient domain of the built-in discard route. Under {@code .invalid} (RFC 2606), so it can never be a
+     * real destination; no rule set can route it elsewhere.
+     */
+    public static final String DISCARD_DOMAIN = "discard.relay.invalid";
 
     public static Route mx(String domain) {
         return new Route(domain, Kind.MX, null, 0, "opportunistic");
@@ -43,11 +51,17 @@ public record Route(String domain, Kind kind, String host, int port, String tlsP
         return new Route(domain, Kind.LOCAL, null, 0, "opportunistic");
     }
 
+    /** The built-in discard route ({@link #DISCARD_DOMAIN}). */
+    public static Route discard(String domain) {
+        return new Route(domain, Kind.DISCARD, null, 0, "none");
+    }
+
     /** A stable key for grouping recipients that share this hop. */
     public String hopKey() {
         return switch (kind) {
             case MX -> "mx:" + domain;
             case LOCAL -> "local:" + domain;
+            case DISCARD -> "discard:" + domain;
             default -> kind.name().toLowerCase() + ":" + host + ":" + port + (auth == null ? "" : ";auth=" + auth);
         };
     }

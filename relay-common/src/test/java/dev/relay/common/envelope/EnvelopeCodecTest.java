@@ -99,6 +99,22 @@ class EnvelopeCodecTest {
     }
 
     @Test
+    void shouldCarryTheDiscardRouteKindAndStillReadRecordsWrittenBeforeIt() {
+        Envelope probe = new Envelope(Envelope.VERSION, "01PRB", 1700000000000L, "10.0.0.1", "c", "submission", true,
+                null, "probe@probe.relay.invalid", List.of("p@" + Route.DISCARD_DOMAIN), false, "7BIT", 10,
+                Route.discard(Route.DISCARD_DOMAIN), 0);
+        byte[] json = EnvelopeCodec.encode(probe);
+        assertThat(new String(json, StandardCharsets.UTF_8)).contains("\"kind\":\"DISCARD\"");
+        assertThat(EnvelopeCodec.decode(json)).isEqualTo(probe);
+
+        Envelope old = EnvelopeCodec.decode(("{\"version\":1,\"messageId\":\"x\",\"mailFrom\":\"a@a.example\","
+                + "\"recipients\":[\"b@b.example\"],\"attempts\":0,\"route\":{\"domain\":\"b.example\","
+                + "\"kind\":\"MX\",\"host\":null,\"port\":0,\"tlsPolicy\":\"opportunistic\"}}")
+                .getBytes(StandardCharsets.UTF_8));
+        assertThat(old.route()).isEqualTo(Route.mx("b.example"));
+    }
+
+    @Test
     void shouldRefuseGarbageAndUnknownVersions() {
         assertThatThrownBy(() -> EnvelopeCodec.decode("not json".getBytes(StandardCharsets.UTF_8)))
                 .isInstanceOf(IllegalArgumentException.class);
