@@ -35,6 +35,17 @@ public final class Topics {
     /** Webhook events given up on, key = subscription id; 7 days retention. */
     public static final String WEBHOOKS_DEAD = "relay.webhooks.dead.v1";
 
+    /**
+     * Operator commands for the delivery workers (retry now, bounce, delete), key = command id, value = JSON
+     * ({@code dev.relay.common.control.QueueCommand}); every worker follows all of it. 7 days retention.
+     */
+    public static final String CONTROL = "relay.control.v1";
+    /**
+     * Held destinations: compacted, key = recipient domain, value = JSON
+     * ({@code dev.relay.common.control.DestinationHold}); every worker follows all of it.
+     */
+    public static final String HOLDS = "relay.holds.v1";
+
     /** Record header holding the {@link dev.relay.common.envelope.Envelope} as JSON. */
     public static final String ENVELOPE_HEADER = "relay-envelope";
 
